@@ -1,0 +1,3 @@
+"""Django admin of the broadcast app, one module per area."""
+
+from . import bulletins, playlists, reports  # noqa: F401

@@ -1,0 +1,3 @@
+"""Routes of this area; the root urls include it under /api/v1/."""
+
+urlpatterns: list = []

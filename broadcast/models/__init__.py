@@ -1,0 +1,17 @@
+from .audio import AudioRendition, PronunciationEntry
+from .bulletins import Bulletin, BulletinRevision, BulletinTransition
+from .playlists import Playlist, PlaylistItem
+from .reports import PlaybackReport
+from .schedules import Schedule
+
+__all__ = [
+    "AudioRendition",
+    "Bulletin",
+    "BulletinRevision",
+    "BulletinTransition",
+    "PlaybackReport",
+    "Playlist",
+    "PlaylistItem",
+    "PronunciationEntry",
+    "Schedule",
+]

@@ -1,0 +1,90 @@
+"""Rendered audio and the pronunciation lexicon."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class AudioRendition(models.Model):
+    """One rendered MP3. Keyed so that the same input is never rendered twice.
+
+    For speech: key = sha256 of the speakable text; for a recording: sha256 of the uploaded bytes.
+    """
+
+    class Source(models.TextChoices):
+        TTS = "tts", "Tổng hợp giọng nói"
+        RECORDING = "recording", "Bản ghi âm"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Đang chờ"
+        RENDERING = "rendering", "Đang xử lý"
+        READY = "ready", "Sẵn sàng"
+        FAILED = "failed", "Lỗi"
+
+    source = models.CharField("nguồn", max_length=12, choices=Source.choices, default=Source.TTS)
+    text_hash = models.CharField("mã băm nội dung", max_length=64)
+    engine = models.CharField("bộ đọc yêu cầu", max_length=64)
+    voice = models.CharField("giọng", max_length=64)
+    settings_key = models.CharField("mã thiết lập xử lý", max_length=64)
+    speakable_text = models.TextField("văn bản đọc", blank=True)
+
+    status = models.CharField(
+        "trạng thái", max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    file = models.CharField("tệp", max_length=300, blank=True, help_text="relative to MEDIA_ROOT")
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    duration_ms = models.PositiveIntegerField("thời lượng (ms)", null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField("dung lượng (byte)", null=True, blank=True)
+    loudness_lufs = models.FloatField("độ to (LUFS)", null=True, blank=True)
+    true_peak_dbtp = models.FloatField("đỉnh thực (dBTP)", null=True, blank=True)
+    engine_used = models.CharField("bộ đọc đã dùng", max_length=64, blank=True)
+    engine_attempts = models.JSONField("các lần thử", default=list, blank=True)
+    error = models.TextField("lỗi", blank=True)
+    render_attempts = models.PositiveIntegerField("số lần xử lý", default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "bản âm thanh"
+        verbose_name_plural = "bản âm thanh"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "text_hash", "engine", "voice", "settings_key"], name="rendition_unique_input"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "rendering", "ready", "failed"]), name="rendition_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(source__in=["tts", "recording"]), name="rendition_source_valid"),
+            # A ready rendition always has its file and checksum.
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (~Q(file="") & ~Q(sha256="")), name="rendition_ready_has_file"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.text_hash[:10]} [{self.status}]"
+
+
+class PronunciationEntry(models.Model):
+    """A lexicon entry: how a term (case-sensitive) is read aloud, e.g. UBND → Ủy ban nhân dân."""
+
+    term = models.CharField("từ viết", max_length=100, unique=True)
+    spoken = models.CharField("cách đọc", max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "cách đọc"
+        verbose_name_plural = "từ điển cách đọc"
+        ordering = ["term"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(term="") & ~Q(spoken=""), name="pronunciation_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.spoken}"

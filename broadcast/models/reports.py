@@ -1,0 +1,55 @@
+"""Proof of play: what a station says it played. Append-only, idempotent per (station, report_id)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from stations.models import Station
+
+from .playlists import PlaylistItem
+
+
+class PlaybackReport(models.Model):
+    class Status(models.TextChoices):
+        PLAYED = "played", "Đã phát"
+        FAILED = "failed", "Lỗi phát"
+        SKIPPED = "skipped", "Bỏ qua"
+        INTERRUPTED = "interrupted", "Bị ngắt"
+
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="playback_reports")
+    report_id = models.CharField("mã báo cáo của đài", max_length=64)
+    playlist_item = models.ForeignKey(
+        PlaylistItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    status = models.CharField("kết quả", max_length=12, choices=Status.choices)
+    started_at = models.DateTimeField("bắt đầu")
+    ended_at = models.DateTimeField("kết thúc", null=True, blank=True)
+    error = models.TextField("lỗi", blank=True)
+    received_at = models.DateTimeField("nhận lúc", auto_now_add=True)
+    # Snapshot of what was planned, so later edits or deletions never change the legal play log.
+    playlist_date = models.DateField("ngày phát", db_index=True)
+    bulletin_id_snapshot = models.BigIntegerField("mã bản tin")
+    bulletin_title = models.CharField("tiêu đề bản tin", max_length=300)
+    revision_number = models.PositiveIntegerField("phiên bản")
+    sha256 = models.CharField(max_length=64)
+    slot = models.CharField("khung giờ", max_length=32)
+    planned_start = models.DateTimeField("giờ phát dự kiến", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "báo cáo phát"
+        verbose_name_plural = "báo cáo phát"
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["playlist_date", "station"], name="report_date_station")]
+        constraints = [
+            models.UniqueConstraint(fields=["station", "report_id"], name="report_unique_station_report_id"),
+            models.CheckConstraint(
+                condition=Q(status__in=["played", "failed", "skipped", "interrupted"]), name="report_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")), name="report_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_id}:{self.report_id} {self.status}"

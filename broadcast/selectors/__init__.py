@@ -1,0 +1,1 @@
+"""Reads and queries of the broadcast app, one module per area."""

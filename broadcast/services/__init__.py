@@ -1,0 +1,1 @@
+"""Writes and business rules of the broadcast app, one module per area."""

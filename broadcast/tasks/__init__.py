@@ -1,0 +1,5 @@
+"""Celery tasks of the broadcast app: each loads ids and calls a service. Modules per area."""
+
+from .playlists import *  # noqa: F403
+from .rendering import *  # noqa: F403
+from .reports import *  # noqa: F403

@@ -1,0 +1,119 @@
+"""Registry API: districts, stations, station tokens, and the staff token login."""
+
+from __future__ import annotations
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import roles, selectors, services
+from .auth import HasRole, IsStaffReader
+from .models import District, Station
+
+
+class SlotSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    start = serializers.CharField()
+    end = serializers.CharField()
+
+
+class DistrictSerializer(serializers.ModelSerializer):
+    station_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = District
+        fields = ["code", "name", "kind", "station_count"]
+
+
+class StationSerializer(serializers.ModelSerializer):
+    district = serializers.CharField(source="district.code", read_only=True)
+    district_name = serializers.CharField(source="district.name", read_only=True)
+    slots = SlotSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Station
+        fields = [
+            "code", "name", "kind", "district", "district_name", "admin_code", "slots", "active",
+            "last_seen_at", "status",
+        ]
+
+
+class StationFilter(django_filters.FilterSet):
+    district = django_filters.CharFilter(field_name="district__code")
+    kind = django_filters.ChoiceFilter(choices=Station.Kind.choices)
+    active = django_filters.BooleanFilter()
+    status = django_filters.ChoiceFilter(choices=Station.Status.choices)
+
+    class Meta:
+        model = Station
+        fields = ["district", "kind", "active", "status"]
+
+
+class DistrictList(generics.ListAPIView):
+    serializer_class = DistrictSerializer
+    permission_classes = [IsStaffReader]
+    search_fields = ["name", "code"]
+    ordering_fields = ["code", "name"]
+
+    def get_queryset(self):
+        qs = selectors.districts_with_counts().order_by("code")
+        district_id = selectors.operator_district_id(self.request.user)
+        return qs if district_id is None else qs.filter(pk=district_id)
+
+
+class StationList(generics.ListAPIView):
+    serializer_class = StationSerializer
+    permission_classes = [IsStaffReader]
+    filterset_class = StationFilter
+    search_fields = ["name", "code", "admin_code"]
+    ordering_fields = ["code", "name", "last_seen_at"]
+
+    def get_queryset(self):
+        return selectors.visible_stations(self.request.user).order_by("district__code", "kind", "code")
+
+
+class StationDetail(generics.RetrieveAPIView):
+    serializer_class = StationSerializer
+    permission_classes = [IsStaffReader]
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return selectors.visible_stations(self.request.user)
+
+
+class StationTokenIssue(APIView):
+    """Issues a new token for a station (the old one stops working). The token is shown only here."""
+
+    permission_classes = [HasRole.of(roles.SUPERVISOR)]
+
+    @extend_schema(
+        request=None,
+        responses={201: inline_serializer("StationToken", {"station": serializers.CharField(),
+                                                            "token": serializers.CharField()})},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        station = get_object_or_404(Station, code=code)
+        token = services.issue_station_token(station, issued_by=request.user)
+        return Response({"station": station.code, "token": token}, status=status.HTTP_201_CREATED)
+
+
+class StaffTokenLogin(ObtainAuthToken):
+    """POST {username, password} → {token}; then send `Authorization: Token <token>`."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+
+urlpatterns = [
+    path("auth/token/", StaffTokenLogin.as_view(), name="staff-token"),
+    path("districts/", DistrictList.as_view(), name="district-list"),
+    path("stations/", StationList.as_view(), name="station-list"),
+    path("stations/<str:code>/", StationDetail.as_view(), name="station-detail"),
+    path("stations/<str:code>/token/", StationTokenIssue.as_view(), name="station-token"),
+]

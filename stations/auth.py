@@ -1,0 +1,99 @@
+"""Bearer authentication for station devices, and the DRF permission classes built on roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication, exceptions, permissions
+
+from . import roles
+from .models import Station, StationCredential
+
+
+class StationPrincipal:
+    """request.user for a station: authenticated, but never a staff user, so staff endpoints refuse it."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, station: Station, credential: StationCredential) -> None:
+        self.station = station
+        self.credential = credential
+
+    def __str__(self) -> str:
+        return f"station:{self.station.code}"
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return False
+
+    def has_perms(self, perms: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return False
+
+
+class StationTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Any) -> tuple[StationPrincipal, StationCredential] | None:
+        from .selectors import credential_for_token
+
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Tiêu đề Authorization không hợp lệ.")
+        try:
+            raw = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Khóa truy cập không hợp lệ.") from None
+        credential = credential_for_token(raw)
+        if credential is None:
+            raise exceptions.AuthenticationFailed("Khóa truy cập không hợp lệ hoặc đã bị thu hồi.")
+        if not credential.station.active:
+            raise exceptions.AuthenticationFailed("Đài đang bị tạm ngừng.")
+        return StationPrincipal(credential.station, credential), credential
+
+    def authenticate_header(self, request: Any) -> str:
+        return f'{self.keyword} realm="station"'
+
+
+def is_station(user: Any) -> bool:
+    return isinstance(user, StationPrincipal)
+
+
+def is_staff_user(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and not is_station(user)
+
+
+class IsStation(permissions.BasePermission):
+    message = "Chỉ thiết bị của đài được dùng địa chỉ này."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return is_station(request.user)
+
+
+class HasRole(permissions.BasePermission):
+    """Staff users in any of `roles` (superusers always). Subclass or use `HasRole.of(...)`."""
+
+    roles: tuple[str, ...] = ()
+    message = "Bạn không có quyền thực hiện thao tác này."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return is_staff_user(request.user) and roles.has_role(request.user, *self.roles)
+
+    @classmethod
+    def of(cls, *role_names: str) -> type[HasRole]:
+        return type(f"HasRole_{'_'.join(role_names)}", (cls,), {"roles": role_names})
+
+
+class IsStaffReader(HasRole):
+    """Any staff role may read the registry."""
+
+    roles = roles.ALL_ROLES

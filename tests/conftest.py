@@ -1,0 +1,85 @@
+"""Shared fixtures: role users, API clients for staff and stations, isolated media, eager Celery."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from broadcast.celery import app as celery_app
+from stations.services import issue_station_token
+from tests.factories import DistrictOperatorFactory, StationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks in-process; tests marked `integration` use the real worker instead."""
+    eager = request.node.get_closest_marker("integration") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def _client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def editor(db):
+    return UserFactory(username="bientap", roles=["editor"])
+
+
+@pytest.fixture
+def other_editor(db):
+    return UserFactory(username="bientap2", roles=["editor"])
+
+
+@pytest.fixture
+def approver(db):
+    return UserFactory(username="kiemduyet", roles=["approver"])
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="giamsat", roles=["supervisor"])
+
+
+@pytest.fixture
+def district_operator(db):
+    return DistrictOperatorFactory(user__username="canbo").user
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user) -> an APIClient authenticated as that staff user."""
+    return _client_for
+
+
+@pytest.fixture
+def station(db):
+    return StationFactory()
+
+
+@pytest.fixture
+def station_client_for(db):
+    """station_client_for(station) -> an APIClient sending that station's fresh Bearer token."""
+
+    def make(station) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_station_token(station)}")
+        return client
+
+    return make
