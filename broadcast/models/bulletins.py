@@ -84,6 +84,11 @@ class BulletinRevision(models.Model):
     number = models.PositiveIntegerField("số phiên bản")
     title = models.CharField("tiêu đề", max_length=300)
     body = models.TextField("nội dung")
+    # What this revision asks for; copied onto the bulletin when it is approved, so a pending edit
+    # (e.g. raising the priority) never changes what airs before an approver signs it off.
+    category = models.CharField("chuyên mục", max_length=20, blank=True, default="")
+    priority = models.CharField("mức ưu tiên", max_length=10, blank=True, default="")
+    voice = models.CharField("giọng đọc", max_length=64, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField("gửi duyệt lúc", null=True, blank=True)
