@@ -199,6 +199,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- REST framework ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Station devices: `Authorization: Bearer …`; staff: `Authorization: Token …` or a session.
+        "stations.auth.StationTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -249,12 +251,44 @@ STATION_HEARTBEAT_GRACE_SECONDS = env_int("STATION_HEARTBEAT_GRACE_SECONDS", 600
 STATION_SILENT_AFTER_SECONDS = env_int("STATION_SILENT_AFTER_SECONDS", 3600, minimum=60)
 
 # --- workflow settings (bulletins, rendering) ---
+# Speech engine and default voice for new renditions; empty = the audio config's default (LOA_AUDIO).
+BULLETIN_TTS_ENGINE = env_str("BULLETIN_TTS_ENGINE", "")
+BULLETIN_TTS_VOICE = env_str("BULLETIN_TTS_VOICE", "")
+# Longest bulletin text (title + body, characters) that may be submitted for speech.
+BULLETIN_BODY_MAX_CHARS = env_int("BULLETIN_BODY_MAX_CHARS", 20000, minimum=100)
+# Uploaded recordings above this size are refused with 413.
+BULLETIN_RECORDING_MAX_BYTES = env_int("BULLETIN_RECORDING_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# Temporary TTS failures (network, throttling) are retried this often, backoff doubling each time.
+BULLETIN_RENDER_MAX_RETRIES = env_int("BULLETIN_RENDER_MAX_RETRIES", 5, minimum=0)
+BULLETIN_RENDER_RETRY_BACKOFF_SECONDS = env_int("BULLETIN_RENDER_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+# A rendition "rendering" for longer than this is assumed lost (worker died) and may be claimed again.
+BULLETIN_RENDER_STALE_SECONDS = env_int("BULLETIN_RENDER_STALE_SECONDS", 900, minimum=60)
+# A rendition still "pending" after this long is re-queued by the periodic sweep (lost task).
+BULLETIN_RENDER_REQUEUE_AFTER_SECONDS = env_int("BULLETIN_RENDER_REQUEUE_AFTER_SECONDS", 600, minimum=30)
+CELERY_BEAT_SCHEDULE["requeue-stale-renditions"] = {
+    "task": "loa.requeue_stale_renditions",
+    "schedule": env_int("BULLETIN_RENDER_SWEEP_SECONDS", 300, minimum=30),
+}
 # --- end workflow settings ---
 
 # --- distribution settings (schedules, playlists, station download API) ---
 # --- end distribution settings ---
 
 # --- proof-of-play settings (reports, health, coverage, dashboard) ---
+# Most playback reports one POST /station/reports/ may carry (more → 413).
+REPORTS_MAX_BATCH = env_int("REPORTS_MAX_BATCH", 1000, minimum=1, maximum=10000)
+# A report may claim a time at most this far in the future (station clocks drift).
+REPORTS_MAX_FUTURE_SECONDS = env_int("REPORTS_MAX_FUTURE_SECONDS", 86400, minimum=0)
+# A planned play stays `pending` until its slot has ended plus this grace, then it is `missed`.
+COVERAGE_GRACE_SECONDS = env_int("COVERAGE_GRACE_SECONDS", 3600, minimum=0)
+# How often the health sweep turns overdue stations late/silent.
+STATION_HEALTH_SWEEP_SECONDS = env_int("STATION_HEALTH_SWEEP_SECONDS", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["stations-health-sweep"] = {
+    "task": "stations.tasks.sweep_station_health",
+    "schedule": float(STATION_HEALTH_SWEEP_SECONDS),
+}
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
 # --- end proof-of-play settings ---
 
 # --- audio settings (owned by broadcast/audio) ---

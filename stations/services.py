@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .models import District, Station, StationCredential, default_slots
 from .selectors import hash_token
+from .signals import stations_changed
 
 CSV_COLUMNS = ["code", "name", "kind", "district_code", "district_name", "admin_code", "slots", "active"]
 _SLOT_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)=(?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})$")
@@ -261,6 +262,7 @@ def import_rows(rows: list[StationRow], progress: Callable[[int, int], None] | N
     by_code = {s.code: s for s in Station.objects.all()}
     to_create: list[Station] = []
     to_update: list[Station] = []
+    schedule_relevant: set[int] = set()
     for index, row in enumerate(rows, start=1):
         values = {
             "code": row.code,
@@ -276,6 +278,8 @@ def import_rows(rows: list[StationRow], progress: Callable[[int, int], None] | N
         if station is None:
             to_create.append(Station(**values))
         elif any(getattr(station, k) != v for k, v in values.items()):
+            if station.slots != row.slots or station.active != row.active:
+                schedule_relevant.add(station.pk)
             for k, v in values.items():
                 setattr(station, k, v)
             to_update.append(station)
@@ -283,12 +287,16 @@ def import_rows(rows: list[StationRow], progress: Callable[[int, int], None] | N
             counts.stations_unchanged += 1
         if progress and (index % 200 == 0 or index == len(rows)):
             progress(index, len(rows))
+    changed_ids = [s.pk for s in to_update if s.pk in schedule_relevant]
     Station.objects.bulk_create(to_create, batch_size=500)
     if to_update:
         now = timezone.now()
         for station in to_update:
             station.updated_at = now
         Station.objects.bulk_update(to_update, [*STATION_IMPORT_FIELDS, "updated_at"], batch_size=500)
+    if changed_ids or to_create:
+        ids = changed_ids + [s.pk for s in to_create if s.pk]
+        transaction.on_commit(lambda: stations_changed.send(sender=Station, station_ids=ids))
     counts.stations_created = len(to_create)
     counts.stations_updated = len(to_update)
     return counts

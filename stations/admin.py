@@ -1,0 +1,49 @@
+from django.contrib import admin
+
+from .models import District, DistrictOperator, Station, StationCredential, StationStatusChange
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "province_name", "station_total"]
+    search_fields = ["code", "name"]
+    list_filter = ["kind", "province_name"]
+
+    @admin.display(description="số đài")
+    def station_total(self, obj: District) -> int:
+        return obj.stations.count()
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StationStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "at"]
+    ordering = ["-at"]
+    max_num = 0
+
+
+class CredentialInline(admin.TabularInline):
+    model = StationCredential
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "created_at", "created_by", "revoked_at", "last_used_at"]
+    readonly_fields = fields
+    max_num = 0
+
+
+@admin.register(Station)
+class StationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "district", "active", "status", "last_seen_at"]
+    list_filter = ["kind", "active", "status", "district"]
+    search_fields = ["code", "name", "admin_code", "district__name"]
+    list_select_related = ["district"]
+    readonly_fields = ["status", "last_seen_at", "heartbeat_deadline", "status_changed_at", "agent_version",
+                       "agent_state", "created_at", "updated_at"]
+    inlines = [CredentialInline, StatusChangeInline]
+
+
+@admin.register(DistrictOperator)
+class DistrictOperatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "district"]
+    autocomplete_fields = ["district"]
