@@ -1,0 +1,798 @@
+"""Speech or a recording -> broadcast-ready MP3 at a steady loudness.
+
+Signal path: sentence-sized pieces from the engine (trimmed, faded, joined with a fixed gap) ->
+lead silence, intro jingle, speech, outro jingle, tail silence -> one analysis pass (K-weighted
+100 ms energies, 4x-oversampled peaks per 64-sample block) -> gains planned on those block
+statistics (static gain to the loudness target, jingles a few LU under the speech, a look-ahead
+true-peak limiter) -> one streaming pass into ffmpeg/libmp3lame -> the MP3 is decoded and
+measured independently, and re-rendered with corrected gain if it missed -> atomic rename.
+
+Memory stays around two bytes per output sample (int16 program) plus small per-block arrays, so
+a 30-minute text fits well under 300 MB. ffmpeg encodes while numpy computes the next chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+from .chime import default_chime
+from .engines import Attempt, ChainEngine, SpeechEngine, chain_failure, supports_voice
+from .errors import (
+    AudioValidationError,
+    EmptyTextError,
+    EngineError,
+    NoSpeakableTextError,
+    RenderError,
+    TextTooLongError,
+    ToolMissingError,
+)
+from .loudness import SILENCE_LUFS, LoudnessMeter, TruePeakMeter, integrated_from_subblocks
+from .normalize import split_sentences
+from .tools import resolve_tool, run_tool
+from .wav import read_wav, resample_int16
+
+__all__ = [
+    "AudioValidationError",
+    "RenderLimits",
+    "RenderResult",
+    "RenderSettings",
+    "probe_audio",
+    "render_recording",
+    "render_speech",
+]
+
+PIPELINE_VERSION = "1"  # bump when the processing changes what comes out for the same settings
+_BLOCK = 64  # limiter/true-peak block, samples
+_CHUNK = 1 << 16  # streaming chunk, samples
+_FS = 32768.0
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How audio is processed. Everything that changes the output is part of ``cache_key``."""
+
+    target_lufs: float = -16.0
+    true_peak_dbtp: float = -1.0
+    sample_rate: int = 22050
+    bitrate: str = "64k"
+    channels: int = 1
+    lead_silence_ms: int = 300
+    tail_silence_ms: int = 700
+    sentence_gap_ms: int = 300
+    jingle_gap_ms: int = 250
+    intro_jingle: Path | None = None
+    outro_jingle: Path | None = None
+    use_default_chime: bool = True
+    jingle_level_lu: float = -4.0  # jingles sit this much below the speech
+    limiter_margin_db: float = 0.5  # headroom for MP3 encoding overshoot; verified afterwards
+    sentence_max_chars: int = 300
+    # operational knobs: do not change the audio, so not in cache_key
+    ffmpeg_binary: str = field(default="ffmpeg", compare=False)
+    ffprobe_binary: str = field(default="ffprobe", compare=False)
+    tool_timeout_s: float = field(default=600.0, compare=False)
+    workers: int = field(default=2, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.channels not in (1, 2):
+            raise ValueError("channels must be 1 or 2")
+        if not 8000 <= self.sample_rate <= 48000:
+            raise ValueError("sample_rate must be between 8000 and 48000")
+        if not -40.0 <= self.target_lufs <= -5.0:
+            raise ValueError("target_lufs must be between -40 and -5")
+        if not -10.0 <= self.true_peak_dbtp <= 0.0:
+            raise ValueError("true_peak_dbtp must be between -10 and 0")
+        if not str(self.bitrate).rstrip("k").isdigit():
+            raise ValueError("bitrate must look like '64k'")
+
+    def processing_dict(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if k not in _OPERATIONAL}
+        data["intro_jingle"] = _file_fingerprint(self.intro_jingle)
+        data["outro_jingle"] = _file_fingerprint(self.outro_jingle)
+        data["pipeline"] = PIPELINE_VERSION
+        return data
+
+    def cache_key(self) -> str:
+        """Stable hash of the processing settings (jingles by content), for rendition dedup."""
+        blob = json.dumps(self.processing_dict(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+_OPERATIONAL = {"ffmpeg_binary", "ffprobe_binary", "tool_timeout_s", "workers"}
+
+
+def _file_fingerprint(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return f"missing:{p}"
+    return _hash_file_cached(str(p), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _hash_file_cached(path: str, size: int, mtime_ns: int) -> str:
+    return _sha256_file(Path(path))
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """Input limits: bad input fails before any work is done."""
+
+    max_text_chars: int = 20_000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    min_recording_s: float = 1.0
+    max_recording_s: float = 1800.0
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    sha256: str
+    duration_ms: int
+    size_bytes: int
+    loudness_lufs: float
+    true_peak_dbtp: float
+    engine: str
+    voice: str
+    attempts: list[Attempt]
+    cache_key: str = ""
+    sample_rate: int = 22050
+    bitrate: str = "64k"
+    render_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data["attempts"] = [a.as_dict() for a in self.attempts]
+        return data
+
+
+# --------------------------------------------------------------------------------------------------
+# synthesis
+
+
+def _batch(sentences: list[str], max_chars: int) -> list[str]:
+    batches: list[str] = []
+    current = ""
+    for sentence in sentences:
+        candidate = f"{current} {sentence}".strip()
+        if current and len(candidate) > max_chars:
+            batches.append(current)
+            current = sentence
+        else:
+            current = candidate
+    if current:
+        batches.append(current)
+    return batches
+
+
+@lru_cache(maxsize=4)
+def _band_limit_sos(rate: int) -> np.ndarray:
+    # libmp3lame at 64 kbit/s cuts near 10 kHz (22.05 kHz output). Removing that band ourselves
+    # means we measure and limit what listeners will get, so the MP3 lands on the target.
+    return butter(8, min(9500.0, 0.43 * rate), btype="low", fs=rate, output="sos")
+
+
+def _band_limit(samples: np.ndarray, rate: int) -> np.ndarray:
+    y = sosfilt(_band_limit_sos(rate), samples.astype(np.float32))
+    return np.clip(np.rint(y), -32768, 32767).astype(np.int16)
+
+
+def _prepare_piece(wav: bytes, rate: int) -> np.ndarray:
+    """Engine WAV -> int16 mono at ``rate``, edges trimmed to the voice and faded (no clicks)."""
+    samples, source_rate = read_wav(wav)
+    samples = _band_limit(resample_int16(samples, source_rate, rate), rate)
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 100)  # ~ -50 dBFS
+    if loud.size == 0:
+        return np.zeros(0, dtype=np.int16)
+    start = max(0, loud[0] - int(0.02 * rate))
+    end = min(samples.size, loud[-1] + int(0.06 * rate))
+    piece = samples[start:end].astype(np.float32)
+    fade = min(int(0.008 * rate), piece.size // 2)
+    if fade:
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fade, dtype=np.float32))
+        piece[:fade] *= ramp
+        piece[-fade:] *= ramp[::-1]
+    return np.round(piece).astype(np.int16)
+
+
+def _synthesize_with(
+    engine: SpeechEngine, voice: str, batches: list[str], rate: int, workers: int
+) -> list[np.ndarray]:
+    def one(text: str) -> np.ndarray:
+        return _prepare_piece(engine.synthesize(text, voice), rate)
+
+    parallel = max(1, min(workers, int(getattr(engine, "max_parallel", 1)), len(batches)))
+    if parallel == 1:
+        return [one(b) for b in batches]
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="loa-tts") as pool:
+        futures = [pool.submit(one, b) for b in batches]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _synthesize(
+    engine: SpeechEngine, voice: str, sentences: list[str], settings: RenderSettings
+) -> tuple[list[np.ndarray], str, list[Attempt]]:
+    """Synthesize all sentences with one engine (a chain falls back engine by engine, so a bulletin
+    is never read by two voices)."""
+    candidates = engine.engines if isinstance(engine, ChainEngine) else [engine]
+    attempts: list[Attempt] = []
+    for candidate in candidates:
+        if isinstance(engine, ChainEngine) and not supports_voice(candidate, voice):
+            attempts.append(Attempt(candidate.name, voice, False, "giọng không hỗ trợ", "unknown_voice"))
+            continue
+        batches = _batch(sentences, int(getattr(candidate, "batch_chars", 1000)))
+        started = time.monotonic()
+        try:
+            pieces = _synthesize_with(candidate, voice, batches, settings.sample_rate, settings.workers)
+        except EngineError as exc:
+            if not isinstance(engine, ChainEngine):
+                raise
+            attempts.append(
+                Attempt(candidate.name, voice, False, str(exc), exc.code, exc.temporary, time.monotonic() - started)
+            )
+            continue
+        attempts.append(Attempt(candidate.name, voice, True, seconds=time.monotonic() - started))
+        return pieces, candidate.name, attempts
+    raise chain_failure(voice, attempts)
+
+
+# --------------------------------------------------------------------------------------------------
+# program assembly
+
+
+@dataclass
+class _Segment:
+    samples: np.ndarray  # int16
+    kind: str  # "speech", "jingle", "silence"
+
+
+def _silence(ms: int, rate: int) -> _Segment:
+    return _Segment(np.zeros(int(rate * ms / 1000), dtype=np.int16), "silence")
+
+
+def _load_jingle(path: Path, settings: RenderSettings) -> np.ndarray:
+    path = Path(path)
+    if not path.is_file():
+        raise RenderError(f"Không tìm thấy tệp nhạc hiệu: {path}.", code="jingle_missing")
+    raw = run_tool(
+        [settings.ffmpeg_binary, "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar",
+         str(settings.sample_rate), "-f", "s16le", "pipe:1"],
+        timeout=settings.tool_timeout_s,
+        what=f"Đọc tệp nhạc hiệu {path.name}",
+    )  # fmt: skip
+    samples = np.frombuffer(raw, dtype="<i2").copy()
+    if samples.size == 0:
+        raise RenderError(f"Tệp nhạc hiệu không có âm thanh: {path}.", code="jingle_invalid")
+    return samples
+
+
+def _jingles(settings: RenderSettings) -> tuple[np.ndarray | None, np.ndarray | None]:
+    intro = outro = None
+    if settings.intro_jingle:
+        intro = _load_jingle(settings.intro_jingle, settings)
+    elif settings.use_default_chime:
+        intro = default_chime(settings.sample_rate, descending=False)
+    if settings.outro_jingle:
+        outro = _load_jingle(settings.outro_jingle, settings)
+    elif settings.use_default_chime:
+        outro = default_chime(settings.sample_rate, descending=True)
+    return intro, outro
+
+
+def _assemble(speech: list[_Segment], settings: RenderSettings) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
+    """Concatenate into one int16 array; return it with (start, end, kind) spans of non-silence."""
+    rate = settings.sample_rate
+    intro, outro = _jingles(settings)
+    segments: list[_Segment] = [_silence(settings.lead_silence_ms, rate)]
+    if intro is not None:
+        segments += [_Segment(intro, "jingle"), _silence(settings.jingle_gap_ms, rate)]
+    segments += speech
+    if outro is not None:
+        segments += [_silence(settings.jingle_gap_ms, rate), _Segment(outro, "jingle")]
+    segments.append(_silence(settings.tail_silence_ms, rate))
+    total = sum(s.samples.size for s in segments)
+    program = np.zeros(total, dtype=np.int16)
+    spans: list[tuple[int, int, str]] = []
+    pos = 0
+    while segments:
+        seg = segments.pop(0)  # drop references as we copy: peak memory ~ one program
+        n = seg.samples.size
+        program[pos : pos + n] = seg.samples
+        if seg.kind != "silence":
+            spans.append((pos, pos + n, seg.kind))
+        pos += n
+    return program, spans
+
+
+def _speech_segments(pieces: list[np.ndarray], settings: RenderSettings) -> list[_Segment]:
+    out: list[_Segment] = []
+    for piece in pieces:
+        if piece.size == 0:
+            continue
+        if out:
+            out.append(_silence(settings.sentence_gap_ms, settings.sample_rate))
+        out.append(_Segment(piece, "speech"))
+    if not out:
+        raise RenderError("Bộ đọc chỉ tạo ra im lặng.", code="silent_output")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# loudness planning and the limiter
+
+
+@dataclass
+class _Analysis:
+    rate: int
+    sub: int  # samples per 100 ms sub-block
+    energies: np.ndarray  # K-weighted energy per sub-block (FS = 1.0)
+    fine: np.ndarray  # K-weighted energy per limiter block
+    peaks_db: np.ndarray  # true peak per block, dBFS
+    samples: int
+
+
+def _analyse(program: np.ndarray, rate: int) -> _Analysis:
+    meter = LoudnessMeter(rate, fine_block=_BLOCK)
+    tp = TruePeakMeter(_BLOCK)
+
+    def chunks():
+        for start in range(0, program.size, _CHUNK):
+            yield program[start : start + _CHUNK].astype(np.float32) / _FS
+
+    # K-weighting and oversampling are independent and release the GIL: one core each.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(lambda m=m: [m.feed(c) for c in chunks()]) for m in (meter, tp)]
+        for job in jobs:
+            job.result()
+    peaks = tp.finish()[: -(-program.size // _BLOCK)]
+    with np.errstate(divide="ignore"):
+        peaks_db = 20 * np.log10(np.maximum(peaks, 1e-9))
+    fine = meter.fine_energies()[: peaks_db.size]
+    return _Analysis(rate, meter.sub, meter.subblock_energies(), fine, peaks_db.astype(np.float64), program.size)
+
+
+def _limiter_db(required_db: np.ndarray, rate: int) -> np.ndarray:
+    """Smooth gain (dB, <= 0) under ``required_db`` per block: look-ahead attack, slower release.
+
+    g[b] = min_k(required[k] + slope * |b - k|), with a steep slope towards earlier blocks (the
+    gain is already down when the peak arrives) and a gentle one afterwards. Both envelopes are
+    cumulative minima, so the whole thing is vectorised.
+    """
+    if required_db.size == 0:
+        return required_db
+    block_s = _BLOCK / rate
+    attack = 12.0 * block_s / 0.005  # up to 12 dB within 5 ms before a peak
+    release = 12.0 * block_s / 0.150  # recover 12 dB over 150 ms
+    held = required_db.copy()
+    held[1:] = np.minimum(held[1:], required_db[:-1])  # neighbours too: interpolation stays under
+    held[:-1] = np.minimum(held[:-1], required_db[1:])
+    k = np.arange(held.size, dtype=np.float64)
+    rel = np.minimum.accumulate(held - release * k) + release * k
+    att = (np.minimum.accumulate((held + attack * k)[::-1])[::-1]) - attack * k
+    return np.minimum(0.0, np.minimum(rel, att))
+
+
+def _static_gains(analysis: _Analysis, spans: list[tuple[int, int, str]], settings: RenderSettings) -> tuple[
+    np.ndarray, np.ndarray, float
+]:
+    """Per-sub-block and per-block static gain (dB): speech to target, jingles under the speech."""
+    sub_gain = np.zeros(analysis.energies.size)
+    block_gain = np.zeros(analysis.peaks_db.size)
+
+    def loudness(kind: str) -> float:
+        mask = np.zeros(analysis.energies.size, dtype=bool)
+        for start, end, k in spans:
+            if k == kind:
+                mask[start // analysis.sub : -(-end // analysis.sub)] = True
+        return integrated_from_subblocks(analysis.energies[mask], analysis.sub) if mask.any() else SILENCE_LUFS
+
+    speech_lufs = loudness("speech")
+    if speech_lufs <= SILENCE_LUFS:
+        raise RenderError("Âm thanh gần như im lặng, không thể chuẩn hóa độ lớn.", code="silent_output")
+    jingle_lufs = loudness("jingle")
+    for start, end, kind in spans:
+        if kind == "jingle" and jingle_lufs > SILENCE_LUFS:
+            gain = (speech_lufs + settings.jingle_level_lu) - jingle_lufs
+            # Jingles ride on the speech's gain later; only the relative offset goes here.
+            sub_gain[start // analysis.sub : -(-end // analysis.sub)] = gain
+            block_gain[start // _BLOCK : -(-end // _BLOCK)] = gain
+    return sub_gain, block_gain, speech_lufs
+
+
+def _plan(analysis: _Analysis, spans: list[tuple[int, int, str]], settings: RenderSettings, *,
+          trim_db: float = 0.0, extra_margin_db: float = 0.0) -> tuple[np.ndarray, float]:  # fmt: skip
+    """Per-block linear gains and the predicted integrated loudness of the result."""
+    sub_static, block_static, speech_lufs = _static_gains(analysis, spans, settings)
+    ceiling = settings.true_peak_dbtp - settings.limiter_margin_db - extra_margin_db
+    gain = settings.target_lufs - speech_lufs + trim_db
+    predicted = SILENCE_LUFS
+    for _ in range(12):
+        base = block_static + gain
+        limiter = _limiter_db(np.minimum(0.0, ceiling - (analysis.peaks_db + base)), analysis.rate)
+        total_db = base + limiter
+        # Predicted loudness: K-weighted energy per limiter block times that block's power gain,
+        # summed into 100 ms sub-blocks (the gain is nearly constant within 64 samples).
+        weighted = analysis.fine[: total_db.size] * 10 ** (total_db[: analysis.fine.size] / 10)
+        sub_of_block = (np.arange(weighted.size) * _BLOCK) // analysis.sub
+        sub_energy = np.bincount(sub_of_block, weights=weighted, minlength=analysis.energies.size)
+        predicted = integrated_from_subblocks(sub_energy[: analysis.energies.size], analysis.sub)
+        miss = settings.target_lufs + trim_db - predicted
+        if abs(miss) < 0.02:
+            break
+        gain += miss
+    del sub_static
+    return 10 ** (total_db / 20), predicted
+
+
+# --------------------------------------------------------------------------------------------------
+# encoding, verification, atomic write
+
+
+def _encode_args(settings: RenderSettings, dest: Path) -> list[str]:
+    return [
+        settings.ffmpeg_binary, "-v", "error", "-y", "-f", "s16le", "-ar", str(settings.sample_rate), "-ac", "1",
+        "-i", "pipe:0", "-ac", str(settings.channels), "-ar", str(settings.sample_rate), "-c:a", "libmp3lame",
+        "-b:a", settings.bitrate, "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+        "-f", "mp3", str(dest),
+    ]  # fmt: skip
+
+
+def _run_streaming(args: list[str], feed: Callable[[Callable[[bytes], None]], None], timeout: float, what: str) -> None:
+    """Run a tool, writing to its stdin with ``feed``; kill it if it outlives ``timeout``."""
+    exe = resolve_tool(args[0])
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([exe, *args[1:]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            try:
+                feed(proc.stdin.write)
+            except BrokenPipeError:
+                pass  # the tool died; its exit code and stderr say why
+            finally:
+                try:
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+            proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            timer.cancel()
+        if proc.returncode != 0:
+            err.seek(0)
+            detail = err.read().decode("utf-8", "replace").strip().splitlines()
+            reason = detail[-1] if detail else f"mã {proc.returncode}"
+            if proc.returncode < 0 and not detail:
+                reason = f"quá thời gian {timeout:g} giây hoặc bị dừng"
+            raise RenderError(f"{what}: lỗi ({reason}).", code="tool_failed")
+
+
+def _encode(program: np.ndarray, gains: np.ndarray, settings: RenderSettings, dest: Path) -> None:
+    centers = np.arange(gains.size, dtype=np.float64) * _BLOCK + _BLOCK / 2
+
+    def feed(write: Callable[[bytes], None]) -> None:
+        for start in range(0, program.size, _CHUNK):
+            x = program[start : start + _CHUNK].astype(np.float32)
+            idx = np.arange(start, start + x.size, dtype=np.float64)
+            g = np.interp(idx, centers, gains).astype(np.float32)
+            y = np.clip(np.rint(x * g), -32768, 32767).astype("<i2")
+            write(y.tobytes())
+
+    _run_streaming(_encode_args(settings, dest), feed, settings.tool_timeout_s, "Mã hóa MP3")
+
+
+def measure_file(path: Path, settings: RenderSettings) -> tuple[float, float, int]:
+    """Decode ``path`` with ffmpeg and measure it: (integrated LUFS, true peak dBTP, samples)."""
+    exe = resolve_tool(settings.ffmpeg_binary)
+    rate = settings.sample_rate
+    args = [exe, "-v", "error", "-i", str(path), "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"]
+    meter = LoudnessMeter(rate)
+    tp = TruePeakMeter(_BLOCK)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    timer = threading.Timer(settings.tool_timeout_s, proc.kill)
+    timer.start()
+    samples = 0
+    try:
+        carry = b""
+        while True:
+            data = proc.stdout.read(_CHUNK * 4)
+            if not data:
+                break
+            data = carry + data
+            usable = len(data) - len(data) % 4
+            carry = data[usable:]
+            x = np.frombuffer(data[:usable], dtype="<f4")
+            samples += x.size
+            meter.feed(x)
+            tp.feed(x)
+        proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise RenderError("Không giải mã được tệp MP3 vừa tạo để kiểm tra.", code="verify_failed")
+    return meter.integrated(), tp.max_dbtp(), samples
+
+
+@lru_cache(maxsize=8)
+def _encoder_gain_db(ffmpeg: str, rate: int, bitrate: str, channels: int) -> float:
+    """Level change of encode+decode (libmp3lame scales by ~0.95, -0.45 dB): measured once with a
+    test tone so the first encode already lands on the target instead of needing a second one."""
+    t = np.arange(int(rate * 1.5)) / rate
+    tone = np.round(0.25 * 32767 * np.sin(2 * np.pi * 997.0 * t)).astype("<i2")
+    settings = RenderSettings(sample_rate=rate, bitrate=bitrate, channels=channels, ffmpeg_binary=ffmpeg)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        dest = Path(tmpdir) / "cal.mp3"
+        _run_streaming(_encode_args(settings, dest), lambda w: w(tone.tobytes()), 60.0, "Hiệu chuẩn MP3")
+        raw = run_tool([ffmpeg, "-v", "error", "-i", str(dest), "-ac", "1", "-f", "f32le", "pipe:1"],
+                       timeout=60.0, what="Hiệu chuẩn MP3")  # fmt: skip
+    decoded = np.frombuffer(raw, dtype="<f4")
+    mid = slice(int(rate * 0.4), int(rate * 1.1))
+    if decoded.size < int(rate * 1.1):
+        return 0.0
+    ratio = np.sqrt(np.mean(decoded[mid] ** 2)) / np.sqrt(np.mean((tone[mid] / _FS) ** 2))
+    return float(np.clip(20 * np.log10(ratio), -3.0, 3.0))
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _temp_path(out_path: Path) -> Path:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".part", dir=out_path.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def _commit(tmp: Path, out_path: Path) -> None:
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, out_path)
+    try:
+        dir_fd = os.open(out_path.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _produce(
+    program: np.ndarray,
+    spans: list[tuple[int, int, str]],
+    out_path: Path,
+    settings: RenderSettings,
+    *,
+    engine: str,
+    voice: str,
+    attempts: list[Attempt],
+    started: float,
+) -> RenderResult:
+    resolve_tool(settings.ffmpeg_binary)  # fail before any work if ffmpeg is missing
+    out_path = Path(out_path)
+    analysis = _analyse(program, settings.sample_rate)
+    tmp = _temp_path(out_path)
+    try:
+        trim = -_encoder_gain_db(settings.ffmpeg_binary, settings.sample_rate, settings.bitrate, settings.channels)
+        margin = 0.0
+        for _ in range(3):
+            gains, _predicted = _plan(analysis, spans, settings, trim_db=trim, extra_margin_db=margin)
+            _encode(program, gains, settings, tmp)
+            lufs, peak, samples = measure_file(tmp, settings)
+            loud_ok = abs(lufs - settings.target_lufs) <= 0.5
+            peak_ok = peak <= settings.true_peak_dbtp
+            if loud_ok and peak_ok:
+                break
+            # The encoder moved loudness or peaks: correct from the measured file and redo.
+            if not loud_ok:
+                trim += settings.target_lufs - lufs
+            if not peak_ok:
+                margin += peak - settings.true_peak_dbtp + 0.3
+        else:
+            if abs(lufs - settings.target_lufs) > 1.0 or peak > settings.true_peak_dbtp + 0.5:
+                raise RenderError(
+                    f"Không đạt độ lớn chuẩn ({lufs:.1f} LUFS, đỉnh {peak:.1f} dBTP).", code="loudness_failed"
+                )
+        _commit(tmp, out_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return RenderResult(
+        path=out_path,
+        sha256=_sha256_file(out_path),
+        duration_ms=round(samples * 1000 / settings.sample_rate),
+        size_bytes=out_path.stat().st_size,
+        loudness_lufs=round(float(lufs), 2),
+        true_peak_dbtp=round(float(peak), 2),
+        engine=engine,
+        voice=voice,
+        attempts=attempts,
+        cache_key=settings.cache_key(),
+        sample_rate=settings.sample_rate,
+        bitrate=settings.bitrate,
+        render_seconds=round(time.monotonic() - started, 3),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# public entry points
+
+
+def render_speech(
+    speakable: str,
+    out_path: Path,
+    *,
+    engine: SpeechEngine,
+    voice: str,
+    settings: RenderSettings,
+    limits: RenderLimits | None = None,
+) -> RenderResult:
+    """Synthesize ``speakable`` (output of ``speakable_text``) into a normalized MP3 at ``out_path``.
+
+    Raises a ``SpeakableTextError`` for bad text, an ``EngineError`` subclass when synthesis fails
+    (``AllEnginesFailedError`` for a chain, with ``attempts``), ``ToolMissingError`` /
+    ``RenderError`` for processing problems. Nothing is left at ``out_path`` on failure.
+    """
+    started = time.monotonic()
+    limits = limits or RenderLimits()
+    if speakable is None or not speakable.strip():
+        raise EmptyTextError()
+    if len(speakable) > limits.max_text_chars:
+        raise TextTooLongError(len(speakable), limits.max_text_chars)
+    sentences = split_sentences(speakable, settings.sentence_max_chars)
+    if not sentences:
+        raise NoSpeakableTextError()
+    resolve_tool(settings.ffmpeg_binary)
+    pieces, used, attempts = _synthesize(engine, voice, sentences, settings)
+    program, spans = _assemble(_speech_segments(pieces, settings), settings)
+    del pieces
+    return _produce(program, spans, out_path, settings, engine=used, voice=voice, attempts=attempts, started=started)
+
+
+def probe_audio(source: Path, settings: RenderSettings, limits: RenderLimits) -> dict:
+    """Check an upload is real audio within limits; return ffprobe's facts about it."""
+    source = Path(source)
+    try:
+        size = source.stat().st_size
+    except OSError:
+        raise AudioValidationError("Không tìm thấy tệp ghi âm.", code="missing_file") from None
+    if size > limits.max_upload_bytes:
+        raise AudioValidationError(
+            f"Tệp ghi âm quá lớn: {size / 1_048_576:.1f} MB, tối đa {limits.max_upload_bytes / 1_048_576:.0f} MB.",
+            code="too_large",
+            too_large=True,
+        )
+    if size == 0:
+        raise AudioValidationError("Tệp ghi âm rỗng.", code="empty_file")
+    try:
+        raw = run_tool(
+            [settings.ffprobe_binary, "-v", "error", "-show_entries",
+             "format=duration,format_name:stream=codec_type,codec_name,duration,sample_rate,channels",
+             "-of", "json", str(source)],
+            timeout=min(settings.tool_timeout_s, 60.0),
+            what="Đọc thông tin tệp ghi âm",
+        )  # fmt: skip
+        info = json.loads(raw or b"{}")
+    except ToolMissingError:
+        raise
+    except (RenderError, ValueError):
+        raise AudioValidationError(
+            "Tệp tải lên không phải âm thanh hoặc đã bị hỏng.", code="not_audio"
+        ) from None
+    audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    if not audio:
+        raise AudioValidationError("Tệp tải lên không có âm thanh.", code="not_audio")
+    duration = None
+    for candidate in (info.get("format", {}).get("duration"), audio[0].get("duration")):
+        try:
+            duration = float(candidate)
+            break
+        except (TypeError, ValueError):
+            continue
+    if duration is not None:
+        _check_duration(duration, limits)
+    return {"size_bytes": size, "duration_s": duration, "codec": audio[0].get("codec_name"),
+            "format": info.get("format", {}).get("format_name")}  # fmt: skip
+
+
+def _check_duration(duration: float, limits: RenderLimits) -> None:
+    if duration < limits.min_recording_s:
+        raise AudioValidationError(
+            f"Bản ghi quá ngắn: {duration:.1f} giây, tối thiểu {limits.min_recording_s:g} giây.", code="too_short"
+        )
+    if duration > limits.max_recording_s:
+        raise AudioValidationError(
+            f"Bản ghi quá dài: {duration / 60:.1f} phút, tối đa {limits.max_recording_s / 60:g} phút.",
+            code="too_long",
+        )
+
+
+def render_recording(
+    source: Path,
+    out_path: Path,
+    *,
+    settings: RenderSettings,
+    limits: RenderLimits | None = None,
+) -> RenderResult:
+    """Validate an uploaded recording (any format ffmpeg reads), then process it like speech."""
+    started = time.monotonic()
+    limits = limits or RenderLimits()
+    resolve_tool(settings.ffprobe_binary)
+    resolve_tool(settings.ffmpeg_binary)
+    probe_audio(source, settings, limits)
+    try:
+        raw = run_tool(
+            [settings.ffmpeg_binary, "-v", "error", "-i", str(source), "-vn", "-ac", "1", "-ar",
+             str(settings.sample_rate), "-t", str(limits.max_recording_s + 1), "-f", "s16le", "pipe:1"],
+            timeout=settings.tool_timeout_s,
+            what="Giải mã tệp ghi âm",
+        )  # fmt: skip
+    except RenderError:
+        raise AudioValidationError("Tệp ghi âm bị hỏng, không giải mã được.", code="corrupt_audio") from None
+    samples = np.frombuffer(raw, dtype="<i2").copy()
+    del raw
+    _check_duration(samples.size / settings.sample_rate, limits)
+    piece = _prepare_piece_pcm(_band_limit(samples, settings.sample_rate))
+    if piece.size == 0:
+        raise AudioValidationError("Bản ghi chỉ có im lặng.", code="silent_audio")
+    program, spans = _assemble([_Segment(piece, "speech")], settings)
+    del samples, piece
+    try:
+        return _produce(
+            program, spans, out_path, settings, engine="recording", voice="", attempts=[], started=started
+        )
+    except RenderError as exc:
+        if exc.code == "silent_output":
+            raise AudioValidationError("Bản ghi chỉ có im lặng.", code="silent_audio") from None
+        raise
+
+
+def _prepare_piece_pcm(samples: np.ndarray) -> np.ndarray:
+    # Recordings keep their own pauses; only a DC offset (cheap recorders) is removed.
+    if samples.size == 0:
+        return samples
+    offset = float(samples.mean())
+    if abs(offset) > 1.0:
+        samples = np.clip(np.rint(samples.astype(np.float32) - offset), -32768, 32767).astype(np.int16)
+    if not np.any(np.abs(samples.astype(np.int32)) > 30):
+        return np.zeros(0, dtype=np.int16)
+    return samples
+
+
+def ffmpeg_available(settings: RenderSettings | None = None) -> bool:
+    settings = settings or RenderSettings()
+    return shutil.which(settings.ffmpeg_binary) is not None
