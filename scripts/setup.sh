@@ -43,6 +43,7 @@ if [ ${#need_debs[@]} -gt 0 ]; then
   fi
 fi
 
+mkdir -p var
 if [ ! -x .venv/bin/python ]; then
   PY="$(find_python)" || die "Cần Python >= 3.12 (ví dụ 'pyenv install 3.12' hoặc 'apt-get install python3.12 python3.12-venv')."
   say "Tạo môi trường ảo .venv bằng $("$PY" --version) …"
@@ -51,8 +52,10 @@ fi
 stamp=".venv/.loa-installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   say "Cài đặt Loa và thư viện (lần đầu mất khoảng một phút) …"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]" || die "pip install thất bại"
+  # pip -q still prints index and build warnings; keep only real errors on screen.
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q -e ".[dev]" >var/pip-install.log 2>&1 \
+    || { tail -20 var/pip-install.log >&2; die "pip install thất bại (xem var/pip-install.log)"; }
   rm -f .venv/.loa-installed-*
   touch "$stamp"
 fi
