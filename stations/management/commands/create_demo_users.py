@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError("Tài khoản dùng thử chỉ được tạo khi DEBUG bật (môi trường phát triển).")
         User = get_user_model()
         district = District.objects.order_by("code").first()
-        self.stdout.write("Tài khoản dùng thử (CHỈ ĐỂ THỬ, mật khẩu chung: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Tài khoản dùng thử (CHỈ ĐỂ THỬ, mật khẩu chung: {DEMO_PASSWORD}):")
         for username, role in DEMO_USERS:
             user, created = User.objects.get_or_create(username=username)
             if created:
