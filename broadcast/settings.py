@@ -292,7 +292,41 @@ LOGIN_REDIRECT_URL = "/dashboard/"
 # --- end proof-of-play settings ---
 
 # --- audio settings (owned by broadcast/audio) ---
-LOA_AUDIO: dict = {}
+# Read by broadcast.audio.config.AudioConfig.from_django_settings(). Engine "espeak" works offline;
+# "chain" tries LOA_TTS_CHAIN in order (e.g. gtts,espeak) and records why earlier engines failed.
+LOA_AUDIO: dict = {
+    "ENGINE": env_str("LOA_TTS_ENGINE", "espeak"),
+    "CHAIN": env_list("LOA_TTS_CHAIN", ["gtts", "espeak"]),
+    "VOICE": env_str("LOA_TTS_VOICE", "vi"),
+    "ESPEAK_BINARY": env_str("LOA_ESPEAK_BINARY", "espeak-ng"),
+    "ESPEAK_RATE": env_int("LOA_ESPEAK_RATE", 165, minimum=80, maximum=450),
+    "ESPEAK_PITCH": env_int("LOA_ESPEAK_PITCH", 50, minimum=0, maximum=99),
+    "ESPEAK_TIMEOUT_S": env_float("LOA_ESPEAK_TIMEOUT", 60.0, minimum=1.0, maximum=3600.0),
+    "GTTS_TIMEOUT_S": env_float("LOA_GTTS_TIMEOUT", 10.0, minimum=0.5, maximum=120.0),
+    "GTTS_RETRIES": env_int("LOA_GTTS_RETRIES", 2, minimum=0, maximum=5),
+    "GTTS_BACKOFF_S": env_float("LOA_GTTS_BACKOFF", 1.0, minimum=0.0, maximum=60.0),
+    "GTTS_TLD": env_str("LOA_GTTS_TLD", "com.vn"),
+    "GTTS_BASE_URL": env_str("LOA_GTTS_BASE_URL", ""),
+    "FFMPEG_BINARY": env_str("LOA_FFMPEG_BINARY", "ffmpeg"),
+    "FFPROBE_BINARY": env_str("LOA_FFPROBE_BINARY", "ffprobe"),
+    "TOOL_TIMEOUT_S": env_float("LOA_AUDIO_TOOL_TIMEOUT", 600.0, minimum=5.0, maximum=7200.0),
+    "TARGET_LUFS": env_float("LOA_AUDIO_TARGET_LUFS", -16.0, minimum=-40.0, maximum=-5.0),
+    "TRUE_PEAK_DBTP": env_float("LOA_AUDIO_TRUE_PEAK_DBTP", -1.0, minimum=-10.0, maximum=0.0),
+    "SAMPLE_RATE": env_int("LOA_AUDIO_SAMPLE_RATE", 22050, minimum=8000, maximum=48000),
+    "BITRATE": env_str("LOA_AUDIO_BITRATE", "64k"),
+    "CHANNELS": env_int("LOA_AUDIO_CHANNELS", 1, minimum=1, maximum=2),
+    "LEAD_SILENCE_MS": env_int("LOA_AUDIO_LEAD_SILENCE_MS", 300, minimum=0, maximum=10000),
+    "TAIL_SILENCE_MS": env_int("LOA_AUDIO_TAIL_SILENCE_MS", 700, minimum=0, maximum=10000),
+    "SENTENCE_GAP_MS": env_int("LOA_AUDIO_SENTENCE_GAP_MS", 300, minimum=0, maximum=5000),
+    "INTRO_JINGLE": env_str("LOA_AUDIO_INTRO_JINGLE", ""),
+    "OUTRO_JINGLE": env_str("LOA_AUDIO_OUTRO_JINGLE", ""),
+    "DEFAULT_CHIME": env_bool("LOA_AUDIO_DEFAULT_CHIME", True),
+    "MAX_TEXT_CHARS": env_int("LOA_AUDIO_MAX_TEXT_CHARS", 20000, minimum=100, maximum=1_000_000),
+    "MAX_UPLOAD_MB": env_int("LOA_AUDIO_MAX_UPLOAD_MB", 50, minimum=1, maximum=2048),
+    "MIN_RECORDING_S": env_float("LOA_AUDIO_MIN_RECORDING_S", 1.0, minimum=0.0, maximum=600.0),
+    "MAX_RECORDING_S": env_float("LOA_AUDIO_MAX_RECORDING_S", 1800.0, minimum=1.0, maximum=14400.0),
+    "WORKERS": env_int("LOA_AUDIO_WORKERS", 2, minimum=1, maximum=16),
+}
 # --- end audio settings ---
 
 LOGGING = {
