@@ -1,0 +1,330 @@
+"""Audio renditions of bulletin revisions: dedup by input key, claim, render, record the result.
+
+One rendition per (source, text_hash, engine, voice, settings_key): the same speakable text with the
+same engine, voice and processing settings is synthesized once, whoever asks for it. Rendering runs
+in a Celery task (`broadcast.tasks.rendering`), which calls `render_rendition`; it is safe to run
+twice: only one caller can claim a rendition, and a ready rendition is never rendered again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from broadcast.audio.errors import AudioError, AudioValidationError, SpeakableTextError, TemporaryEngineError
+from broadcast.models import AudioRendition, BulletinRevision
+from broadcast.selectors.bulletins import lexicon_overrides
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "RenderProfile",
+    "enqueue_render",
+    "ensure_tts_rendition",
+    "mark_failed",
+    "render_profile",
+    "render_rendition",
+    "requeue_stale_renditions",
+    "reset_failed",
+    "speakable_for",
+    "store_recording",
+]
+
+RECORDING_ENGINE = "recording"
+
+
+@dataclass(frozen=True)
+class RenderProfile:
+    engine: str
+    voice: str
+    settings_key: str
+
+
+def _audio_config() -> Any:
+    from broadcast.audio.config import AudioConfig
+
+    return AudioConfig.from_django_settings()
+
+
+def _render_settings(config: Any) -> Any:
+    from broadcast.audio.render import RenderSettings
+
+    for name in ("render_settings", "render"):
+        value = getattr(config, name, None)
+        if callable(value):
+            value = value()
+        if isinstance(value, RenderSettings):
+            return value
+    return RenderSettings()
+
+
+def render_profile(voice: str = "") -> RenderProfile:
+    """The engine, voice and processing-settings key that a new rendition would use now."""
+    config = _audio_config()
+    engine = settings.BULLETIN_TTS_ENGINE or getattr(config, "engine", "") or "chain"
+    default_voice = settings.BULLETIN_TTS_VOICE or getattr(config, "voice", "") or "vi"
+    return RenderProfile(engine=engine, voice=voice or default_voice,
+                         settings_key=_render_settings(config).cache_key())
+
+
+def speakable_for(title: str, body: str) -> str:
+    """What the engine reads: the title, a pause, then the body, with the lexicon applied.
+
+    Raises SpeakableTextError (Vietnamese message) when there is nothing to read or too much.
+    """
+    from broadcast.audio.normalize import speakable_text
+
+    text = f"{title.strip()}.\n\n{body}" if title.strip() else body
+    return speakable_text(text, lexicon_overrides(), max_chars=settings.BULLETIN_BODY_MAX_CHARS)
+
+
+def _get_or_create(key: dict[str, str], defaults: dict[str, Any]) -> AudioRendition:
+    """get_or_create that survives the race where two requests insert the same key at once."""
+    try:
+        with transaction.atomic():
+            rendition, _ = AudioRendition.objects.get_or_create(**key, defaults=defaults)
+    except IntegrityError:
+        rendition = AudioRendition.objects.get(**key)
+    return rendition
+
+
+def ensure_tts_rendition(revision: BulletinRevision) -> AudioRendition:
+    """The rendition of this revision's speakable text, created (pending) if it does not exist yet.
+
+    A rendition that failed before is reset to pending, so submitting again retries it.
+    """
+    speakable = speakable_for(revision.title, revision.body)
+    profile = render_profile(revision.voice or revision.bulletin.voice)
+    key = {
+        "source": AudioRendition.Source.TTS,
+        "text_hash": hashlib.sha256(speakable.encode("utf-8")).hexdigest(),
+        "engine": profile.engine,
+        "voice": profile.voice,
+        "settings_key": profile.settings_key,
+    }
+    rendition = _get_or_create(key, {"speakable_text": speakable})
+    if rendition.status == AudioRendition.Status.FAILED:
+        reset_failed(rendition)
+        rendition.refresh_from_db()
+    return rendition
+
+
+def reset_failed(rendition: AudioRendition) -> bool:
+    """Put a failed rendition back in the queue. True when it was failed (and is now pending)."""
+    updated = AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.FAILED).update(
+        status=AudioRendition.Status.PENDING, error=""
+    )
+    if updated:
+        enqueue_render(rendition.pk)
+    return bool(updated)
+
+
+def enqueue_render(rendition_id: int) -> None:
+    """Queue the render task once the surrounding transaction commits."""
+    from broadcast.tasks.rendering import render_rendition_task
+
+    transaction.on_commit(lambda: render_rendition_task.delay(rendition_id))
+
+
+def _claim(rendition_id: int) -> AudioRendition | None:
+    """Atomically move pending/failed (or stale rendering) to rendering. None if someone else has it."""
+    stale_before = timezone.now() - timedelta(seconds=settings.BULLETIN_RENDER_STALE_SECONDS)
+    claimable = Q(status__in=[AudioRendition.Status.PENDING, AudioRendition.Status.FAILED]) | Q(
+        status=AudioRendition.Status.RENDERING, started_at__lt=stale_before
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        rendition = AudioRendition.objects.select_for_update().filter(pk=rendition_id).first()
+        if rendition is None or not AudioRendition.objects.filter(Q(pk=rendition_id) & claimable).exists():
+            return None
+        rendition.status = AudioRendition.Status.RENDERING
+        rendition.started_at = now
+        rendition.render_attempts += 1
+        rendition.error = ""
+        rendition.save(update_fields=["status", "started_at", "render_attempts", "error"])
+    return rendition
+
+
+def _output_path(rendition: AudioRendition) -> tuple[Path, str]:
+    relative = f"audio/{rendition.text_hash[:2]}/{rendition.text_hash[:24]}-r{rendition.pk}.mp3"
+    return Path(settings.MEDIA_ROOT) / relative, relative
+
+
+def _finish(rendition: AudioRendition, result: Any, relative: str) -> AudioRendition:
+    attempts = [a if isinstance(a, dict) else getattr(a, "__dict__", str(a)) for a in (result.attempts or [])]
+    AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.RENDERING).update(
+        status=AudioRendition.Status.READY,
+        file=relative,
+        sha256=result.sha256,
+        duration_ms=result.duration_ms,
+        size_bytes=result.size_bytes,
+        loudness_lufs=result.loudness_lufs,
+        true_peak_dbtp=result.true_peak_dbtp,
+        engine_used=result.engine or "",
+        engine_attempts=_jsonable(attempts),
+        error="",
+        finished_at=timezone.now(),
+    )
+    rendition.refresh_from_db()
+    return rendition
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def mark_failed(rendition_id: int, error: str) -> None:
+    AudioRendition.objects.filter(pk=rendition_id).exclude(status=AudioRendition.Status.READY).update(
+        status=AudioRendition.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def render_rendition(rendition_id: int, *, final_attempt: bool = True) -> AudioRendition:
+    """Render one rendition if it still needs it; returns it in its resulting state.
+
+    A temporary engine problem puts it back to `pending` and re-raises TemporaryEngineError so the
+    task can retry later, unless `final_attempt`, where it is marked `failed` instead. Any other
+    audio error marks it `failed` with the (Vietnamese) message for the editor.
+    """
+    rendition = _claim(rendition_id)
+    if rendition is None:
+        return AudioRendition.objects.get(pk=rendition_id)
+    out_path, relative = _output_path(rendition)
+    try:
+        result = _render(rendition, out_path)
+    except TemporaryEngineError as exc:
+        if final_attempt:
+            mark_failed(rendition.pk, str(exc))
+            rendition.refresh_from_db()
+            return rendition
+        AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.RENDERING).update(
+            status=AudioRendition.Status.PENDING, error=str(exc)[:2000]
+        )
+        raise
+    except AudioError as exc:
+        log.warning("rendition %s failed: %s", rendition.pk, exc)
+        mark_failed(rendition.pk, str(exc))
+        rendition.refresh_from_db()
+        return rendition
+    except Exception as exc:  # an unexpected bug must not leave the rendition stuck in "rendering"
+        log.exception("rendition %s crashed", rendition.pk)
+        mark_failed(rendition.pk, f"Lỗi hệ thống khi xử lý âm thanh: {exc}")
+        raise
+    return _finish(rendition, result, relative)
+
+
+def _render(rendition: AudioRendition, out_path: Path) -> Any:
+    from broadcast.audio import render as audio_render
+    from broadcast.audio.engines import get_engine
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    config = _audio_config()
+    render_settings = _render_settings(config)
+    if rendition.source == AudioRendition.Source.RECORDING:
+        source = _recording_upload_path(rendition)
+        if not source.exists():
+            raise AudioValidationError("Không tìm thấy tệp ghi âm đã tải lên.", code="recording_missing")
+        result = audio_render.render_recording(source, out_path, settings=render_settings)
+        source.unlink(missing_ok=True)
+        return result
+    engine = get_engine(rendition.engine)
+    return audio_render.render_speech(
+        rendition.speakable_text, out_path, engine=engine, voice=rendition.voice, settings=render_settings
+    )
+
+
+# ------------------------------------------------------------------------------------------ recordings
+
+
+def _recording_upload_path(rendition: AudioRendition) -> Path:
+    return Path(settings.MEDIA_ROOT) / "uploads" / f"{rendition.text_hash}.bin"
+
+
+def store_recording(upload: BinaryIO, *, size: int | None = None) -> AudioRendition:
+    """Keep an uploaded recording and return its rendition (pending, or ready if already processed).
+
+    Raises AudioValidationError(too_large=True) above BULLETIN_RECORDING_MAX_BYTES.
+    """
+    limit = settings.BULLETIN_RECORDING_MAX_BYTES
+    if size is not None and size > limit:
+        raise AudioValidationError(_too_large_message(limit), code="too_large", too_large=True)
+    uploads = Path(settings.MEDIA_ROOT) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    total = 0
+    with tempfile.NamedTemporaryFile(dir=uploads, prefix=".upload-", delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+        try:
+            while chunk := upload.read(256 * 1024):
+                total += len(chunk)
+                if total > limit:
+                    raise AudioValidationError(_too_large_message(limit), code="too_large", too_large=True)
+                digest.update(chunk)
+                tmp.write(chunk)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
+    if total == 0:
+        tmp_path.unlink(missing_ok=True)
+        raise AudioValidationError("Tệp ghi âm trống.", code="empty_file")
+    profile = render_profile("")
+    key = {
+        "source": AudioRendition.Source.RECORDING,
+        "text_hash": digest.hexdigest(),
+        "engine": RECORDING_ENGINE,
+        "voice": "",
+        "settings_key": profile.settings_key,
+    }
+    rendition = _get_or_create(key, {})
+    if rendition.status == AudioRendition.Status.READY:
+        tmp_path.unlink(missing_ok=True)
+        return rendition
+    shutil.move(tmp_path, _recording_upload_path(rendition))
+    if rendition.status == AudioRendition.Status.FAILED:
+        AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.FAILED).update(
+            status=AudioRendition.Status.PENDING, error=""
+        )
+        rendition.refresh_from_db()
+    return rendition
+
+
+def _too_large_message(limit: int) -> str:
+    return f"Tệp ghi âm quá lớn: tối đa {limit // (1024 * 1024)} MB."
+
+
+def requeue_stale_renditions() -> int:
+    """Re-queue renditions whose task was lost: pending for a while, or rendering past the stale limit."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.BULLETIN_RENDER_STALE_SECONDS)
+    pending_before = now - timedelta(seconds=settings.BULLETIN_RENDER_REQUEUE_AFTER_SECONDS)
+    ids = list(
+        AudioRendition.objects.filter(
+            Q(status=AudioRendition.Status.PENDING, created_at__lt=pending_before)
+            | Q(status=AudioRendition.Status.RENDERING, started_at__lt=stale)
+        ).values_list("pk", flat=True)[:500]
+    )
+    from broadcast.tasks.rendering import render_rendition_task
+
+    for rendition_id in ids:
+        render_rendition_task.delay(rendition_id)
+    return len(ids)
+
+
+__all__ += ["SpeakableTextError"]
