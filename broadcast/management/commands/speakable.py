@@ -1,0 +1,29 @@
+"""Print what the speech engine would read for a text: `manage.py speakable FILE|-`."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from broadcast.audio.cli import load_lexicon_file, read_text_arg
+from broadcast.audio.errors import AudioError
+from broadcast.audio.normalize import speakable_text, split_sentences
+
+
+class Command(BaseCommand):
+    help = "In văn bản sẽ được đọc (speakable text) cho một tệp văn bản hoặc stdin."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("source", nargs="?", default="-", help="text file, or - for stdin (default)")
+        parser.add_argument("--lexicon", help="pronunciation file (JSON object, or 'term = spoken' lines)")
+        parser.add_argument("--sentences", action="store_true", help="one sentence-sized piece per line")
+
+    def handle(self, *args: object, **options: object) -> None:
+        try:
+            text = read_text_arg(str(options["source"]))
+            lexicon = load_lexicon_file(str(options["lexicon"])) if options.get("lexicon") else None
+            spoken = speakable_text(text, lexicon)
+        except (AudioError, ValueError, OSError) as exc:
+            raise CommandError(str(exc)) from None
+        if options.get("sentences"):
+            spoken = "\n".join(split_sentences(spoken))
+        self.stdout.write(spoken)
