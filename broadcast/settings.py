@@ -251,13 +251,7 @@ STATION_HEARTBEAT_GRACE_SECONDS = env_int("STATION_HEARTBEAT_GRACE_SECONDS", 600
 STATION_SILENT_AFTER_SECONDS = env_int("STATION_SILENT_AFTER_SECONDS", 3600, minimum=60)
 
 # --- workflow settings (bulletins, rendering) ---
-# Speech engine and default voice for new renditions; empty = the audio config's default (LOA_AUDIO).
-BULLETIN_TTS_ENGINE = env_str("BULLETIN_TTS_ENGINE", "")
-BULLETIN_TTS_VOICE = env_str("BULLETIN_TTS_VOICE", "")
-# Longest bulletin text (title + body, characters) that may be submitted for speech.
-BULLETIN_BODY_MAX_CHARS = env_int("BULLETIN_BODY_MAX_CHARS", 20000, minimum=100)
-# Uploaded recordings above this size are refused with 413.
-BULLETIN_RECORDING_MAX_BYTES = env_int("BULLETIN_RECORDING_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# Engine, voice, text and upload limits come from the audio settings below (LOA_AUDIO).
 # Temporary TTS failures (network, throttling) are retried this often, backoff doubling each time.
 BULLETIN_RENDER_MAX_RETRIES = env_int("BULLETIN_RENDER_MAX_RETRIES", 5, minimum=0)
 BULLETIN_RENDER_RETRY_BACKOFF_SECONDS = env_int("BULLETIN_RENDER_RETRY_BACKOFF_SECONDS", 30, minimum=1)

@@ -258,9 +258,9 @@ _CODE_TOKEN_RE = re.compile(rf"(?<![\w])(?=[\w]*[{_UPPER}])(?=[\w]*\d)[A-Za-z{_U
 _NEGATIVE_RE = re.compile(r"(?<![\w.,])-(?=\d)")
 _NUM = r"\d+(?:[.,]\d+)*"
 _RANGE_RE = re.compile(rf"(?<![\w.,/])({_NUM})\s*[-–]\s*({_NUM})(?![\w/]|[.,]\d)")
-_ORDINAL_RE = re.compile(r"(?<![\w])([Tt]hứ)\s+(\d+)(?![\w.,/])")
-_MONTH_RE = re.compile(r"(?<![\w])([Tt]háng)\s+(\d{1,2})(?![\w.,/])")
-_DAY_ZERO_RE = re.compile(r"(?<![\w])((?:[Nn]gày|[Mm]ùng|[Mm]ồng)\s+)0(\d)(?![\w.,/])")
+_ORDINAL_RE = re.compile(r"(?<![\w])([Tt]hứ)\s+(\d+)(?![\w/]|[.,]\d)")
+_MONTH_RE = re.compile(r"(?<![\w])([Tt]háng)\s+(\d{1,2})(?![\w/]|[.,]\d)")
+_DAY_ZERO_RE = re.compile(r"(?<![\w])((?:[Nn]gày|[Mm]ùng|[Mm]ồng)\s+)0(\d)(?![\w/]|[.,]\d)")
 _ROMAN_RE = re.compile(
     r"(?<![\w])((?:[Qq]uý|[Kk]hóa|[Kk]hoá|[Kk]ỳ|[Tt]hế kỷ|[Pp]hần|[Cc]hương|[Đđ]ại hội|[Gg]iai đoạn|[Ll]ần thứ)\s+)"
     r"([IVXLC]+)(?![\w])"

@@ -1,0 +1,251 @@
+"""Speakable text. Expected strings are written from Vietnamese reading rules, not from the code."""
+
+from __future__ import annotations
+
+import pytest
+
+from broadcast.audio.errors import EmptyTextError, NoSpeakableTextError, TextTooLongError
+from broadcast.audio.normalize import (
+    DEFAULT_LEXICON,
+    read_number,
+    speakable_text,
+    split_sentences,
+)
+
+
+def say(text: str, lexicon: dict[str, str] | None = None) -> str:
+    return speakable_text(text, lexicon)
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "spoken"),
+    [
+        (0, "không"),
+        (10, "mười"),
+        (11, "mười một"),
+        (14, "mười bốn"),
+        (15, "mười lăm"),
+        (21, "hai mươi mốt"),
+        (24, "hai mươi tư"),
+        (105, "một trăm lẻ năm"),
+        (1245, "một nghìn hai trăm bốn mươi lăm"),
+        (2023, "hai nghìn không trăm hai mươi ba"),
+        (50000, "năm mươi nghìn"),
+        (1_050_000, "một triệu không trăm năm mươi nghìn"),
+        (2_500_000, "hai triệu năm trăm nghìn"),
+        (1_000_005_000, "một tỷ không trăm lẻ năm nghìn"),
+        (3_000_000_000_000, "ba nghìn tỷ"),
+    ],
+)
+def test_read_number(n: int, spoken: str) -> None:
+    assert read_number(n) == spoken
+
+
+def test_vietnamese_separators_thousands_decimal_percent_money() -> None:
+    assert say("ghi nhận 1.245 ca") == "ghi nhận một nghìn hai trăm bốn mươi lăm ca."
+    assert say("khoảng 20,8 độ Vĩ Bắc") == "khoảng hai mươi phẩy tám độ Vĩ Bắc."
+    assert say("Lệ phí là 50.000 đồng") == "Lệ phí là năm mươi nghìn đồng."
+    assert say("tăng 35% so với năm trước") == "tăng ba mươi lăm phần trăm so với năm trước."
+    assert say("giá 1.234,5 triệu") == "giá một nghìn hai trăm ba mươi tư phẩy năm triệu."
+    assert say("mức phạt 2.500.000đ") == "mức phạt hai triệu năm trăm nghìn đồng."
+
+
+def test_leading_zero_numbers_are_read_digit_by_digit() -> None:
+    assert say("xe buýt các tuyến 02, 27 và 29") == "xe buýt các tuyến không hai, hai mươi bảy và hai mươi chín."
+
+
+# --- dates and times -----------------------------------------------------------------------------
+
+
+def test_date_after_ngay_is_not_doubled() -> None:
+    # vietnormalizer says "ngày ngày hai mươi mốt ..."
+    assert say("ngày 21/3/2023") == "ngày hai mươi mốt tháng ba năm hai nghìn không trăm hai mươi ba."
+
+
+def test_date_without_ngay_gets_one_and_april_is_thang_tu() -> None:
+    assert say("Hạn chót 15/4/2024") == "Hạn chót ngày mười lăm tháng tư năm hai nghìn không trăm hai mươi tư."
+
+
+def test_date_with_leading_zero_day() -> None:
+    assert say("từ ngày 01/7/2024") == "từ ngày một tháng bảy năm hai nghìn không trăm hai mươi tư."
+
+
+def test_day_month_without_year_and_times() -> None:
+    assert say("Từ 22h00 ngày 15/11 đến 5h00 ngày 20/11/2024") == (
+        "Từ hai mươi hai giờ ngày mười lăm tháng mười một đến năm giờ "
+        "ngày hai mươi tháng mười một năm hai nghìn không trăm hai mươi tư."
+    )
+
+
+def test_times() -> None:
+    assert say("Hồi 10 giờ sáng") == "Hồi mười giờ sáng."
+    assert say("lúc 7h30") == "lúc bảy giờ ba mươi phút."
+    assert say("họp lúc 14:05") == "họp lúc mười bốn giờ năm phút."
+
+
+def test_month_year_and_ordinals() -> None:
+    assert say("trong tháng 4/2024") == "trong tháng tư năm hai nghìn không trăm hai mươi tư."
+    assert say("lần thứ 1, thứ 4") == "lần thứ nhất, thứ tư."
+    assert say("quý II năm nay") == "quý hai năm nay."
+
+
+# --- ranges --------------------------------------------------------------------------------------
+
+
+def test_year_ranges_keep_den() -> None:
+    assert say("giai đoạn 2022-2025") == (
+        "giai đoạn hai nghìn không trăm hai mươi hai đến hai nghìn không trăm hai mươi lăm."
+    )
+    # vietnormalizer drops "đến" here
+    assert say("giai đoạn 2019 - 2020") == (
+        "giai đoạn hai nghìn không trăm mười chín đến hai nghìn không trăm hai mươi."
+    )
+
+
+def test_number_ranges_with_units() -> None:
+    assert say("sốt cao từ 2 đến 7 ngày") == "sốt cao từ hai đến bảy ngày."
+    assert say("gió mạnh (150-166 km/h), giật cấp 17") == (
+        "gió mạnh, một trăm năm mươi đến một trăm sáu mươi sáu ki lô mét trên giờ, giật cấp mười bảy."
+    )
+    assert say("giảm 3-5%") == "giảm ba đến năm phần trăm."
+
+
+# --- document references and chainage ------------------------------------------------------------
+
+
+def test_document_reference_with_lexicon_parts() -> None:
+    assert say("văn bản số 1460/UBND-KGVX") == (
+        "văn bản số một nghìn bốn trăm sáu mươi trên Ủy ban nhân dân Khoa giáo Văn xã."
+    )
+
+
+def test_directive_code_is_not_mangled() -> None:
+    assert say("Chỉ thị số 07/CT-TTg ngày 21/3/2023") == (
+        "Chỉ thị số không bảy trên Chỉ thị Thủ tướng "
+        "ngày hai mươi mốt tháng ba năm hai nghìn không trăm hai mươi ba."
+    )
+
+
+def test_document_with_year_part_and_unknown_code_is_spelled() -> None:
+    assert say("Nghị định 15/2023/NĐ-CP") == (
+        "Nghị định mười lăm trên hai nghìn không trăm hai mươi ba trên Nghị định Chính phủ."
+    )
+    assert say("số 12/XYZ") == "số mười hai trên ích i dài dét."
+
+
+def test_road_chainage() -> None:
+    assert say("đoạn từ Km0+000 đến Km1+500") == (
+        "đoạn từ ki lô mét không cộng không đến ki lô mét một cộng năm trăm."
+    )
+
+
+# --- units, phones -------------------------------------------------------------------------------
+
+
+def test_units() -> None:
+    assert say("nhiệt độ 35°C") == "nhiệt độ ba mươi lăm độ xê."
+    assert say("xe trên 10 tấn") == "xe trên mười tấn."
+    assert say("mưa 120 mm, diện tích 5 ha") == "mưa một trăm hai mươi mi li mét, diện tích năm héc ta."
+
+
+def test_phone_numbers_digit_by_digit_in_groups() -> None:
+    assert say("liên hệ số điện thoại 024.3825.1234") == (
+        "liên hệ số điện thoại không hai bốn, ba tám hai năm, một hai ba bốn."
+    )
+    assert say("gọi 0912345678") == "gọi không chín một hai, ba bốn năm, sáu bảy tám."
+    assert say("đường dây nóng 112") == "đường dây nóng một một hai."
+
+
+# --- lexicon, acronyms ---------------------------------------------------------------------------
+
+
+def test_default_lexicon_abbreviations() -> None:
+    assert "UBND" in DEFAULT_LEXICON
+    assert say("UBND phường, HĐND quận") == "Ủy ban nhân dân phường, Hội đồng nhân dân quận."
+    # vietnormalizer spells TT&TT letter by letter; espeak says "tê tê và tê tê"
+    assert say("Sở TT&TT Hà Nội") == "Sở Thông tin và Truyền thông Hà Nội."
+    assert say("Sở GTVT và TP. Hà Nội") == "Sở Giao thông vận tải và Thành phố Hà Nội."
+
+
+def test_caller_lexicon_overrides_and_longest_match_wins() -> None:
+    lexicon = {"UBND": "U Bê", "UBND TP": "Ủy ban Thành phố", "Loa": "Lo a"}
+    assert say("UBND TP họp; UBND xã", lexicon) == "Ủy ban Thành phố họp; U Bê xã."
+    # case-sensitive: "loa" is not "Loa"
+    assert say("Loa và loa", lexicon) == "Lo a và loa."
+
+
+def test_unknown_acronym_is_spelled_but_uppercase_vietnamese_words_are_kept() -> None:
+    assert say("THÔNG BÁO KHẨN của BQL") == "THÔNG BÁO KHẨN của bê quy e lờ."
+
+
+# --- punctuation, capitalization, determinism ----------------------------------------------------
+
+
+def test_capitalization_and_prosody_punctuation_kept() -> None:
+    text = "Thông báo\nNgười dân cần: đậy kín dụng cụ chứa nước; ngủ màn (kể cả ban ngày)…"
+    assert say(text) == "Thông báo.\nNgười dân cần: đậy kín dụng cụ chứa nước; ngủ màn, kể cả ban ngày."
+
+
+def test_urls_and_quotes_are_not_read() -> None:
+    assert say('Nguồn: https://congluan.vn/a-b.html "Công Luận"') == "Nguồn: Công Luận."
+
+
+def test_deterministic() -> None:
+    text = "UBND phường thông báo: ngày 21/3/2023, 1.245 ca, 35%, gọi 024.3825.1234."
+    assert speakable_text(text) == speakable_text(text) == speakable_text(text, {})
+
+
+def test_whole_sample_bulletin() -> None:
+    body = (
+        "THÔNG BÁO KHẨN. Hồi 10 giờ ngày 6/9/2024, vị trí tâm bão số 3 ở vào khoảng 20,8 độ Vĩ Bắc; "
+        "108,2 độ Kinh Đông."
+    )
+    assert say(body) == (
+        "THÔNG BÁO KHẨN. Hồi mười giờ ngày sáu tháng chín năm hai nghìn không trăm hai mươi tư, "
+        "vị trí tâm bão số ba ở vào khoảng hai mươi phẩy tám độ Vĩ Bắc; "
+        "một trăm lẻ tám phẩy hai độ Kinh Đông."
+    )
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+def test_empty_text(text: str) -> None:
+    with pytest.raises(EmptyTextError) as err:
+        speakable_text(text)
+    assert err.value.code == "empty_text"
+    assert "trống" in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["!!! ... ???", "*** --- ///", "🙂🙂"])
+def test_no_speakable_letters(text: str) -> None:
+    with pytest.raises(NoSpeakableTextError):
+        speakable_text(text)
+
+
+def test_too_long() -> None:
+    with pytest.raises(TextTooLongError) as err:
+        speakable_text("a" * 101, max_chars=100)
+    assert err.value.maximum == 100 and err.value.length == 101
+
+
+# --- sentences -----------------------------------------------------------------------------------
+
+
+def test_split_sentences_on_punctuation_and_lines() -> None:
+    text = "Câu một. Câu hai!\nTiêu đề.\nMục: nội dung; tiếp theo?"
+    assert split_sentences(text) == ["Câu một.", "Câu hai!", "Tiêu đề.", "Mục:", "nội dung;", "tiếp theo?"]
+
+
+def test_split_long_sentence_at_commas_then_words() -> None:
+    sentence = ", ".join(["các hộ gia đình chằng chống nhà cửa"] * 10) + "."
+    pieces = split_sentences(sentence, max_chars=80)
+    assert all(len(p) <= 80 for p in pieces)
+    assert " ".join(pieces) == sentence
+    words = " ".join(["từ"] * 100) + "."
+    pieces = split_sentences(words, max_chars=40)
+    assert all(len(p) <= 40 for p in pieces) and " ".join(pieces) == words
