@@ -58,23 +58,13 @@ def _audio_config() -> Any:
 
 
 def _render_settings(config: Any) -> Any:
-    from broadcast.audio.render import RenderSettings
-
-    for name in ("render_settings", "render"):
-        value = getattr(config, name, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, RenderSettings):
-            return value
-    return RenderSettings()
+    return config.render_settings()
 
 
 def render_profile(voice: str = "") -> RenderProfile:
     """The engine, voice and processing-settings key that a new rendition would use now."""
     config = _audio_config()
-    engine = settings.BULLETIN_TTS_ENGINE or getattr(config, "engine", "") or "chain"
-    default_voice = settings.BULLETIN_TTS_VOICE or getattr(config, "voice", "") or "vi"
-    return RenderProfile(engine=engine, voice=voice or default_voice,
+    return RenderProfile(engine=config.engine, voice=voice or config.voice,
                          settings_key=_render_settings(config).cache_key())
 
 
@@ -86,7 +76,7 @@ def speakable_for(title: str, body: str) -> str:
     from broadcast.audio.normalize import speakable_text
 
     text = f"{title.strip()}.\n\n{body}" if title.strip() else body
-    return speakable_text(text, lexicon_overrides(), max_chars=settings.BULLETIN_BODY_MAX_CHARS)
+    return speakable_text(text, lexicon_overrides(), max_chars=_audio_config().limits.max_text_chars)
 
 
 def _get_or_create(key: dict[str, str], defaults: dict[str, Any]) -> AudioRendition:
@@ -162,7 +152,7 @@ def _output_path(rendition: AudioRendition) -> tuple[Path, str]:
 
 
 def _finish(rendition: AudioRendition, result: Any, relative: str) -> AudioRendition:
-    attempts = [a if isinstance(a, dict) else getattr(a, "__dict__", str(a)) for a in (result.attempts or [])]
+    attempts = [a.as_dict() if hasattr(a, "as_dict") else a for a in (result.attempts or [])]
     AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.RENDERING).update(
         status=AudioRendition.Status.READY,
         file=relative,
@@ -232,8 +222,6 @@ def render_rendition(rendition_id: int, *, final_attempt: bool = True) -> AudioR
 
 def _render(rendition: AudioRendition, out_path: Path) -> Any:
     from broadcast.audio import render as audio_render
-    from broadcast.audio.engines import get_engine
-
     out_path.parent.mkdir(parents=True, exist_ok=True)
     config = _audio_config()
     render_settings = _render_settings(config)
@@ -241,12 +229,13 @@ def _render(rendition: AudioRendition, out_path: Path) -> Any:
         source = _recording_upload_path(rendition)
         if not source.exists():
             raise AudioValidationError("Không tìm thấy tệp ghi âm đã tải lên.", code="recording_missing")
-        result = audio_render.render_recording(source, out_path, settings=render_settings)
+        result = audio_render.render_recording(source, out_path, settings=render_settings, limits=config.limits)
         source.unlink(missing_ok=True)
         return result
-    engine = get_engine(rendition.engine)
+    engine = config.build_engine(rendition.engine)
     return audio_render.render_speech(
-        rendition.speakable_text, out_path, engine=engine, voice=rendition.voice, settings=render_settings
+        rendition.speakable_text, out_path, engine=engine, voice=rendition.voice, settings=render_settings,
+        limits=config.limits,
     )
 
 
@@ -260,9 +249,9 @@ def _recording_upload_path(rendition: AudioRendition) -> Path:
 def store_recording(upload: BinaryIO, *, size: int | None = None) -> AudioRendition:
     """Keep an uploaded recording and return its rendition (pending, or ready if already processed).
 
-    Raises AudioValidationError(too_large=True) above BULLETIN_RECORDING_MAX_BYTES.
+    Raises AudioValidationError(too_large=True) above the audio limits' max_upload_bytes (LOA_AUDIO).
     """
-    limit = settings.BULLETIN_RECORDING_MAX_BYTES
+    limit = _audio_config().limits.max_upload_bytes
     if size is not None and size > limit:
         raise AudioValidationError(_too_large_message(limit), code="too_large", too_large=True)
     uploads = Path(settings.MEDIA_ROOT) / "uploads"
