@@ -1,3 +1,322 @@
-"""Routes of this area; the root urls include it under /api/v1/."""
+"""Proof-of-play API: station reports and heartbeats; staff coverage and the play-log export.
 
-urlpatterns: list = []
+Thin views: validation of the envelope and query parameters here, rules in services/selectors.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from broadcast.selectors import coverage as coverage_selectors
+from broadcast.services import reports as report_services
+from stations import health, roles
+from stations.auth import HasRole, IsStation, StationTokenAuthentication
+from stations.models import District, Station
+from stations.selectors import operator_district_id, visible_stations
+
+CoverageReader = HasRole.of(roles.SUPERVISOR, roles.DISTRICT_OPERATOR)
+MAX_EXPORT_DAYS = 366
+
+
+class StationThrottle(SimpleRateThrottle):
+    scope = "station"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        station = getattr(request.user, "station", None)
+        return self.cache_format % {"scope": self.scope, "ident": station.pk} if station else None
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Lô báo cáo quá lớn."
+    default_code = "payload_too_large"
+
+
+# ---------------------------------------------------------------- station-facing
+
+
+class ReportItemSerializer(serializers.Serializer):
+    report_id = serializers.CharField(max_length=64)
+    playlist_item = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["played", "failed", "skipped", "interrupted"])
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    error = serializers.CharField(required=False, allow_blank=True)
+
+
+class ReportBatchSerializer(serializers.Serializer):
+    reports = ReportItemSerializer(many=True)
+
+
+class ReportBatchResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = inline_serializer(
+        "RejectedReport",
+        {"index": serializers.IntegerField(), "report_id": serializers.CharField(allow_null=True),
+         "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))},
+        many=True,
+    )
+
+
+class StationReports(APIView):
+    """A station uploads up to REPORTS_MAX_BATCH playback reports; valid ones are kept, others listed."""
+
+    authentication_classes = [StationTokenAuthentication]
+    permission_classes = [IsStation]
+    throttle_classes = [StationThrottle]
+
+    @extend_schema(request=ReportBatchSerializer, responses={200: ReportBatchResultSerializer})
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if not isinstance(data, dict) or "reports" not in data:
+            raise exceptions.ValidationError({"reports": ["Cần trường reports: danh sách các báo cáo."]})
+        try:
+            result = report_services.ingest_reports(request.user.station, data["reports"])
+        except report_services.BatchError as exc:
+            raise exceptions.ValidationError(exc.errors) from None
+        except report_services.BatchTooLarge as exc:
+            raise PayloadTooLarge(str(exc)) from None
+        return Response(result.as_dict())
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    agent_version = serializers.CharField(max_length=64, error_messages={"required": "Cần phiên bản thiết bị."})
+    playlist_version = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    state = serializers.JSONField(required=False)
+    disk_free_mb = serializers.FloatField(required=False, min_value=0, allow_null=True)
+    volume = serializers.FloatField(required=False, min_value=0, allow_null=True)
+
+
+class HeartbeatReplySerializer(serializers.Serializer):
+    server_time = serializers.DateTimeField()
+    playlist_versions = serializers.DictField(child=serializers.IntegerField())
+
+
+def _playlist_versions(station: Station) -> dict[str, int]:
+    try:
+        from broadcast.selectors.playlists import playlist_versions
+    except ImportError:  # the distribution area's selector; fall back to the table itself
+        from broadcast.models import Playlist
+
+        today = timezone.localdate()
+        rows = Playlist.objects.filter(station=station, date__gte=today).order_by("date")
+        return {d.isoformat(): v for d, v in rows.values_list("date", "version")}
+    return playlist_versions(station)
+
+
+class StationHeartbeat(APIView):
+    """A station says it is alive; the reply lists the playlist versions it should hold."""
+
+    authentication_classes = [StationTokenAuthentication]
+    permission_classes = [IsStation]
+    throttle_classes = [StationThrottle]
+
+    @extend_schema(request=HeartbeatSerializer, responses={200: HeartbeatReplySerializer})
+    def post(self, request: Request) -> Response:
+        serializer = HeartbeatSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        agent_version = data.pop("agent_version")
+        state = {k: v for k, v in data.items() if v is not None}
+        now = timezone.now()
+        station = request.user.station
+        health.record_heartbeat(station, agent_version=agent_version, state=state, now=now)
+        return Response({"server_time": timezone.localtime(now).isoformat(),
+                         "playlist_versions": _playlist_versions(station)})
+
+
+# ---------------------------------------------------------------- staff: coverage
+
+
+def _parse_date(raw: str | None, name: str, default: dt.date | None = None) -> dt.date:
+    if not raw:
+        if default is None:
+            raise exceptions.ValidationError({name: ["Trường này là bắt buộc."]})
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise exceptions.ValidationError({name: ["Ngày không hợp lệ, cần dạng YYYY-MM-DD."]}) from None
+
+
+def scoped_district_id(user: Any, code: str | None) -> int | None:
+    """The district filter a user asked for, within what they may see (operators: only theirs)."""
+    own = operator_district_id(user)
+    if not code:
+        return own
+    district_id = District.objects.filter(code=code).values_list("pk", flat=True).first()
+    if district_id is None or (own is not None and district_id != own):
+        raise exceptions.NotFound("Không tìm thấy quận/huyện.")
+    return district_id
+
+
+def _bulletin_id(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise exceptions.ValidationError({"bulletin": ["Mã bản tin phải là số."]})
+    return int(raw)
+
+
+COUNT_FIELDS = {
+    "expected": serializers.IntegerField(), "played": serializers.IntegerField(),
+    "failed": serializers.IntegerField(), "missed": serializers.IntegerField(),
+    "pending": serializers.IntegerField(), "coverage_pct": serializers.FloatField(allow_null=True),
+}
+
+
+class CoverageView(APIView):
+    permission_classes = [CoverageReader]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Ngày (mặc định hôm nay)"),
+            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện"),
+            OpenApiParameter("bulletin", OpenApiTypes.INT, description="Mã bản tin"),
+        ],
+        responses={200: inline_serializer("Coverage", {
+            "date": serializers.DateField(),
+            "totals": inline_serializer("CoverageTotals", COUNT_FIELDS),
+            "districts": inline_serializer("DistrictCoverage", {
+                "code": serializers.CharField(), "name": serializers.CharField(), **COUNT_FIELDS,
+                "silent_stations": serializers.IntegerField()}, many=True),
+        })},
+    )
+    def get(self, request: Request) -> Response:
+        day = _parse_date(request.query_params.get("date"), "date", timezone.localdate())
+        district_id = scoped_district_id(request.user, request.query_params.get("district"))
+        report = coverage_selectors.coverage_by_district(
+            day, district_id=district_id, bulletin_id=_bulletin_id(request.query_params.get("bulletin"))
+        )
+        return Response(report.as_dict())
+
+
+class StationCoverageView(APIView):
+    permission_classes = [CoverageReader]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Ngày (mặc định hôm nay)"),
+            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện"),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Station.Status.values,
+                             description="Trạng thái liên lạc của đài"),
+            OpenApiParameter("bulletin", OpenApiTypes.INT, description="Mã bản tin"),
+            OpenApiParameter("page", OpenApiTypes.INT),
+        ],
+        responses={200: inline_serializer("PaginatedStationCoverage", {
+            "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": inline_serializer("StationCoverage", {
+                "code": serializers.CharField(), "name": serializers.CharField(),
+                "district": serializers.CharField(), "district_name": serializers.CharField(),
+                "status": serializers.CharField(), "last_seen_at": serializers.DateTimeField(allow_null=True),
+                **COUNT_FIELDS}, many=True),
+        })},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        day = _parse_date(params.get("date"), "date", timezone.localdate())
+        district_id = scoped_district_id(request.user, params.get("district"))
+        stations = visible_stations(request.user).filter(active=True)
+        if district_id is not None:
+            stations = stations.filter(district_id=district_id)
+        wanted = params.get("status")
+        if wanted:
+            if wanted not in Station.Status.values:
+                raise exceptions.ValidationError(
+                    {"status": [f"Trạng thái không hợp lệ (một trong: {', '.join(Station.Status.values)})."]}
+                )
+            stations = stations.filter(status=wanted)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(stations.order_by("district__code", "code"), request, view=self)
+        counts = coverage_selectors.coverage_by_station(day, page, bulletin_id=_bulletin_id(params.get("bulletin")))
+        rows = [
+            {"code": s.code, "name": s.name, "district": s.district.code, "district_name": s.district.name,
+             "status": s.status, "last_seen_at": s.last_seen_at, **counts[s.pk].as_dict()}
+            for s in page
+        ]
+        return paginator.get_paginated_response(rows)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(rows: Iterator[list[str]], header: list[str]) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads Vietnamese), one encoded line at a time."""
+    writer = csv.writer(_Echo())
+    yield codecs.BOM_UTF8
+    yield writer.writerow(header).encode()
+    for row in rows:
+        yield writer.writerow(row).encode()
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets `Accept: text/csv` through content negotiation; errors are still written as JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return json.dumps(data, ensure_ascii=False).encode()
+
+
+class PlayLogExport(APIView):
+    """The legal play log as CSV, streamed."""
+
+    permission_classes = [CoverageReader]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="Từ ngày (mặc định hôm nay)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Đến ngày (mặc định bằng từ ngày)"),
+            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện"),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        params = request.query_params
+        date_from = _parse_date(params.get("from"), "from", timezone.localdate())
+        date_to = _parse_date(params.get("to"), "to", date_from)
+        if date_to < date_from:
+            raise exceptions.ValidationError({"to": ["Ngày kết thúc phải không trước ngày bắt đầu."]})
+        if (date_to - date_from).days >= MAX_EXPORT_DAYS:
+            raise exceptions.ValidationError({"to": [f"Chỉ xuất tối đa {MAX_EXPORT_DAYS} ngày mỗi lần."]})
+        district_id = scoped_district_id(request.user, params.get("district"))
+        rows = coverage_selectors.play_log_rows(date_from, date_to, district_id=district_id)
+        response = StreamingHttpResponse(
+            stream_csv(rows, coverage_selectors.PLAY_LOG_COLUMNS), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="nhat-ky-phat-{date_from}-{date_to}.csv"'
+        return response
+
+
+urlpatterns = [
+    path("station/reports/", StationReports.as_view(), name="station-reports"),
+    path("station/heartbeat/", StationHeartbeat.as_view(), name="station-heartbeat"),
+    path("coverage/", CoverageView.as_view(), name="coverage"),
+    path("coverage/stations/", StationCoverageView.as_view(), name="coverage-stations"),
+    path("reports/export.csv", PlayLogExport.as_view(), name="reports-export"),
+]

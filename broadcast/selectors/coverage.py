@@ -1,0 +1,261 @@
+"""Coverage: planned plays (playlist items) against what stations reported, by district and station.
+
+An item is `played` once a played report arrived (late ones count), `failed` when only failed,
+skipped or interrupted reports arrived, `pending` while its slot has not ended plus the grace period,
+and `missed` after that. coverage_pct = played / (expected − pending). One aggregate over items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from broadcast.models import PlaybackReport, PlaylistItem
+from stations.models import District, Station, StationStatusChange
+
+FAILED_OUTCOMES = ("failed", "skipped", "interrupted")
+
+
+@dataclass
+class Counts:
+    expected: int = 0
+    played: int = 0
+    failed: int = 0
+    pending: int = 0
+
+    @property
+    def missed(self) -> int:
+        return self.expected - self.played - self.failed - self.pending
+
+    @property
+    def coverage_pct(self) -> float | None:
+        due = self.expected - self.pending
+        return round(100.0 * self.played / due, 1) if due else None
+
+    def add(self, other: Counts) -> None:
+        self.expected += other.expected
+        self.played += other.played
+        self.failed += other.failed
+        self.pending += other.pending
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expected": self.expected, "played": self.played, "failed": self.failed,
+            "missed": self.missed, "pending": self.pending, "coverage_pct": self.coverage_pct,
+        }
+
+
+@dataclass
+class DistrictCoverage:
+    district: District
+    counts: Counts
+    silent_stations: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.district.code, "name": self.district.name, **self.counts.as_dict(),
+                "silent_stations": self.silent_stations}
+
+
+@dataclass
+class CoverageReport:
+    date: date
+    totals: Counts
+    districts: list[DistrictCoverage] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat(), "totals": self.totals.as_dict(),
+                "districts": [d.as_dict() for d in self.districts]}
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=settings.COVERAGE_GRACE_SECONDS)
+
+
+def _local(day: date, hhmm: str) -> datetime:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), timezone.get_default_timezone())
+
+
+def slot_end(day: date, slot: dict[str, str]) -> datetime:
+    """The aware end of a station slot on `day` (an end not after the start is read as past midnight)."""
+    start, end = _local(day, slot["start"]), _local(day, slot["end"])
+    return end if end > start else end + timedelta(days=1)
+
+
+def _pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
+    """Items whose slot (on `day`, per their station's slots) has not ended plus grace at `now`."""
+    day_start = datetime.combine(day, time.min, timezone.get_default_timezone())
+    if now >= day_start + timedelta(days=2) + grace():
+        return Q(pk__in=[])  # every slot of that day is long over: the common, historical case
+    open_ids: dict[str, list[int]] = {}
+    closed: set[str] = set()
+    for station_id, slots in stations.values_list("id", "slots"):
+        for slot in slots or []:
+            try:
+                is_open = now < slot_end(day, slot) + grace()
+            except (KeyError, ValueError, TypeError):
+                continue
+            if is_open:
+                open_ids.setdefault(slot["name"], []).append(station_id)
+            else:
+                closed.add(slot["name"])
+    known = set(open_ids) | closed
+    # Items in a slot name the station does not define (e.g. an immediate emergency): their own end.
+    q = ~Q(slot__in=known) & (Q(ends_at__gt=now - grace()) | Q(ends_at__isnull=True, starts_at__gt=now - grace()))
+    for name, ids in open_ids.items():
+        q |= Q(slot=name) if name not in closed else Q(slot=name, playlist__station_id__in=ids)
+    return q
+
+
+def planned_items(
+    day: date, *, district_id: int | None = None, bulletin_id: int | None = None,
+    station_ids: Iterable[int] | None = None,
+) -> QuerySet[PlaylistItem]:
+    """The expected plays of a day: placed items of that day's playlists (unplaced ones never air)."""
+    qs = PlaylistItem.objects.filter(playlist__date=day, position__isnull=False)
+    if district_id is not None:
+        qs = qs.filter(playlist__station__district_id=district_id)
+    if bulletin_id is not None:
+        qs = qs.filter(bulletin_id=bulletin_id)
+    if station_ids is not None:
+        qs = qs.filter(playlist__station_id__in=list(station_ids))
+    return qs
+
+
+def _aggregate(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict[int, Counts]:
+    rows = items.values(group_by).annotate(
+        n_expected=Count("id"),
+        n_played=Count("id", filter=Q(report_status="played")),
+        n_failed=Count("id", filter=Q(report_status__in=FAILED_OUTCOMES)),
+        n_pending=Count("id", filter=Q(report_status="") & pending),
+    ).order_by()
+    return {
+        row[group_by]: Counts(row["n_expected"], row["n_played"], row["n_failed"], row["n_pending"])
+        for row in rows
+    }
+
+
+def coverage_by_district(
+    day: date, *, district_id: int | None = None, bulletin_id: int | None = None, now: datetime | None = None,
+) -> CoverageReport:
+    """City (or one district's) coverage for `day`, with a row per district that has stations."""
+    now = now or timezone.now()
+    stations = Station.objects.all()
+    districts = District.objects.order_by("code")
+    if district_id is not None:
+        stations = stations.filter(district_id=district_id)
+        districts = districts.filter(pk=district_id)
+    items = planned_items(day, district_id=district_id, bulletin_id=bulletin_id)
+    by_district = _aggregate(items, "playlist__station__district_id", _pending_q(day, now, stations))
+    silent = dict(
+        stations.filter(active=True, status=Station.Status.SILENT).values("district_id")
+        .annotate(n=Count("id")).order_by().values_list("district_id", "n")
+    )
+    with_stations = set(stations.values_list("district_id", flat=True).distinct().order_by())
+    report = CoverageReport(date=day, totals=Counts())
+    for district in districts:
+        if district.pk not in with_stations and district.pk not in by_district:
+            continue
+        counts = by_district.get(district.pk, Counts())
+        report.totals.add(counts)
+        report.districts.append(DistrictCoverage(district, counts, silent.get(district.pk, 0)))
+    return report
+
+
+def coverage_by_station(
+    day: date, stations: Iterable[Station], *, bulletin_id: int | None = None, now: datetime | None = None,
+) -> dict[int, Counts]:
+    """Counts per station id for the given stations (a page of them); stations with nothing: zeros."""
+    now = now or timezone.now()
+    stations = list(stations)
+    ids = [s.pk for s in stations]
+    items = planned_items(day, bulletin_id=bulletin_id, station_ids=ids)
+    counts = _aggregate(items, "playlist__station_id", _pending_q(day, now, Station.objects.filter(pk__in=ids)))
+    return {pk: counts.get(pk, Counts()) for pk in ids}
+
+
+def stations_needing_attention(
+    stations: QuerySet[Station], *, limit: int = 200,
+) -> list[Station]:
+    """Active silent and late stations, longest unheard first (never-seen stations last)."""
+    return list(
+        stations.filter(active=True, status__in=[Station.Status.SILENT, Station.Status.LATE])
+        .select_related("district").order_by("status", "last_seen_at", "code")[:limit]
+    )
+
+
+@dataclass
+class Timeline:
+    station: Station
+    day: date
+    items: list[PlaylistItem]
+    reports: list[PlaybackReport]
+    status_changes: list[StationStatusChange]
+    counts: Counts
+    item_outcomes: dict[int, str]
+
+
+def station_timeline(station: Station, day: date, *, now: datetime | None = None) -> Timeline:
+    """One station's day: planned plays with their outcome, the reports and the health changes."""
+    now = now or timezone.now()
+    tz = timezone.get_default_timezone()
+    start = datetime.combine(day, time.min, tz)
+    items = list(
+        planned_items(day, station_ids=[station.pk]).select_related("bulletin").order_by("starts_at", "position")
+    )
+    pending_ids = set(
+        planned_items(day, station_ids=[station.pk]).filter(report_status="")
+        .filter(_pending_q(day, now, Station.objects.filter(pk=station.pk))).values_list("id", flat=True)
+    )
+    outcomes = {}
+    for item in items:
+        if item.report_status == "played":
+            outcomes[item.pk] = "played"
+        elif item.report_status in FAILED_OUTCOMES:
+            outcomes[item.pk] = "failed"
+        else:
+            outcomes[item.pk] = "pending" if item.pk in pending_ids else "missed"
+    counts = Counts(
+        expected=len(items), played=sum(o == "played" for o in outcomes.values()),
+        failed=sum(o == "failed" for o in outcomes.values()), pending=len(pending_ids),
+    )
+    reports = list(PlaybackReport.objects.filter(station=station, playlist_date=day).order_by("started_at", "id"))
+    changes = list(
+        StationStatusChange.objects.filter(station=station, at__gte=start, at__lt=start + timedelta(days=1))
+        .order_by("at", "id")
+    )
+    return Timeline(station, day, items, reports, changes, counts, outcomes)
+
+
+PLAY_LOG_COLUMNS = [
+    "Mã đài", "Tên đài", "Mã quận/huyện", "Quận/huyện", "Ngày phát", "Mã bản tin", "Bản tin", "Phiên bản",
+    "SHA-256", "Khung giờ", "Giờ phát dự kiến", "Bắt đầu phát", "Kết thúc phát", "Kết quả", "Lỗi",
+    "Mã báo cáo", "Nhận lúc",
+]
+
+
+def play_log_rows(date_from: date, date_to: date, *, district_id: int | None = None) -> Iterator[list[str]]:
+    """The legal play log, row by row (server-side cursor), oldest first, times in local time."""
+    qs = PlaybackReport.objects.filter(playlist_date__gte=date_from, playlist_date__lte=date_to)
+    if district_id is not None:
+        qs = qs.filter(station__district_id=district_id)
+    qs = qs.order_by("playlist_date", "station__code", "started_at", "id").values_list(
+        "station__code", "station__name", "station__district__code", "station__district__name", "playlist_date",
+        "bulletin_id_snapshot", "bulletin_title", "revision_number", "sha256", "slot", "planned_start",
+        "started_at", "ended_at", "status", "error", "report_id", "received_at",
+    )
+    labels = dict(PlaybackReport.Status.choices)
+
+    def fmt(value: datetime | None) -> str:
+        return timezone.localtime(value).isoformat() if value else ""
+
+    for (code, name, dcode, dname, pdate, bid, title, rev, sha, slot, planned, started, ended, status, error,
+         report_id, received) in qs.iterator(chunk_size=2000):
+        yield [code, name, dcode, dname, pdate.isoformat(), str(bid), title, str(rev), sha, slot, fmt(planned),
+               fmt(started), fmt(ended), labels.get(status, status), error, report_id, fmt(received)]
