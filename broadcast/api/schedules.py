@@ -1,3 +1,226 @@
-"""Routes of this area; the root urls include it under /api/v1/."""
+"""Staff API for schedules and the staff view of playlists (thin: rules live in services/selectors)."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from stations import roles
+from stations.auth import HasRole, IsStaffReader
+from stations.models import Station
+
+from ..models import Bulletin, Playlist, PlaylistItem, Schedule
+from ..selectors import playlists as selectors
+from ..services import schedules as services
+
+CAN_SCHEDULE = HasRole.of(roles.EDITOR, roles.SUPERVISOR)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Xung đột trạng thái."
+    default_code = "conflict"
+
+
+class TargetsSerializer(serializers.Serializer):
+    all = serializers.BooleanField(required=False, default=False)
+    districts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    stations = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=Station.Kind.choices), required=False, default=list
+    )
+
+
+class ScheduleCreateSerializer(serializers.Serializer):
+    bulletin = serializers.PrimaryKeyRelatedField(
+        queryset=Bulletin.objects.select_related("live_revision", "live_revision__rendition")
+    )
+    start_date = serializers.DateField(required=False, allow_null=True, default=None,
+                                       help_text="Bắt buộc, trừ khi immediate (mặc định hôm nay).")
+    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    days_of_week = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), required=False, default=list,
+        help_text="0 = thứ Hai … 6 = Chủ nhật; trống = mọi ngày.",
+    )
+    slots = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
+    targets = TargetsSerializer()
+    plays_per_slot = serializers.IntegerField(min_value=1, max_value=services.MAX_PLAYS_PER_SLOT, default=1)
+    immediate = serializers.BooleanField(default=False)
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    bulletin_title = serializers.CharField(source="bulletin.title", read_only=True)
+    priority = serializers.CharField(source="bulletin.priority", read_only=True)
+    status = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", read_only=True, default=None)
+    targets = TargetsSerializer(read_only=True)
+    days_of_week = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    slots = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id", "bulletin", "bulletin_title", "priority", "start_date", "end_date", "days_of_week", "slots",
+            "plays_per_slot", "targets", "immediate", "target_station_count", "status", "created_by",
+            "created_at", "cancelled_at", "cancelled_by",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, obj: Schedule) -> str:
+        return "cancelled" if obj.cancelled_at else "active"
+
+
+class ScheduleFilter(django_filters.FilterSet):
+    bulletin = django_filters.NumberFilter(field_name="bulletin_id")
+    date = django_filters.DateFilter(method="filter_date", label="Ngày phát (YYYY-MM-DD)")
+    active = django_filters.BooleanFilter(field_name="cancelled_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Schedule
+        fields = ["bulletin", "date", "active"]
+
+    def filter_date(self, queryset: Any, name: str, value: dt.date) -> Any:
+        return queryset.filter(start_date__lte=value, end_date__gte=value)
+
+
+class ScheduleListCreate(generics.ListAPIView):
+    """GET: schedules (filter by bulletin, date, active). POST: schedule an approved bulletin."""
+
+    serializer_class = ScheduleSerializer
+    filterset_class = ScheduleFilter
+    ordering_fields = ["created_at", "start_date"]
+
+    def get_permissions(self) -> list[Any]:
+        return [CAN_SCHEDULE()] if self.request.method == "POST" else [IsStaffReader()]
+
+    def get_queryset(self) -> Any:
+        return selectors.schedule_list().order_by("-created_at", "-id")
+
+    @extend_schema(request=ScheduleCreateSerializer, responses={201: ScheduleSerializer})
+    def post(self, request: Request) -> Response:
+        data = ScheduleCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            schedule = services.create_schedule(
+                v["bulletin"], by=request.user, start_date=v["start_date"], end_date=v["end_date"],
+                slots=v["slots"], targets=dict(v["targets"]), days_of_week=v["days_of_week"],
+                plays_per_slot=v["plays_per_slot"], immediate=v["immediate"],
+            )
+        except services.ScheduleConflict as exc:
+            raise Conflict(str(exc)) from None
+        except services.ScheduleValidationError as exc:
+            raise exceptions.ValidationError(exc.errors) from None
+        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+
+
+class ScheduleDetail(generics.RetrieveAPIView):
+    """GET a schedule; DELETE cancels it (plays in slots still to come are removed, past ones stay)."""
+
+    serializer_class = ScheduleSerializer
+
+    def get_permissions(self) -> list[Any]:
+        return [CAN_SCHEDULE()] if self.request.method == "DELETE" else [IsStaffReader()]
+
+    def get_queryset(self) -> Any:
+        return selectors.schedule_list()
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        schedule = get_object_or_404(Schedule, pk=pk)
+        try:
+            services.cancel_schedule(schedule, request.user)
+        except services.ScheduleConflict as exc:
+            raise Conflict(str(exc)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StaffBulletinRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="bulletin_id")
+    title = serializers.CharField(source="revision.title")
+    priority = serializers.CharField()
+
+
+class StaffPlaylistItemSerializer(serializers.ModelSerializer):
+    bulletin = StaffBulletinRefSerializer(source="*")
+    revision = serializers.IntegerField(source="revision.number")
+    placed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlaylistItem
+        fields = [
+            "id", "key", "position", "placed", "slot", "requested_slot", "starts_at", "ends_at", "schedule",
+            "bulletin", "revision", "sha256", "duration_ms", "unplaced_reason", "report_status",
+        ]
+
+    def get_placed(self, obj: PlaylistItem) -> bool:
+        return obj.position is not None
+
+
+class StaffPlaylistSerializer(serializers.ModelSerializer):
+    station = serializers.CharField(source="station.code")
+    station_name = serializers.CharField(source="station.name")
+    district = serializers.CharField(source="station.district.code")
+    items = serializers.SerializerMethodField()
+    unplaced_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Playlist
+        fields = ["id", "station", "station_name", "district", "date", "version", "etag", "generated_at",
+                  "unplaced_count", "items"]
+
+    def _items(self, obj: Playlist) -> list[PlaylistItem]:
+        # Placed items in order, then the unplaced ones (position is null), by key.
+        return sorted(obj.items.all(), key=lambda i: (i.position is None, i.position or 0, i.key))
+
+    @extend_schema_field(StaffPlaylistItemSerializer(many=True))
+    def get_items(self, obj: Playlist) -> list[dict[str, Any]]:
+        return StaffPlaylistItemSerializer(self._items(obj), many=True).data
+
+    def get_unplaced_count(self, obj: Playlist) -> int:
+        return sum(1 for i in obj.items.all() if i.position is None)
+
+
+class PlaylistList(generics.ListAPIView):
+    """What each station gets on a date (default today), unplaced items included with their reason."""
+
+    serializer_class = StaffPlaylistSerializer
+    permission_classes = [IsStaffReader]
+    filter_backends: list = []
+
+    @extend_schema(parameters=[
+        OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD (mặc định hôm nay)"),
+        OpenApiParameter("station", OpenApiTypes.STR, description="Mã đài"),
+    ])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        raw = self.request.query_params.get("date")
+        if raw:
+            try:
+                date = dt.date.fromisoformat(raw)
+            except ValueError:
+                raise exceptions.ValidationError({"date": ["Ngày không hợp lệ, dùng dạng YYYY-MM-DD."]}) from None
+        else:
+            date = timezone.localdate()
+        return selectors.staff_playlists(self.request.user, date=date,
+                                         station_code=self.request.query_params.get("station") or None)
+
+
+urlpatterns = [
+    path("schedules/", ScheduleListCreate.as_view(), name="schedule-list"),
+    path("schedules/<int:pk>/", ScheduleDetail.as_view(), name="schedule-detail"),
+    path("playlists/", PlaylistList.as_view(), name="playlist-list"),
+]

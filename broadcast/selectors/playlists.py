@@ -1,0 +1,182 @@
+"""Reads for schedules, playlists and the station download protocol."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from stations.models import Station
+from stations.selectors import visible_stations
+
+from ..models import AudioRendition, Bulletin, Playlist, PlaylistItem, Schedule
+
+LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
+
+
+def local_today() -> dt.date:
+    return timezone.localdate(timezone.now(), LOCAL_TZ)
+
+
+def build_dates(start: dt.date | None = None) -> list[dt.date]:
+    """Today and the coming days that the nightly build (and every change) keeps materialized."""
+    start = start or local_today()
+    return [start + dt.timedelta(days=n) for n in range(settings.PLAYLIST_DAYS_AHEAD + 1)]
+
+
+def published_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """Dates a station may ask for; outside it the station API answers 400."""
+    today = today or local_today()
+    return (today - dt.timedelta(days=settings.PLAYLIST_DAYS_BACK),
+            today + dt.timedelta(days=settings.PLAYLIST_DAYS_AHEAD))
+
+
+# ---------------------------------------------------------------- targeting
+
+
+@dataclass(frozen=True, slots=True)
+class StationRow:
+    """The few registry fields the builder needs, loaded in one query for all stations."""
+
+    id: int
+    code: str
+    district_id: int
+    district_code: str
+    kind: str
+    slots: list[dict[str, str]]
+
+
+def active_station_rows(station_ids: Iterable[int] | None = None) -> list[StationRow]:
+    qs = Station.objects.filter(active=True)
+    if station_ids is not None:
+        qs = qs.filter(pk__in=list(station_ids))
+    rows = qs.order_by("pk").values_list("pk", "code", "district_id", "district__code", "kind", "slots")
+    return [StationRow(*row) for row in rows]
+
+
+def schedule_targets_station(targets: dict[str, Any], station: StationRow) -> bool:
+    """Targets are a union: all, or any of the districts, stations or kinds listed."""
+    if targets.get("all"):
+        return True
+    return (
+        station.district_code in (targets.get("districts") or ())
+        or station.code in (targets.get("stations") or ())
+        or station.kind in (targets.get("kinds") or ())
+    )
+
+
+def target_station_ids(targets: dict[str, Any]) -> list[int]:
+    """Ids of the active stations a target spec reaches (one query)."""
+    if targets.get("all"):
+        return list(Station.objects.filter(active=True).order_by("pk").values_list("pk", flat=True))
+    q = Q(pk__in=[])
+    if targets.get("districts"):
+        q |= Q(district__code__in=targets["districts"])
+    if targets.get("stations"):
+        q |= Q(code__in=targets["stations"])
+    if targets.get("kinds"):
+        q |= Q(kind__in=targets["kinds"])
+    return list(Station.objects.filter(q, active=True).order_by("pk").values_list("pk", flat=True))
+
+
+# ---------------------------------------------------------------- schedules
+
+
+def schedules_for_dates(dates: Iterable[dt.date]) -> list[Schedule]:
+    """Live schedules touching any of `dates`, with what the builder needs already joined."""
+    dates = sorted(set(dates))
+    if not dates:
+        return []
+    return list(
+        Schedule.objects.filter(cancelled_at__isnull=True, start_date__lte=dates[-1], end_date__gte=dates[0])
+        .select_related("bulletin", "bulletin__live_revision", "bulletin__live_revision__rendition")
+        .order_by("created_at", "pk")
+    )
+
+
+def schedule_list(*, bulletin_id: int | None = None, date: dt.date | None = None) -> QuerySet[Schedule]:
+    qs = Schedule.objects.select_related("bulletin", "created_by", "cancelled_by")
+    if bulletin_id is not None:
+        qs = qs.filter(bulletin_id=bulletin_id)
+    if date is not None:
+        qs = qs.filter(start_date__lte=date, end_date__gte=date)
+    return qs
+
+
+def schedule_is_airable(bulletin: Bulletin) -> bool:
+    """An approved live revision with its audio ready: the only thing that may be scheduled or listed."""
+    revision = bulletin.live_revision
+    return (
+        bulletin.status != Bulletin.Status.ARCHIVED
+        and revision is not None
+        and revision.approved_at is not None
+        and revision.rendition is not None
+        and revision.rendition.status == AudioRendition.Status.READY
+    )
+
+
+# ---------------------------------------------------------------- playlists
+
+
+def playlist_versions(station: Station | int, dates: Iterable[dt.date] | None = None) -> dict[str, int]:
+    """{ISO date: version} of this station's playlists for today and the coming days (for heartbeats)."""
+    station_id = station if isinstance(station, int) else station.pk
+    qs = Playlist.objects.filter(station_id=station_id)
+    if dates is None:
+        qs = qs.filter(date__gte=local_today())
+    else:
+        qs = qs.filter(date__in=list(dates))
+    return {d.isoformat(): v for d, v in qs.order_by("date").values_list("date", "version")}
+
+
+def playlist_etag(station_id: int, date: dt.date) -> str | None:
+    """The ETag alone, for the cheap 304 path: one query on the (station, date) unique index."""
+    return Playlist.objects.filter(station_id=station_id, date=date).values_list("etag", flat=True).first()
+
+
+def station_playlist(station_id: int, date: dt.date) -> Playlist | None:
+    """The playlist with its placed items in order (what the station gets), or None."""
+    items = (
+        PlaylistItem.objects.filter(position__isnull=False)
+        .select_related("revision", "rendition")
+        .order_by("position")
+    )
+    return (
+        Playlist.objects.filter(station_id=station_id, date=date)
+        .prefetch_related(Prefetch("items", queryset=items, to_attr="placed_items"))
+        .first()
+    )
+
+
+def station_has_audio(station_id: int, sha256: str) -> AudioRendition | None:
+    """The ready rendition with this sha256 if it is listed in one of this station's playlists."""
+    item = (
+        PlaylistItem.objects.filter(
+            playlist__station_id=station_id, sha256=sha256, position__isnull=False,
+            rendition__status=AudioRendition.Status.READY,
+        )
+        .select_related("rendition")
+        .only("id", "rendition")
+        .first()
+    )
+    return item.rendition if item else None
+
+
+def staff_playlists(user: Any, *, date: dt.date, station_code: str | None = None) -> QuerySet[Playlist]:
+    """Playlists a staff user may see for a date (district operators: their district), items included."""
+    stations = visible_stations(user)
+    qs = Playlist.objects.filter(date=date, station__in=stations.values("pk"))
+    if station_code:
+        qs = qs.filter(station__code=station_code)
+    items = PlaylistItem.objects.select_related("revision").order_by("position", "key")
+    return (
+        qs.select_related("station", "station__district")
+        .prefetch_related(Prefetch("items", queryset=items))
+        .order_by("station__code")
+    )
