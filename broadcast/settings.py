@@ -266,6 +266,28 @@ CELERY_BEAT_SCHEDULE["requeue-stale-renditions"] = {
 # --- end workflow settings ---
 
 # --- distribution settings (schedules, playlists, station download API) ---
+# Playlists are kept materialized for today and this many following days; stations may ask for dates
+# from PLAYLIST_DAYS_BACK days ago up to that horizon (outside it the playlist API answers 400).
+PLAYLIST_DAYS_AHEAD = env_int("PLAYLIST_DAYS_AHEAD", 2, minimum=0, maximum=60)
+PLAYLIST_DAYS_BACK = env_int("PLAYLIST_DAYS_BACK", 7, minimum=0, maximum=366)
+# Silence between two plays packed into one slot (counts against the slot's length).
+PLAYLIST_SLOT_GAP_SECONDS = env_float("PLAYLIST_SLOT_GAP_SECONDS", 2.0, minimum=0, maximum=600)
+# Stations per rebuild transaction (bounded memory; a crash leaves each chunk's previous versions).
+PLAYLIST_BUILD_CHUNK = env_int("PLAYLIST_BUILD_CHUNK", 2000, minimum=1)
+# Local time (Asia/Ho_Chi_Minh) of the nightly build of the coming days, "HH:MM".
+PLAYLIST_NIGHTLY_AT = env_str("PLAYLIST_NIGHTLY_AT", "01:30")
+try:
+    _nightly_h, _nightly_m = (int(x) for x in PLAYLIST_NIGHTLY_AT.split(":"))
+    if not (0 <= _nightly_h < 24 and 0 <= _nightly_m < 60):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"PLAYLIST_NIGHTLY_AT must be HH:MM, got {PLAYLIST_NIGHTLY_AT!r}") from None
+from celery.schedules import crontab as _crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["playlists-nightly"] = {
+    "task": "broadcast.nightly_playlists",
+    "schedule": _crontab(hour=_nightly_h, minute=_nightly_m),
+}
 # --- end distribution settings ---
 
 # --- proof-of-play settings (reports, health, coverage, dashboard) ---
