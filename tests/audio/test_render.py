@@ -1,0 +1,331 @@
+"""Rendering: broadcast-ready MP3s checked independently with ffprobe and ffmpeg's ebur128."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from broadcast.audio.engines import ChainEngine, EspeakEngine, GTTSEngine
+from broadcast.audio.errors import (
+    AllEnginesFailedError,
+    AudioValidationError,
+    EmptyTextError,
+    EngineTimeoutError,
+    NoSpeakableTextError,
+    RenderError,
+    TextTooLongError,
+    ToolMissingError,
+    UnknownVoiceError,
+)
+from broadcast.audio.loudness import measure
+from broadcast.audio.normalize import speakable_text
+from broadcast.audio.render import RenderLimits, RenderSettings, render_recording, render_speech
+from broadcast.audio.wav import pcm16_to_wav
+
+from .conftest import tone
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "bulletins.json"
+SHORT = "Ủy ban nhân dân phường thông báo lịch tiêm chủng."
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True, check=True, text=True,
+    ).stdout  # fmt: skip
+    return json.loads(out)
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """Integrated loudness and true peak measured by ffmpeg, independent of our meter."""
+    err = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, check=True, text=True,
+    ).stderr  # fmt: skip
+    summary = err[err.rindex("Summary:") :]
+    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
+    return lufs, peak
+
+
+def leftovers(directory: Path) -> list[str]:
+    # tests/conftest.py puts an isolated MEDIA_ROOT ("media") in every tmp_path; it is not ours.
+    return sorted(p.name for p in directory.iterdir() if p.name != "media")
+
+
+@pytest.fixture(scope="module")
+def bulletins() -> list[dict]:
+    return json.loads(SAMPLES.read_text(encoding="utf-8"))
+
+
+# --- the real thing: sample bulletins ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", [0, 4])
+def test_sample_bulletin_renders_to_broadcast_mp3(bulletins, tmp_path: Path, index: int) -> None:  # noqa: ANN001
+    b = bulletins[index]
+    spoken = speakable_text(f"{b['title']}.\n{b['body']}")
+    settings = RenderSettings()
+    out = tmp_path / "bulletin.mp3"
+    result = render_speech(spoken, out, engine=EspeakEngine(), voice="vi", settings=settings)
+
+    info = ffprobe(out)
+    (stream,) = info["streams"]
+    assert stream["codec_name"] == "mp3"
+    assert stream["channels"] == 1
+    assert int(stream["sample_rate"]) == 22050
+    assert 60_000 <= int(info["format"]["bit_rate"]) <= 68_000
+    assert abs(float(info["format"]["duration"]) * 1000 - result.duration_ms) < 120
+    # ~13 characters of speakable text per second at espeak's default rate, plus chimes/silences
+    assert 0.6 < result.duration_ms / 1000 / (len(spoken) / 13 + 4) < 1.6
+
+    lufs, peak = ebur128(out)
+    assert abs(lufs - settings.target_lufs) <= 1.0, lufs
+    assert peak <= settings.true_peak_dbtp, peak
+    assert abs(result.loudness_lufs - settings.target_lufs) <= 0.5
+    assert result.true_peak_dbtp <= settings.true_peak_dbtp
+
+    assert result.engine == "espeak" and result.voice == "vi"
+    assert result.size_bytes == out.stat().st_size
+    import hashlib
+
+    assert result.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert leftovers(tmp_path) == ["bulletin.mp3"]
+
+
+def test_other_targets_and_jingle_files(tmp_path: Path) -> None:
+    jingle = tmp_path / "intro.wav"
+    jingle.write_bytes(pcm16_to_wav(tone(1.0, 44100, 660.0, 0.9), 44100))
+    settings = RenderSettings(target_lufs=-20.0, true_peak_dbtp=-3.0, intro_jingle=jingle, use_default_chime=False)
+    out = tmp_path / "out" / "x.mp3"
+    result = render_speech(SHORT + " " + SHORT, out, engine=EspeakEngine(), voice="vi-vn-x-south", settings=settings)
+    lufs, peak = ebur128(out)
+    assert abs(lufs + 20.0) <= 1.0 and peak <= -3.0
+    plain = render_speech(
+        SHORT + " " + SHORT, tmp_path / "plain.mp3", engine=EspeakEngine(), voice="vi-vn-x-south",
+        settings=replace(settings, intro_jingle=None),
+    )  # fmt: skip
+    assert result.duration_ms - plain.duration_ms > 1000  # the 1 s jingle and its gap are there
+
+
+def test_long_text_is_synthesized_in_pieces_without_clicks(tmp_path: Path) -> None:
+    sentences = [f"Đây là câu số {i}, thông báo của phường về lịch thu gom rác." for i in range(1, 25)]
+    calls: list[str] = []
+
+    class Counting(EspeakEngine):
+        batch_chars = 300
+
+        def synthesize(self, text: str, voice: str) -> bytes:
+            calls.append(text)
+            return super().synthesize(text, voice)
+
+    out = tmp_path / "long.mp3"
+    settings = RenderSettings(use_default_chime=False)
+    render_speech(speakable_text(" ".join(sentences)), out, engine=Counting(), voice="vi", settings=settings)
+    assert len(calls) > 3
+    assert all(len(c) <= 300 for c in calls)
+    decoded = np.frombuffer(
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "f32le", "-ac", "1", "-"],
+                       capture_output=True, check=True).stdout, dtype="<f4")  # fmt: skip
+    # A click is a jump between neighbouring samples far larger than anything in speech at 22 kHz.
+    assert np.max(np.abs(np.diff(decoded))) < 0.9
+
+
+def test_cache_key_is_stable_and_tracks_processing_only(tmp_path: Path) -> None:
+    a = RenderSettings()
+    assert a.cache_key() == RenderSettings().cache_key()
+    assert a.cache_key() != RenderSettings(target_lufs=-18.0).cache_key()
+    assert a.cache_key() != RenderSettings(bitrate="96k").cache_key()
+    assert a.cache_key() == RenderSettings(workers=1, tool_timeout_s=5).cache_key()
+    jingle = tmp_path / "j.wav"
+    jingle.write_bytes(pcm16_to_wav(tone(0.5), 22050))
+    with_jingle = RenderSettings(intro_jingle=jingle).cache_key()
+    jingle.write_bytes(pcm16_to_wav(tone(0.5, freq=500.0), 22050))
+    assert RenderSettings(intro_jingle=jingle).cache_key() != with_jingle  # content, not just the name
+
+
+# --- the chain during a render -------------------------------------------------------------------
+
+
+def test_render_with_chain_records_the_fallback(fake_google, tmp_path: Path) -> None:  # noqa: ANN001
+    fake_google.script = ["hang"]
+    fake_google.hang_seconds = 2.0
+    chain = ChainEngine([GTTSEngine(base_url=fake_google.url, timeout=0.3, retries=0), EspeakEngine()])
+    result = render_speech(SHORT, tmp_path / "c.mp3", engine=chain, voice="vi", settings=RenderSettings())
+    assert result.engine == "espeak"
+    assert [(a.engine, a.ok, a.code) for a in result.attempts] == [
+        ("gtts", False, "engine_timeout"),
+        ("espeak", True, ""),
+    ]
+
+
+def test_render_with_gtts_from_local_server(fake_google, tmp_path: Path) -> None:  # noqa: ANN001
+    engine = GTTSEngine(base_url=fake_google.url, timeout=2.0)
+    result = render_speech(SHORT, tmp_path / "g.mp3", engine=engine, voice="vi", settings=RenderSettings())
+    assert result.engine == "gtts"
+    assert abs(ebur128(tmp_path / "g.mp3")[0] + 16.0) <= 1.0
+
+
+# --- faults leave nothing behind -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("", EmptyTextError), ("  ", EmptyTextError), ("... !!!", NoSpeakableTextError), ("a" * 50, TextTooLongError)],
+)
+def test_bad_text(tmp_path: Path, text: str, error: type) -> None:
+    with pytest.raises(error):
+        render_speech(text, tmp_path / "x.mp3", engine=EspeakEngine(), voice="vi", settings=RenderSettings(),
+                      limits=RenderLimits(max_text_chars=40))  # fmt: skip
+    assert leftovers(tmp_path) == []
+
+
+def test_unknown_voice_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(UnknownVoiceError):
+        render_speech(SHORT, tmp_path / "x.mp3", engine=EspeakEngine(), voice="xx", settings=RenderSettings())
+    assert leftovers(tmp_path) == []
+
+
+def test_hanging_engine_in_render(tmp_path: Path, fake_binary) -> None:  # noqa: ANN001
+    engine = EspeakEngine(binary=fake_binary("espeak-ng", "exec sleep 30"), timeout=0.5)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(EngineTimeoutError):
+        render_speech(SHORT, out_dir / "x.mp3", engine=engine, voice="vi", settings=RenderSettings())
+    assert leftovers(out_dir) == []
+
+
+def test_all_engines_failing_in_render(tmp_path: Path, fake_binary) -> None:  # noqa: ANN001
+    crash = EspeakEngine(binary=fake_binary("espeak-ng", "kill -SEGV $$"))
+    chain = ChainEngine([crash, EspeakEngine(binary="/nonexistent/espeak-ng")])
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(AllEnginesFailedError):
+        render_speech(SHORT, out_dir / "x.mp3", engine=chain, voice="vi", settings=RenderSettings())
+    assert leftovers(out_dir) == []
+
+
+def test_missing_ffmpeg(tmp_path: Path) -> None:
+    settings = RenderSettings(ffmpeg_binary="/nonexistent/ffmpeg")
+    with pytest.raises(ToolMissingError) as err:
+        render_speech(SHORT, tmp_path / "x.mp3", engine=EspeakEngine(), voice="vi", settings=settings)
+    assert "ffmpeg" in str(err.value)
+    assert leftovers(tmp_path) == []
+
+
+def test_encoder_crash_midway_leaves_no_partial_file(tmp_path: Path, fake_binary) -> None:  # noqa: ANN001
+    # A "ffmpeg" that writes half a file to its output path and dies.
+    broken = fake_binary("ffmpeg", 'for last; do :; done; head -c 1000 /dev/urandom > "$last"; exit 1')
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(RenderError):
+        render_speech(SHORT, out_dir / "x.mp3", engine=EspeakEngine(), voice="vi",
+                      settings=RenderSettings(ffmpeg_binary=broken, use_default_chime=False))  # fmt: skip
+    assert leftovers(out_dir) == []
+
+
+def test_existing_file_is_replaced_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "x.mp3"
+    out.write_bytes(b"old")
+    result = render_speech(SHORT, out, engine=EspeakEngine(), voice="vi", settings=RenderSettings())
+    assert out.read_bytes()[:3] != b"old" and result.size_bytes > 1000
+    assert leftovers(tmp_path) == ["x.mp3"]
+
+
+# --- recordings ----------------------------------------------------------------------------------
+
+
+def write_recording(path: Path, seconds: float, rate: int = 44100, fmt: str | None = None) -> Path:
+    wav = path.with_suffix(".wav")
+    wav.write_bytes(pcm16_to_wav(tone(seconds, rate, amp=0.05), rate))
+    if fmt is None:
+        return wav
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), str(path)], check=True)
+    return path
+
+
+def test_recording_is_normalized_like_speech(tmp_path: Path) -> None:
+    src = write_recording(tmp_path / "rec.ogg", 4.0, fmt="ogg")
+    out = tmp_path / "out" / "rec.mp3"
+    result = render_recording(src, out, settings=RenderSettings(use_default_chime=False))
+    (stream,) = ffprobe(out)["streams"]
+    assert stream["channels"] == 1 and int(stream["sample_rate"]) == 22050
+    lufs, peak = ebur128(out)
+    assert abs(lufs + 16.0) <= 1.0 and peak <= -1.0
+    assert result.engine == "recording"
+    assert 4900 <= result.duration_ms <= 5200  # 4 s + 0.3 s lead + 0.7 s tail
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"this is not audio, just text\n" * 50, "not_audio"),
+        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 20, "not_audio"),
+        (b"", "empty_file"),
+    ],
+)
+def test_recording_rejects_non_audio(tmp_path: Path, content: bytes, code: str) -> None:
+    src = tmp_path / "upload.mp3"
+    src.write_bytes(content)
+    out_dir = tmp_path / "out"
+    with pytest.raises(AudioValidationError) as err:
+        render_recording(src, out_dir / "x.mp3", settings=RenderSettings())
+    assert err.value.code == code and not err.value.too_large
+    assert not out_dir.exists() or leftovers(out_dir) == []
+
+
+def test_recording_too_large_is_flagged(tmp_path: Path) -> None:
+    src = write_recording(tmp_path / "rec.wav", 3.0)
+    with pytest.raises(AudioValidationError) as err:
+        render_recording(src, tmp_path / "x.mp3", settings=RenderSettings(),
+                         limits=RenderLimits(max_upload_bytes=10_000))  # fmt: skip
+    assert err.value.too_large and err.value.code == "too_large"
+    assert "MB" in str(err.value)
+
+
+def test_recording_duration_limits(tmp_path: Path) -> None:
+    short = write_recording(tmp_path / "short.wav", 0.4)
+    with pytest.raises(AudioValidationError) as err:
+        render_recording(short, tmp_path / "x.mp3", settings=RenderSettings())
+    assert err.value.code == "too_short"
+    longer = write_recording(tmp_path / "long.wav", 3.0)
+    with pytest.raises(AudioValidationError) as err:
+        render_recording(longer, tmp_path / "x.mp3", settings=RenderSettings(),
+                         limits=RenderLimits(max_recording_s=2.0))  # fmt: skip
+    assert err.value.code == "too_long"
+    assert not (tmp_path / "x.mp3").exists()
+
+
+def test_silent_recording_is_rejected(tmp_path: Path) -> None:
+    src = tmp_path / "silence.wav"
+    src.write_bytes(pcm16_to_wav(np.zeros(22050 * 3, dtype=np.int16), 22050))
+    with pytest.raises(AudioValidationError) as err:
+        render_recording(src, tmp_path / "x.mp3", settings=RenderSettings())
+    assert err.value.code == "silent_audio"
+
+
+def test_truncated_recording(tmp_path: Path) -> None:
+    good = write_recording(tmp_path / "rec.mp3", 3.0, fmt="mp3")
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(good.read_bytes()[:600])  # header and a few frames only
+    with pytest.raises(AudioValidationError):
+        render_recording(broken, tmp_path / "x.mp3", settings=RenderSettings())
+    assert not (tmp_path / "x.mp3").exists()
+
+
+# --- our meter agrees with pyloudnorm ------------------------------------------------------------
+
+
+def test_streaming_meter_matches_pyloudnorm() -> None:
+    rng = np.random.default_rng(7)
+    x = (tone(6.0, 22050).astype(np.float64) / 32768) * np.repeat(rng.uniform(0.1, 1.0, 60), 2205)
+    ours, _ = measure(x.astype(np.float32), 22050)
+    reference = pyloudnorm.Meter(22050).integrated_loudness(x)
+    assert abs(ours - reference) < 0.05
