@@ -228,6 +228,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per domain choice set (several models have a `status`).
+    "ENUM_NAME_OVERRIDES": {
+        "BulletinStatusEnum": "broadcast.models.bulletins.Bulletin.Status",
+        "BulletinCategoryEnum": "broadcast.models.bulletins.Bulletin.Category",
+        "BulletinPriorityEnum": "broadcast.models.bulletins.Bulletin.Priority",
+        "RenditionStatusEnum": "broadcast.models.audio.AudioRendition.Status",
+        "PlaybackStatusEnum": "broadcast.models.reports.PlaybackReport.Status",
+        "StationStatusEnum": "stations.models.Station.Status",
+        "StationKindEnum": "stations.models.Station.Kind",
+    },
 }
 
 # --- Celery ---
