@@ -107,7 +107,7 @@ def _record(bulletin: Bulletin, revision: BulletinRevision, from_status: str, to
 
 def _locked(bulletin: Bulletin) -> Bulletin:
     """Re-read the bulletin under a row lock; every transition runs inside this."""
-    return Bulletin.objects.select_for_update().select_related("current_revision").get(pk=bulletin.pk)
+    return Bulletin.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=bulletin.pk)
 
 
 def _announce_live_change(bulletin_id: int) -> None:
