@@ -1,0 +1,88 @@
+"""The supervisors' dashboard: server-rendered pages over the coverage selectors (no JavaScript)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils import timezone
+
+from broadcast.selectors import coverage as coverage_selectors
+from stations import roles
+from stations.auth import is_staff_user
+from stations.models import District
+from stations.selectors import operator_district_id, visible_stations
+
+OUTCOME_LABELS = {"played": "Đã phát", "failed": "Lỗi", "missed": "Bỏ lỡ", "pending": "Chờ phát"}
+
+
+def _require_reader(request: HttpRequest) -> None:
+    if not (is_staff_user(request.user) and roles.has_role(request.user, roles.SUPERVISOR, roles.DISTRICT_OPERATOR)):
+        raise PermissionDenied("Chỉ giám sát viên và cán bộ quận/huyện được xem trang này.")
+
+
+def _day(request: HttpRequest) -> dt.date:
+    raw = request.GET.get("date")
+    try:
+        return dt.date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    day = _day(request)
+    district_id = operator_district_id(request.user)
+    code = request.GET.get("district")
+    if code and district_id is None:
+        district_id = District.objects.filter(code=code).values_list("pk", flat=True).first()
+    report = coverage_selectors.coverage_by_district(day, district_id=district_id)
+    stations = visible_stations(request.user)
+    if district_id is not None:
+        stations = stations.filter(district_id=district_id)
+    attention = coverage_selectors.stations_needing_attention(stations)
+    context: dict[str, Any] = {
+        "day": day, "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+        "report": report, "attention": attention,
+        "silent_count": sum(1 for s in attention if s.status == "silent"),
+        "late_count": sum(1 for s in attention if s.status == "late"),
+        "districts": District.objects.order_by("code") if operator_district_id(request.user) is None else [],
+        "selected_district": code or "",
+    }
+    return render(request, "dashboard/overview.html", context)
+
+
+@login_required
+def station_timeline(request: HttpRequest, code: str) -> HttpResponse:
+    _require_reader(request)
+    station = get_object_or_404(visible_stations(request.user), code=code)
+    day = _day(request)
+    timeline = coverage_selectors.station_timeline(station, day)
+    rows = [(item, timeline.item_outcomes[item.pk], OUTCOME_LABELS[timeline.item_outcomes[item.pk]])
+            for item in timeline.items]
+    return render(request, "dashboard/station.html", {
+        "day": day, "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+        "station": station, "timeline": timeline, "rows": rows,
+    })
+
+
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "dashboard/login.html"
+    redirect_authenticated_user = True
+
+
+urlpatterns = [
+    path("dashboard/", overview, name="dashboard"),
+    path("dashboard/stations/<str:code>/", station_timeline, name="dashboard-station"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"), name="logout"),
+]
