@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import math
 import shutil
 import tempfile
 import zipfile
@@ -189,12 +190,19 @@ def playlist_document(playlist: Playlist | None, station: Any, date: dt.date, ba
 
 
 def playlist_m3u8(document: dict[str, Any], url_for: Any) -> str:
-    lines = ["#EXTM3U", f"#PLAYLIST:{document['station']} {document['date']} v{document['version']}"]
-    for item in document["items"]:
+    """Extended M3U. The #EXT-X- tags (a finished VOD list) let ffmpeg-based players (ffplay, mpv) open
+    it over HTTP; VLC and plain M3U players read #EXTINF and the URLs and ignore the rest."""
+    items = document["items"]
+    longest = max((math.ceil(i["audio"]["duration_ms"] / 1000) for i in items), default=1)
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{max(1, longest)}",
+             "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD",
+             f"#PLAYLIST:{document['station']} {document['date']} v{document['version']}"]
+    for item in items:
         seconds = max(1, round(item["audio"]["duration_ms"] / 1000))
         title = " ".join(str(item["bulletin"]["title"]).split())
         lines.append(f"#EXTINF:{seconds},{title}")
         lines.append(url_for(item["audio"]["sha256"]))
+    lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,13 @@ from broadcast.services.schedules import cancel_schedule, create_schedule
 from broadcast.signals import live_revision_changed
 from stations.models import Station
 from stations.signals import stations_changed
-from tests.factories import DistrictFactory, ReadyRenditionFactory, StationFactory, UserFactory, approved_bulletin
+from tests.factories import (
+    DistrictFactory,
+    ReadyRenditionFactory,
+    StationFactory,
+    UserFactory,
+    approved_bulletin,
+)
 
 pytestmark = pytest.mark.django_db
 

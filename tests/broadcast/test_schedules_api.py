@@ -1,0 +1,163 @@
+"""Staff API for schedules and playlists: validation, conflicts, counts, cancellation, the staff view."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from broadcast.models import Bulletin, Playlist, PlaylistItem, Schedule
+from broadcast.selectors.playlists import local_today
+from stations.models import Station
+from tests.factories import DistrictFactory, StationFactory, approved_bulletin
+
+URL = "/api/v1/schedules/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def body(bulletin: Bulletin, **kw) -> dict:
+    today = local_today()
+    data = {"bulletin": bulletin.pk, "start_date": today.isoformat(),
+            "end_date": (today + dt.timedelta(days=3)).isoformat(), "slots": ["morning"],
+            "targets": {"all": True}}
+    data.update(kw)
+    return data
+
+
+def test_editor_schedules_an_approved_bulletin_and_gets_the_target_count(client_for, editor,
+                                                                          django_capture_on_commit_callbacks):
+    district = DistrictFactory()
+    stations = [StationFactory(district=district) for _ in range(3)]
+    StationFactory()  # another district
+    bulletin = approved_bulletin()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(editor).post(URL, body(bulletin, targets={"districts": [district.code]}),
+                                           format="json")
+
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["target_station_count"] == 3 and data["status"] == "active" and data["bulletin"] == bulletin.pk
+    # The playlists of the targeted stations were built on commit.
+    assert set(Playlist.objects.filter(date=local_today()).values_list("station_id", flat=True)) == {
+        s.pk for s in stations}
+
+
+@pytest.mark.parametrize("status", [Bulletin.Status.DRAFT, Bulletin.Status.ARCHIVED])
+def test_only_an_approved_bulletin_can_be_scheduled(client_for, supervisor, status):
+    StationFactory()
+    bulletin = approved_bulletin()
+    fields = {"status": status}
+    if status == Bulletin.Status.DRAFT:
+        fields["live_revision"] = None
+    Bulletin.objects.filter(pk=bulletin.pk).update(**fields)
+
+    response = client_for(supervisor).post(URL, body(bulletin), format="json")
+
+    assert response.status_code == 409
+    assert not Schedule.objects.exists()
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"end_date": "2020-01-01"}, "end_date"),
+    ({"slots": ["midnight"]}, "slots"),
+    ({"slots": []}, "slots"),
+    ({"targets": {"districts": ["nope"]}}, "targets"),
+    ({"targets": {"stations": ["X-404"]}}, "targets"),
+    ({"targets": {}}, "targets"),
+    ({"targets": {"kinds": ["village"]}}, "targets"),
+    ({"days_of_week": [7]}, "days_of_week"),
+    ({"plays_per_slot": 0}, "plays_per_slot"),
+    ({"start_date": None}, "start_date"),
+])
+def test_bad_input_is_400_naming_the_field(client_for, supervisor, change, field):
+    StationFactory()
+    response = client_for(supervisor).post(URL, body(approved_bulletin(), **change), format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Schedule.objects.exists()
+
+
+def test_immediate_needs_an_emergency_bulletin(client_for, supervisor):
+    StationFactory()
+    response = client_for(supervisor).post(
+        URL, body(approved_bulletin(priority="normal"), immediate=True, slots=[]), format="json")
+    assert response.status_code == 400 and "immediate" in response.json()
+
+
+def test_unknown_station_code_is_named_in_the_message(client_for, supervisor):
+    StationFactory()
+    response = client_for(supervisor).post(
+        URL, body(approved_bulletin(), targets={"stations": ["KHONG-CO"]}), format="json")
+    assert "KHONG-CO" in response.json()["targets"][0]
+
+
+def test_approvers_and_district_operators_cannot_create_but_can_list(client_for, approver, district_operator):
+    StationFactory()
+    bulletin = approved_bulletin()
+    assert client_for(approver).post(URL, body(bulletin), format="json").status_code == 403
+    assert client_for(district_operator).post(URL, body(bulletin), format="json").status_code == 403
+    assert client_for(district_operator).get(URL).status_code == 200
+
+
+def test_list_filters_by_bulletin_and_date(client_for, supervisor):
+    StationFactory()
+    a, b = approved_bulletin(title="A"), approved_bulletin(title="B")
+    client = client_for(supervisor)
+    client.post(URL, body(a), format="json")
+    later = local_today() + dt.timedelta(days=10)
+    client.post(URL, body(b, start_date=later.isoformat(), end_date=later.isoformat()), format="json")
+
+    by_bulletin = client.get(URL, {"bulletin": a.pk}).json()
+    assert by_bulletin["count"] == 1 and by_bulletin["results"][0]["bulletin_title"] == "A"
+    by_date = client.get(URL, {"date": later.isoformat()}).json()
+    assert [r["bulletin_title"] for r in by_date["results"]] == ["B"]
+
+
+def test_delete_cancels_future_plays_and_a_second_delete_conflicts(client_for, supervisor,
+                                                                    django_capture_on_commit_callbacks):
+    station = StationFactory()
+    client = client_for(supervisor)
+    tomorrow = local_today() + dt.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(URL, body(approved_bulletin(), start_date=tomorrow.isoformat()), format="json").json()
+    assert PlaylistItem.objects.filter(schedule_id=created["id"], playlist__station=station).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"{URL}{created['id']}/").status_code == 204
+
+    assert not PlaylistItem.objects.filter(schedule_id=created["id"]).exists()
+    assert client.get(f"{URL}{created['id']}/").json()["status"] == "cancelled"
+    assert client.delete(f"{URL}{created['id']}/").status_code == 409
+
+
+def test_staff_playlist_view_shows_unplaced_items_and_is_scoped_for_district_operators(
+    client_for, supervisor, district_operator, django_capture_on_commit_callbacks,
+):
+    short = [{"name": "morning", "start": "06:00", "end": "06:00"}]  # zero length: nothing fits
+    own = StationFactory(district=district_operator.district_operator.district, slots=short)
+    Station.objects.filter(pk=own.pk).update(slots=[{"name": "morning", "start": "06:00", "end": "06:00"},
+                                                    {"name": "evening", "start": "17:00", "end": "17:30"}])
+    elsewhere = StationFactory()
+    tomorrow = local_today() + dt.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(supervisor).post(URL, body(approved_bulletin(), start_date=tomorrow.isoformat(),
+                                              slots=["morning", "evening"]), format="json")
+
+    data = client_for(supervisor).get("/api/v1/playlists/", {"date": tomorrow.isoformat(),
+                                                             "station": own.code}).json()
+    (playlist,) = data["results"]
+    assert playlist["unplaced_count"] == 1
+    unplaced = [i for i in playlist["items"] if not i["placed"]]
+    assert unplaced[0]["requested_slot"] == "morning" and unplaced[0]["unplaced_reason"]
+
+    scoped = client_for(district_operator).get("/api/v1/playlists/", {"date": tomorrow.isoformat()}).json()
+    assert [p["station"] for p in scoped["results"]] == [own.code]
+    assert elsewhere.code not in str(scoped)
