@@ -20,10 +20,12 @@ def _isolated_media(settings, tmp_path):
 def _eager_celery(request):
     """Unit tests run tasks in-process; tests marked `integration` use the real worker instead."""
     eager = request.node.get_closest_marker("integration") is None
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = eager
+    # With the "CELERY" settings namespace, conf.task_always_eager reads CELERY_TASK_ALWAYS_EAGER.
+    previous = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
+    assert celery_app.conf.task_always_eager is eager
     yield
-    celery_app.conf.task_always_eager = previous
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 def _client_for(user) -> APIClient:

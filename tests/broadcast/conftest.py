@@ -59,18 +59,3 @@ def fake_render(monkeypatch) -> FakeRenderer:
         lambda voice="": rendering.RenderProfile(engine="espeak", voice=voice or "vi", settings_key="test-key"),
     )
     return renderer
-
-
-@pytest.fixture(autouse=True)
-def _eager_rendering(request):
-    """Make sure unit tests run tasks in-process. With the "CELERY" settings namespace, reads of
-    `conf.task_always_eager` resolve to CELERY_TASK_ALWAYS_EAGER, so that is the key to set."""
-    from broadcast.celery import app as celery_app
-
-    if request.node.get_closest_marker("integration") is not None:
-        yield
-        return
-    previous = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
-    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
-    yield
-    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
