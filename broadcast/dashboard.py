@@ -51,8 +51,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "day": day, "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
         "report": report, "attention": attention,
-        "silent_count": sum(1 for s in attention if s.status == "silent"),
-        "late_count": sum(1 for s in attention if s.status == "late"),
+        "status_counts": coverage_selectors.status_counts(stations),
         "districts": District.objects.order_by("code") if operator_district_id(request.user) is None else [],
         "selected_district": code or "",
     }

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 
 from broadcast.models import PlaybackReport, PlaylistItem
@@ -183,11 +183,19 @@ def coverage_by_station(
 def stations_needing_attention(
     stations: QuerySet[Station], *, limit: int = 200,
 ) -> list[Station]:
-    """Active silent and late stations, longest unheard first (never-seen stations last)."""
+    """Active silent, late and never-connected stations: silent first, longest unheard first."""
+    order = Case(When(status=Station.Status.SILENT, then=0), When(status=Station.Status.LATE, then=1), default=2)
     return list(
-        stations.filter(active=True, status__in=[Station.Status.SILENT, Station.Status.LATE])
-        .select_related("district").order_by("status", "last_seen_at", "code")[:limit]
+        stations.filter(active=True, status__in=[Station.Status.SILENT, Station.Status.LATE, Station.Status.NEVER])
+        .select_related("district").order_by(order, "last_seen_at", "code")[:limit]
     )
+
+
+def status_counts(stations: QuerySet[Station]) -> dict[str, int]:
+    """How many active stations are in each health status."""
+    counts = dict(stations.filter(active=True).values("status").annotate(n=Count("id")).order_by()
+                  .values_list("status", "n"))
+    return {status: counts.get(status, 0) for status in Station.Status.values}
 
 
 @dataclass

@@ -36,6 +36,7 @@ def day_data():
     t0 = timezone.now() - dt.timedelta(days=1)
     health.record_heartbeat(b, now=t0)
     health.sweep_statuses(now=t0 + dt.timedelta(hours=3))
+    health.record_heartbeat(a)
     return {"a": a, "b": b}
 
 
@@ -74,6 +75,7 @@ def test_dashboard_shows_city_coverage_districts_and_silent_stations(day_data, s
     attention = html.split('id="attention"')[1]
     assert "Đài Phường Nhật Tân" in attention and "Mất liên lạc" in attention
     assert "Đài Phường Trúc Bạch" not in attention
+    assert "Mất liên lạc: 1" in html and "Đang hoạt động: 1" in html
 
 
 def test_district_operator_sees_only_their_district(day_data, supervisor):
