@@ -310,9 +310,12 @@ class BulletinRecording(_Action):
 
 
 class BulletinHistory(BulletinObjectMixin, generics.ListAPIView):
+    """The full audit trail as a plain array, as API.md fixes it (a bulletin has few transitions)."""
+
     permission_classes = [Readers]
     serializer_class = TransitionSerializer
     filter_backends: list = []
+    pagination_class = None
 
     def get_queryset(self):
         return selectors.bulletin_history(self.get_bulletin())

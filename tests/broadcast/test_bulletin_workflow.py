@@ -159,7 +159,7 @@ def test_rejected_then_edited_opens_a_new_draft_revision_and_cannot_be_approved(
     assert edited.status_code == 200, edited.data
     assert edited.data["status"] == "draft"
     assert edited.data["revision"] == 2
-    history = client_for(approver).get(f"{URL}{data['id']}/history/").data["results"]
+    history = client_for(approver).get(f"{URL}{data['id']}/history/").data
     assert [(h["from_status"], h["to_status"], h["revision"]) for h in history] == [
         ("", "draft", 1), ("draft", "in_review", 1), ("in_review", "rejected", 1), ("rejected", "draft", 2),
     ]
