@@ -107,7 +107,7 @@ class EspeakEngine:
 
     name = "espeak"
     voices: tuple[str, ...] = ("vi", "vi-vn-x-central", "vi-vn-x-south")
-    batch_chars = 1500  # several sentences per process: start-up cost matters for long texts
+    batch_chars = 600  # several sentences per process (start-up cost), ~30 s of audio (memory)
     max_parallel = 2
 
     def __init__(

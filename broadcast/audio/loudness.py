@@ -108,52 +108,65 @@ def _interp_phases() -> np.ndarray:
     return h.reshape(12, 4).T.copy()
 
 
+def block_sample_peaks(x: np.ndarray, block: int) -> np.ndarray:
+    """|max| per block of ``block`` samples (the last partial block included)."""
+    whole = x.size // block * block
+    peaks = np.abs(x[:whole]).reshape(-1, block).max(axis=1) if whole else np.zeros(0, dtype=x.dtype)
+    if whole < x.size:
+        peaks = np.append(peaks, np.abs(x[whole:]).max())
+    return peaks
+
+
+def oversampled_block_peaks(x: np.ndarray, starts: np.ndarray, block: int) -> np.ndarray:
+    """4x-oversampled |max| of the blocks of ``x`` beginning at sample offsets ``starts`` (FS = 1.0).
+
+    Oversampling everything costs ~0.1 s per minute of audio; only blocks that can matter are
+    computed, gathered into a 2-D array so numpy works on all of them at once.
+    """
+    phases = _interp_phases().astype(np.float32)
+    taps = phases.shape[1]
+    span = block + taps  # outputs past the block end cover the filter delay
+    offsets = np.arange(-(taps - 1), span)
+    idx = starts.astype(np.int64)[:, None] + offsets[None, :]
+    seg = x[np.clip(idx, 0, x.size - 1)].astype(np.float32)
+    seg[(idx < 0) | (idx >= x.size)] = 0.0
+    inside = seg[:, taps - 1 : taps - 1 + block]
+    peak = np.abs(inside).max(axis=1)
+    for phase in phases:
+        y = np.zeros((starts.size, span), dtype=np.float32)
+        for j in range(taps):
+            y += phase[j] * seg[:, taps - 1 - j : taps - 1 - j + span]
+        np.maximum(peak, np.abs(y).max(axis=1), out=peak)
+    return peak
+
+
+# Inter-sample peaks of band-limited audio exceed the sample peak by far less than this, so a
+# block whose sample peak is this far under the loudest one cannot hold the true peak.
+CANDIDATE_WINDOW_DB = 6.0
+
+
 class TruePeakMeter:
-    """4x-oversampled peak per block of ``block`` input samples (block peaks are linear, FS = 1)."""
+    """Streaming maximum true peak (4x oversampling, only where it can be the maximum)."""
 
     def __init__(self, block: int = 64) -> None:
         self.block = block
-        self.phases = _interp_phases()
-        self.taps = self.phases.shape[1]
-        self._history = np.zeros(self.taps - 1, dtype=np.float32)
-        self._pending = np.zeros(0, dtype=np.float32)
-        self._peaks: list[np.ndarray] = []
-        self.delay = (self.taps - 1) // 2  # filter delay in input samples (approx.)
-
-    def _oversampled_abs_max(self, x: np.ndarray) -> np.ndarray:
-        padded = np.concatenate([self._history, x])
-        peak = np.abs(x)
-        for phase in self.phases:
-            y = np.convolve(padded, phase.astype(np.float32), mode="valid")
-            np.maximum(peak, np.abs(y), out=peak)
-        self._history = padded[-(self.taps - 1) :].copy()
-        return peak
+        self.history = _interp_phases().shape[1] + 1
+        self._tail = np.zeros(0, dtype=np.float32)
+        self.max_linear = 0.0
 
     def feed(self, chunk: np.ndarray) -> None:
         if chunk.size == 0:
             return
-        env = self._oversampled_abs_max(chunk.astype(np.float32, copy=False))
-        if self._pending.size:
-            env = np.concatenate([self._pending, env])
-        whole = env.size // self.block * self.block
-        if whole:
-            self._peaks.append(env[:whole].reshape(-1, self.block).max(axis=1))
-        self._pending = env[whole:].copy()
-
-    def finish(self) -> np.ndarray:
-        """Flush the filter tail and return the per-block peaks."""
-        self.feed(np.zeros(self.taps, dtype=np.float32))
-        if self._pending.size:
-            self._peaks.append(np.array([self._pending.max()], dtype=np.float32))
-            self._pending = np.zeros(0, dtype=np.float32)
-        peaks = np.concatenate(self._peaks) if self._peaks else np.zeros(0, dtype=np.float32)
-        self._peaks = [peaks]
-        return peaks
+        buf = np.concatenate([self._tail, chunk.astype(np.float32, copy=False)])
+        peaks = block_sample_peaks(buf, self.block)
+        floor = max(self.max_linear, float(peaks.max())) * 10 ** (-CANDIDATE_WINDOW_DB / 20)
+        candidates = np.flatnonzero(peaks >= floor)
+        if candidates.size:
+            self.max_linear = max(self.max_linear, float(oversampled_block_peaks(buf, candidates * self.block, self.block).max()))
+        self._tail = buf[-self.history :].copy()
 
     def max_dbtp(self) -> float:
-        peaks = self.finish()
-        top = float(peaks.max()) if peaks.size else 0.0
-        return float(20 * np.log10(top)) if top > 0 else -120.0
+        return float(20 * np.log10(self.max_linear)) if self.max_linear > 0 else -120.0
 
 
 def measure(samples: np.ndarray, rate: int, *, chunk: int = 1 << 16) -> tuple[float, float]:

@@ -41,7 +41,14 @@ from .errors import (
     TextTooLongError,
     ToolMissingError,
 )
-from .loudness import SILENCE_LUFS, LoudnessMeter, TruePeakMeter, integrated_from_subblocks
+from .loudness import (
+    SILENCE_LUFS,
+    LoudnessMeter,
+    TruePeakMeter,
+    block_sample_peaks,
+    integrated_from_subblocks,
+    oversampled_block_peaks,
+)
 from .normalize import split_sentences
 from .tools import resolve_tool, run_tool
 from .wav import read_wav, resample_int16
@@ -192,18 +199,22 @@ def _band_limit_sos(rate: int) -> np.ndarray:
 
 def _band_limit(samples: np.ndarray, rate: int) -> np.ndarray:
     y = sosfilt(_band_limit_sos(rate), samples.astype(np.float32))
-    return np.clip(np.rint(y), -32768, 32767).astype(np.int16)
+    np.rint(y, out=y)
+    np.clip(y, -32768, 32767, out=y)
+    return y.astype(np.int16)
 
 
 def _prepare_piece(wav: bytes, rate: int) -> np.ndarray:
     """Engine WAV -> int16 mono at ``rate``, edges trimmed to the voice and faded (no clicks)."""
     samples, source_rate = read_wav(wav)
+    del wav
     samples = _band_limit(resample_int16(samples, source_rate, rate), rate)
-    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 100)  # ~ -50 dBFS
-    if loud.size == 0:
+    # First and last sample above ~ -50 dBFS, found block-wise to avoid big index arrays.
+    loud_blocks = np.flatnonzero(block_sample_peaks(samples, 256) > 100)
+    if loud_blocks.size == 0:
         return np.zeros(0, dtype=np.int16)
-    start = max(0, loud[0] - int(0.02 * rate))
-    end = min(samples.size, loud[-1] + int(0.06 * rate))
+    start = max(0, int(loud_blocks[0]) * 256 - int(0.02 * rate))
+    end = min(samples.size, (int(loud_blocks[-1]) + 1) * 256 + int(0.06 * rate))
     piece = samples[start:end].astype(np.float32)
     fade = min(int(0.008 * rate), piece.size // 2)
     if fade:
@@ -335,6 +346,7 @@ def _speech_segments(pieces: list[np.ndarray], settings: RenderSettings) -> list
         if out:
             out.append(_silence(settings.sentence_gap_ms, settings.sample_rate))
         out.append(_Segment(piece, "speech"))
+    pieces.clear()  # the segments own the audio now: keep one copy in memory, not two
     if not out:
         raise RenderError("Bộ đọc chỉ tạo ra im lặng.", code="silent_output")
     return out
@@ -355,23 +367,40 @@ class _Analysis:
 
 
 def _analyse(program: np.ndarray, rate: int) -> _Analysis:
+    """K-weighted energies and sample peaks in one streaming pass (true peaks come later)."""
     meter = LoudnessMeter(rate, fine_block=_BLOCK)
-    tp = TruePeakMeter(_BLOCK)
-
-    def chunks():
-        for start in range(0, program.size, _CHUNK):
-            yield program[start : start + _CHUNK].astype(np.float32) / _FS
-
-    # K-weighting and oversampling are independent and release the GIL: one core each.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [pool.submit(lambda m=m: [m.feed(c) for c in chunks()]) for m in (meter, tp)]
-        for job in jobs:
-            job.result()
-    peaks = tp.finish()[: -(-program.size // _BLOCK)]
+    peaks: list[np.ndarray] = []
+    for start in range(0, program.size, _CHUNK):  # _CHUNK is a multiple of _BLOCK
+        chunk = program[start : start + _CHUNK].astype(np.float32) / _FS
+        meter.feed(chunk)
+        peaks.append(block_sample_peaks(chunk, _BLOCK))
+    peak_lin = np.concatenate(peaks) if peaks else np.zeros(0, dtype=np.float32)
     with np.errstate(divide="ignore"):
-        peaks_db = 20 * np.log10(np.maximum(peaks, 1e-9))
+        peaks_db = 20 * np.log10(np.maximum(peak_lin, 1e-9)).astype(np.float64)
     fine = meter.fine_energies()[: peaks_db.size]
-    return _Analysis(rate, meter.sub, meter.subblock_energies(), fine, peaks_db.astype(np.float64), program.size)
+    return _Analysis(rate, meter.sub, meter.subblock_energies(), fine, peaks_db, program.size)
+
+
+def _refine_true_peaks(analysis: _Analysis, program: np.ndarray, spans: list[tuple[int, int, str]],
+                       settings: RenderSettings) -> None:  # fmt: skip
+    """Replace sample peaks by 4x-oversampled true peaks wherever the limiter might act."""
+    _, block_static, speech_lufs = _static_gains(analysis, spans, settings)
+    gain = settings.target_lufs - speech_lufs
+    threshold = settings.true_peak_dbtp - settings.limiter_margin_db - 8.0  # generous: trims stay small
+    candidates = np.flatnonzero(analysis.peaks_db + block_static + gain > threshold)
+    if candidates.size == 0:
+        return
+    true_peaks = np.empty(candidates.size, dtype=np.float32)
+    for first in range(0, candidates.size, 4096):  # bounded temporary arrays
+        part = candidates[first : first + 4096]
+        lo = max(0, int(part[0]) * _BLOCK - 32)
+        hi = (int(part[-1]) + 2) * _BLOCK + 32
+        window = program[lo:hi].astype(np.float32) / _FS
+        true_peaks[first : first + part.size] = oversampled_block_peaks(window, part * _BLOCK - lo, _BLOCK)
+    with np.errstate(divide="ignore"):
+        analysis.peaks_db[candidates] = np.maximum(
+            analysis.peaks_db[candidates], 20 * np.log10(np.maximum(true_peaks, 1e-9))
+        )
 
 
 def _limiter_db(required_db: np.ndarray, rate: int) -> np.ndarray:
@@ -578,7 +607,7 @@ def _temp_path(out_path: Path) -> Path:
 
 
 def _commit(tmp: Path, out_path: Path) -> None:
-    with open(tmp, "rb+") as f:
+    with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, out_path)
     try:
@@ -605,6 +634,7 @@ def _produce(
     resolve_tool(settings.ffmpeg_binary)  # fail before any work if ffmpeg is missing
     out_path = Path(out_path)
     analysis = _analyse(program, settings.sample_rate)
+    _refine_true_peaks(analysis, program, spans, settings)
     tmp = _temp_path(out_path)
     try:
         trim = -_encoder_gain_db(settings.ffmpeg_binary, settings.sample_rate, settings.bitrate, settings.channels)
