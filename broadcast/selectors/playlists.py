@@ -140,6 +140,26 @@ def playlist_etag(station_id: int, date: dt.date) -> str | None:
     return Playlist.objects.filter(station_id=station_id, date=date).values_list("etag", flat=True).first()
 
 
+def etag_for_token(token_hash: str, date: dt.date) -> str | None:
+    """The 304 fast path: a live credential of an active station and that station's playlist ETag for
+    the date (the empty-playlist ETag when it has none), in one query; None if the token is not valid."""
+    from django.db.models import OuterRef, Subquery
+
+    from stations.models import StationCredential
+
+    row = (
+        StationCredential.objects.filter(token_hash=token_hash, revoked_at__isnull=True, station__active=True)
+        .annotate(etag=Subquery(
+            Playlist.objects.filter(station_id=OuterRef("station_id"), date=date).values("etag")[:1]))
+        .values_list("station__code", "etag")
+        .first()
+    )
+    if row is None:
+        return None
+    code, etag = row
+    return etag or f'"{code}-{date:%Y%m%d}-v0-empty"'
+
+
 def station_playlist(station_id: int, date: dt.date) -> Playlist | None:
     """The playlist with its placed items in order (what the station gets), or None."""
     items = (

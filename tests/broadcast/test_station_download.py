@@ -87,6 +87,20 @@ def test_if_none_match_with_the_current_etag_answers_304_and_a_stale_one_200(set
     assert changed.json()["version"] == 2
 
 
+def test_a_revoked_token_never_gets_a_304_even_with_the_right_etag(setup):
+    client = setup["client"]
+    etag = client.get(PLAYLIST, {"date": tomorrow()})["ETag"]
+    issue_station_token(setup["station"])  # revokes the client's token
+    assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 401
+
+
+def test_the_empty_playlist_etag_also_answers_304(setup):
+    client = setup["client"]
+    yesterday = (local_today() - dt.timedelta(days=1)).isoformat()
+    etag = client.get(PLAYLIST, {"date": yesterday})["ETag"]
+    assert client.get(PLAYLIST, {"date": yesterday}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
 def test_unchanged_rebuild_keeps_the_etag_so_the_station_still_gets_304(setup):
     client = setup["client"]
     etag = client.get(PLAYLIST, {"date": tomorrow()})["ETag"]
