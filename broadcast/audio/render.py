@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -63,6 +64,8 @@ __all__ = [
     "render_speech",
 ]
 
+log = logging.getLogger(__name__)
+
 PIPELINE_VERSION = "1"  # bump when the processing changes what comes out for the same settings
 _BLOCK = 64  # limiter/true-peak block, samples
 _CHUNK = 1 << 16  # streaming chunk, samples
@@ -86,7 +89,7 @@ class RenderSettings:
     outro_jingle: Path | None = None
     use_default_chime: bool = True
     jingle_level_lu: float = -4.0  # jingles sit this much below the speech
-    limiter_margin_db: float = 0.5  # headroom for MP3 encoding overshoot; verified afterwards
+    limiter_margin_db: float = 1.5  # headroom for MP3 encoding overshoot; verified afterwards
     sentence_max_chars: int = 300
     # operational knobs: do not change the audio, so not in cache_key
     ffmpeg_binary: str = field(default="ffmpeg", compare=False)
@@ -313,6 +316,25 @@ def _jingles(settings: RenderSettings) -> tuple[np.ndarray | None, np.ndarray | 
     return intro, outro
 
 
+@lru_cache(maxsize=1)
+def _libc_trim() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+def _release_freed_memory() -> None:
+    """Give freed heap pages back to the OS. Sentence pieces (~1 MB each) live on the malloc heap,
+    and glibc keeps freed heap memory, so without this a 30-minute render holds pieces and program
+    at once (2x the audio) even after the pieces are gone."""
+    trim = _libc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def _assemble(speech: list[_Segment], settings: RenderSettings) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
     """Concatenate into one int16 array; return it with (start, end, kind) spans of non-silence."""
     rate = settings.sample_rate
@@ -321,6 +343,7 @@ def _assemble(speech: list[_Segment], settings: RenderSettings) -> tuple[np.ndar
     if intro is not None:
         segments += [_Segment(intro, "jingle"), _silence(settings.jingle_gap_ms, rate)]
     segments += speech
+    speech.clear()  # only `segments` refers to the audio now; it is released while copying
     if outro is not None:
         segments += [_silence(settings.jingle_gap_ms, rate), _Segment(outro, "jingle")]
     segments.append(_silence(settings.tail_silence_ms, rate))
@@ -328,13 +351,21 @@ def _assemble(speech: list[_Segment], settings: RenderSettings) -> tuple[np.ndar
     program = np.zeros(total, dtype=np.int16)
     spans: list[tuple[int, int, str]] = []
     pos = 0
+    segments.reverse()
+    copied = 0
     while segments:
-        seg = segments.pop(0)  # drop references as we copy: peak memory ~ one program
+        seg = segments.pop()  # drop references as we copy: peak memory ~ one program
         n = seg.samples.size
         program[pos : pos + n] = seg.samples
         if seg.kind != "silence":
             spans.append((pos, pos + n, seg.kind))
         pos += n
+        del seg
+        copied += n
+        if copied > 8 * rate * 60:  # every ~8 minutes of audio
+            _release_freed_memory()
+            copied = 0
+    _release_freed_memory()
     return program, spans
 
 
@@ -529,7 +560,9 @@ def _encode(program: np.ndarray, gains: np.ndarray, settings: RenderSettings, de
         for start in range(0, program.size, _CHUNK):
             x = program[start : start + _CHUNK].astype(np.float32)
             idx = np.arange(start, start + x.size, dtype=np.float64)
-            g = np.interp(idx, centers, gains).astype(np.float32)
+            # Only the blocks around this chunk: np.interp copies its tables on every call.
+            lo, hi = max(0, start // _BLOCK - 1), min(gains.size, (start + x.size) // _BLOCK + 2)
+            g = np.interp(idx, centers[lo:hi], gains[lo:hi]).astype(np.float32)
             y = np.clip(np.rint(x * g), -32768, 32767).astype("<i2")
             write(y.tobytes())
 
@@ -643,6 +676,7 @@ def _produce(
             gains, _predicted = _plan(analysis, spans, settings, trim_db=trim, extra_margin_db=margin)
             _encode(program, gains, settings, tmp)
             lufs, peak, samples = measure_file(tmp, settings)
+            log.debug("render attempt: %.2f LUFS, %.2f dBTP (trim %.2f, margin %.2f)", lufs, peak, trim, margin)
             loud_ok = abs(lufs - settings.target_lufs) <= 0.5
             peak_ok = peak <= settings.true_peak_dbtp
             if loud_ok and peak_ok:
