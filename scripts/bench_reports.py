@@ -91,7 +91,7 @@ def _generate(cur, *, stations: int, days: int, plays: int, first_day: str, pref
         """INSERT INTO broadcast_playlist (station_id, date, version, etag, content_hash, generated_at)
            SELECT st.id, %(d0)s::date + g, 1, '', '', now()
            FROM stations_station st CROSS JOIN generate_series(0, %(days)s - 1) g
-           WHERE st.code LIKE %(p)s || '%%'""", {"d0": first_day, "days": days, "p": prefix})
+           WHERE st.code LIKE %(p)s || '%%' ORDER BY g, st.id""", {"d0": first_day, "days": days, "p": prefix})
     share = 0.0 if played_share is None else played_share
     cur.execute(
         """INSERT INTO broadcast_playlistitem (playlist_id, key, position, slot, requested_slot, starts_at, ends_at,
@@ -109,7 +109,9 @@ def _generate(cur, *, stations: int, days: int, plays: int, first_day: str, pref
                   NULL
            FROM broadcast_playlist pl JOIN stations_station st ON st.id = pl.station_id
                 CROSS JOIN generate_series(1, %(plays)s) i
-           WHERE st.code LIKE %(p)s || '%%'""",
+           WHERE st.code LIKE %(p)s || '%%'
+           -- day by day, as the nightly builds write them (a day's items sit together on disk)
+           ORDER BY pl.date, pl.id, i""",
         {"half": max(1, plays // 2), "b": bulletin_id, "r": revision_id, "a": rendition_id, "played": share,
          "plays": plays, "p": prefix})
     if reports:
