@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = Path(os.environ.get("LOA_BENCH_ARTICLE", "/work/shared/samples/press-article-so-tttt-ha-noi.txt"))
+ARTICLE = Path(os.environ.get(
+    "LOA_BENCH_ARTICLE", Path(__file__).resolve().parents[2] / "shared" / "samples" / "press-article-so-tttt-ha-noi.txt"))
 
 
 def main() -> int:

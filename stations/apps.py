@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class StationsConfig(AppConfig):
@@ -7,3 +8,7 @@ class StationsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from .roles import ensure_role_groups
+
+        # Every app's post_migrate (also sent after a test flush) re-applies that app's role grants.
+        post_migrate.connect(ensure_role_groups, dispatch_uid="loa-ensure-role-groups")

@@ -61,3 +61,45 @@ def grant_permissions(apps: Any, app_label: str, grants: dict[str, list[str]]) -
         if missing:
             raise RuntimeError(f"unknown permissions for {app_label}: {sorted(missing)}")
         group.permissions.add(*perms)
+
+
+# Model permissions of each role, per app label. Applied by each app's data migration and again after
+# every migrate/flush (post_migrate), so test flushes and new models never leave a role without them.
+_BROADCAST_READ = [
+    "view_bulletin", "view_bulletinrevision", "view_bulletintransition", "view_audiorendition",
+    "view_pronunciationentry", "view_schedule", "view_playlist", "view_playlistitem",
+]
+ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
+    "stations": {
+        "editor": ["view_district", "view_station"],
+        "approver": ["view_district", "view_station"],
+        "supervisor": [
+            "view_district", "view_station", "change_station", "view_stationstatuschange",
+            "view_stationcredential", "add_stationcredential", "view_districtoperator",
+        ],
+        "district_operator": ["view_district", "view_station", "view_stationstatuschange"],
+    },
+    "broadcast": {
+        "editor": [*_BROADCAST_READ, "add_bulletin", "change_bulletin", "add_pronunciationentry",
+                   "change_pronunciationentry", "delete_pronunciationentry", "add_schedule"],
+        "approver": [*_BROADCAST_READ, "change_bulletin", "add_schedule"],
+        "supervisor": [*_BROADCAST_READ, "add_schedule", "change_schedule", "delete_schedule", "view_playbackreport"],
+        "district_operator": ["view_playlist", "view_playlistitem", "view_playbackreport"],
+    },
+}
+
+
+def ensure_role_groups(sender: Any, apps: Any = None, **kwargs: Any) -> None:
+    """post_migrate receiver: (re)creates the role groups and grants for the app just migrated."""
+    if sender.label not in ROLE_GRANTS:
+        return
+    if apps is None:  # `flush` (test teardown) sends post_migrate without the migration state
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    try:
+        apps.get_model("auth", "Group")
+        apps.get_app_config(sender.label)
+    except LookupError:
+        return
+    grant_permissions(apps, sender.label, ROLE_GRANTS[sender.label])

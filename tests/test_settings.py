@@ -38,7 +38,9 @@ def test_typed_helpers_read_good_values(monkeypatch):
 
 
 def _manage_check(extra_env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    # Other tests may leave variables behind (the browser test sets DJANGO_ALLOW_ASYNC_UNSAFE).
+    dropped = {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update({"LOA_VAR_DIR": str(tmp_path), **extra_env})
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)

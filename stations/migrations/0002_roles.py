@@ -1,25 +1,12 @@
 from django.db import migrations
 
-from stations.roles import grant_permissions
-
-GRANTS = {
-    "editor": ["view_district", "view_station"],
-    "approver": ["view_district", "view_station"],
-    "supervisor": [
-        "view_district", "view_station", "change_station", "view_stationstatuschange",
-        "view_stationcredential", "add_stationcredential", "view_districtoperator",
-    ],
-    "district_operator": ["view_district", "view_station", "view_stationstatuschange"],
-}
-
+from stations.roles import ROLE_GRANTS, grant_permissions
 
 def forwards(apps, schema_editor):
-    grant_permissions(apps, "stations", GRANTS)
-
+    grant_permissions(apps, "stations", ROLE_GRANTS["stations"])
 
 def backwards(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=list(GRANTS)).delete()
-
+    apps.get_model("auth", "Group").objects.filter(name__in=list(ROLE_GRANTS["stations"])).delete()
 
 class Migration(migrations.Migration):
     dependencies = [

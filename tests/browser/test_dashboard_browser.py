@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -42,7 +41,7 @@ def _demo_day():
     return day
 
 
-def test_supervisor_sees_dashboard_numbers_matching_the_coverage_api(live_server):
+def test_supervisor_sees_dashboard_numbers_matching_the_coverage_api(live_server, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     from tests.factories import UserFactory
@@ -54,7 +53,8 @@ def test_supervisor_sees_dashboard_numbers_matching_the_coverage_api(live_server
     expected = api.get("/api/v1/coverage/", {"date": day.isoformat()}).json()
     assert expected["totals"]["played"] > 0
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the live server thread uses the ORM under Playwright
+    # Playwright's sync API runs an event loop in this thread, and the test reads the ORM meanwhile.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(

@@ -17,17 +17,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 URL = "/api/v1/bulletins/"
 
 
-@pytest.fixture(autouse=True)
-def _role_groups(transactional_db):
-    """Transactional tests flush the tables after each test, data-migration groups included."""
-    from django.contrib.auth.models import Group
-
-    from stations.roles import ALL_ROLES
-
-    for name in ALL_ROLES:
-        Group.objects.get_or_create(name=name)
-
-
 def _wait_for_audio(bulletin_id: int, timeout: float = 180.0) -> AudioRendition:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from broadcast.models import AudioRendition, Bulletin, Schedule
 from stations import roles
 
-DEFAULT_SAMPLES = Path("/work/shared/samples/bulletins.json")
+# ../shared/samples beside the checkout holds the real Vietnamese sample bulletins.
+DEFAULT_SAMPLES = Path(settings.BASE_DIR).parent / "shared" / "samples" / "bulletins.json"
 
 
 def _user(username: str, role: str) -> Any:
@@ -36,7 +37,7 @@ class Command(BaseCommand):
     help = "Tạo dữ liệu mẫu: bản tin mẫu đã duyệt, có âm thanh, lên lịch phát hôm nay, danh sách phát đã dựng."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--samples", default=str(Path(settings.BASE_DIR) / "samples" / "bulletins.json"),
+        parser.add_argument("--samples", default=str(DEFAULT_SAMPLES),
                             help="tệp JSON các bản tin mẫu [{title, category, priority, body}]")
         parser.add_argument("--slots", default="morning,evening", help="khung giờ phát, cách nhau bởi dấu phẩy")
 
