@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import authentication, exceptions, permissions
+from rest_framework.throttling import SimpleRateThrottle
 
 from . import roles
 from .models import Station, StationCredential
@@ -97,3 +98,13 @@ class IsStaffReader(HasRole):
     """Any staff role may read the registry."""
 
     roles = roles.ALL_ROLES
+
+
+class StationThrottle(SimpleRateThrottle):
+    """Rate limit per station (STATION_THROTTLE_RATE), counted in the shared cache (CACHE_URL)."""
+
+    scope = "station"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        station = getattr(request.user, "station", None)
+        return self.cache_format % {"scope": self.scope, "ident": station.pk} if station else None

@@ -22,26 +22,17 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from broadcast.selectors import coverage as coverage_selectors
 from broadcast.services import reports as report_services
 from stations import health, roles
-from stations.auth import HasRole, IsStation, StationTokenAuthentication
+from stations.auth import HasRole, IsStation, StationThrottle, StationTokenAuthentication
 from stations.models import District, Station
 from stations.selectors import operator_district_id, visible_stations
 
 CoverageReader = HasRole.of(roles.SUPERVISOR, roles.DISTRICT_OPERATOR)
 MAX_EXPORT_DAYS = 366
-
-
-class StationThrottle(SimpleRateThrottle):
-    scope = "station"
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        station = getattr(request.user, "station", None)
-        return self.cache_format % {"scope": self.scope, "ident": station.pk} if station else None
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -34,10 +34,9 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from stations.auth import IsStation, StationPrincipal, StationTokenAuthentication
+from stations.auth import IsStation, StationPrincipal, StationThrottle, StationTokenAuthentication
 from stations.models import StationCredential
 from stations.selectors import hash_token
 
@@ -49,14 +48,6 @@ _SIG_SALT = "loa.station-audio"
 
 
 # ---------------------------------------------------------------- plumbing
-
-
-class StationThrottle(SimpleRateThrottle):
-    scope = "station"
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        station = getattr(request.user, "station", None)
-        return self.cache_format % {"scope": self.scope, "ident": station.pk} if station else None
 
 
 class M3U8Renderer(BaseRenderer):
