@@ -73,6 +73,7 @@ class AudioConfig:
             "tld": str(d.get("GTTS_TLD", "com.vn")),
             "base_url": str(d.get("GTTS_BASE_URL", "")) or None,
             "ffmpeg_binary": settings.ffmpeg_binary,
+            "ffprobe_binary": settings.ffprobe_binary,
         }
         chain = tuple(d.get("CHAIN", ("gtts", "espeak")))
         return cls(

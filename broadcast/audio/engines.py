@@ -8,6 +8,7 @@ Google Translate's TTS endpoint (unreachable from Loa's servers today; tests use
 from __future__ import annotations
 
 import base64
+import io
 import re
 import subprocess
 import time
@@ -17,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import requests
 
+from . import segments
 from .errors import (
     AllEnginesFailedError,
     EngineError,
@@ -28,7 +30,7 @@ from .errors import (
     UnknownEngineError,
     UnknownVoiceError,
 )
-from .tools import resolve_tool, run_tool
+from .tools import resolve_tool
 
 __all__ = [
     "AllEnginesFailedError",
@@ -190,7 +192,7 @@ class GTTSEngine:
     gTTS builds the requests (tokenising at ~100 characters, packaging the RPC); sending is ours,
     so that every request has a timeout (gTTS's default waits forever), network errors and HTTP
     429/5xx are retried a bounded number of times with exponential backoff, and everything else
-    is one clear error. MP3 answers are decoded to WAV with ffmpeg.
+    is one clear error. MP3 answers are checked by ffprobe and decoded to WAV with pydub.
     """
 
     name = "gtts"
@@ -210,6 +212,7 @@ class GTTSEngine:
         base_url: str | None = None,
         slow: bool = False,
         ffmpeg_binary: str = "ffmpeg",
+        ffprobe_binary: str = "ffprobe",
         decode_timeout: float = 60.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -225,7 +228,8 @@ class GTTSEngine:
         self.tld = tld
         self.base_url = base_url.rstrip("/") if base_url else None
         self.slow = slow
-        self.ffmpeg_binary = ffmpeg_binary
+        self.ffmpeg_binary = ffmpeg_binary  # kept for configuration compatibility; pydub runs ffmpeg
+        self.ffprobe_binary = ffprobe_binary
         self.decode_timeout = decode_timeout
         self.session = session
         self.sleep = sleep
@@ -307,18 +311,29 @@ class GTTSEngine:
         if not text.strip():
             raise EngineError("Không có văn bản để đọc.", engine=self.name, code="empty_text")
         mp3 = self.fetch_mp3(text)
+        return self.decode_mp3(mp3)
+
+    def decode_mp3(self, mp3: bytes) -> bytes:
+        """Google's MP3 answer -> mono 16-bit WAV, decoded by pydub.
+
+        ffprobe checks the bytes first, with a timeout; pydub (whose ffmpeg call has none) then
+        decodes only an MP3 already known to be one, from memory, with the demuxer and decoder
+        forced, so it reads nothing but this one bounded buffer (see ``segments``).
+        """
+        what = "Giải mã âm thanh từ Google TTS"
         try:
-            return run_tool(
-                [self.ffmpeg_binary, "-v", "error", "-f", "mp3", "-i", "pipe:0", "-ac", "1", "-f", "wav",
-                 "-c:a", "pcm_s16le", "pipe:1"],
-                input=mp3,
-                timeout=self.decode_timeout,
-                what="Giải mã âm thanh từ Google TTS",
-            )  # fmt: skip
+            info = segments.probe(mp3, ffprobe=self.ffprobe_binary, timeout=self.decode_timeout, what=what)
+            if info["audio"].get("codec_name") != "mp3":
+                raise RenderError(f"{what}: không phải MP3.", code="not_audio")
+            audio = segments.decode_validated(mp3, {**info, "format": {"format_name": "mp3"}},
+                                              int(info["audio"].get("sample_rate") or 24000), what=what)  # fmt: skip
         except ToolMissingError as exc:
             raise EngineUnavailableError(str(exc), engine=self.name) from None
         except RenderError as exc:
             raise EngineError(str(exc), engine=self.name, code="bad_engine_output") from None
+        buf = io.BytesIO()
+        audio.export(buf, format="wav")  # pydub writes WAV itself, no ffmpeg involved
+        return buf.getvalue()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,24 +14,29 @@ a 30-minute text fits well under 300 MB. ffmpeg encodes while numpy computes the
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from pydub import AudioSegment
+from pydub.exceptions import CouldntDecodeError
 from scipy.signal import butter, sosfilt
 
-from .chime import default_chime
+from . import segments
+from .chime import default_chime_segment
 from .engines import Attempt, ChainEngine, SpeechEngine, chain_failure, supports_voice
 from .errors import (
     AudioValidationError,
@@ -52,7 +57,7 @@ from .loudness import (
 )
 from .normalize import split_sentences
 from .tools import resolve_tool, run_tool
-from .wav import read_wav, resample_int16
+from .wav import read_wav
 
 __all__ = [
     "AudioValidationError",
@@ -207,30 +212,41 @@ def _band_limit(samples: np.ndarray, rate: int) -> np.ndarray:
     return y.astype(np.int16)
 
 
-def _prepare_piece(wav: bytes, rate: int) -> np.ndarray:
-    """Engine WAV -> int16 mono at ``rate``, edges trimmed to the voice and faded (no clicks)."""
-    samples, source_rate = read_wav(wav)
+def _decode_engine_wav(wav: bytes, rate: int) -> AudioSegment:
+    """Engine WAV -> 16-bit mono AudioSegment at ``rate``.
+
+    pydub parses the WAV (espeak-ng's streamed WAV with bogus size fields included); the few
+    layouts it refuses (float WAV) go through the tolerant numpy reader instead.
+    """
+    try:
+        segment = AudioSegment.from_wav(io.BytesIO(wav))
+    except (CouldntDecodeError, ValueError, IndexError, struct.error):
+        samples, source_rate = read_wav(wav)
+        segment = segments.from_array(samples, source_rate)
+    return segments.to_output_format(segment, rate)
+
+
+def _prepare_piece(wav: bytes, rate: int) -> AudioSegment:
+    """Engine WAV -> band-limited 16-bit mono AudioSegment at ``rate``, trimmed to the voice.
+
+    The edges are faded when the piece is joined (``segments.join_with_silence``).
+    """
+    samples = segments.as_array(_decode_engine_wav(wav, rate))
     del wav
-    samples = _band_limit(resample_int16(samples, source_rate, rate), rate)
+    samples = _band_limit(samples, rate)
     # First and last sample above ~ -50 dBFS, found block-wise to avoid big index arrays.
     loud_blocks = np.flatnonzero(block_sample_peaks(samples, 256) > 100)
     if loud_blocks.size == 0:
-        return np.zeros(0, dtype=np.int16)
+        return segments.silence(0, rate)
     start = max(0, int(loud_blocks[0]) * 256 - int(0.02 * rate))
     end = min(samples.size, (int(loud_blocks[-1]) + 1) * 256 + int(0.06 * rate))
-    piece = samples[start:end].astype(np.float32)
-    fade = min(int(0.008 * rate), piece.size // 2)
-    if fade:
-        ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fade, dtype=np.float32))
-        piece[:fade] *= ramp
-        piece[-fade:] *= ramp[::-1]
-    return np.round(piece).astype(np.int16)
+    return segments.from_array(samples[start:end], rate)
 
 
 def _synthesize_with(
     engine: SpeechEngine, voice: str, batches: list[str], rate: int, workers: int
-) -> list[np.ndarray]:
-    def one(text: str) -> np.ndarray:
+) -> list[AudioSegment]:
+    def one(text: str) -> AudioSegment:
         return _prepare_piece(engine.synthesize(text, voice), rate)
 
     parallel = max(1, min(workers, int(getattr(engine, "max_parallel", 1)), len(batches)))
@@ -248,7 +264,7 @@ def _synthesize_with(
 
 def _synthesize(
     engine: SpeechEngine, voice: str, sentences: list[str], settings: RenderSettings
-) -> tuple[list[np.ndarray], str, list[Attempt]]:
+) -> tuple[list[AudioSegment], str, list[Attempt]]:
     """Synthesize all sentences with one engine (a chain falls back engine by engine, so a bulletin
     is never read by two voices)."""
     candidates = engine.engines if isinstance(engine, ChainEngine) else [engine]
@@ -279,40 +295,47 @@ def _synthesize(
 
 @dataclass
 class _Segment:
-    samples: np.ndarray  # int16
-    kind: str  # "speech", "jingle", "silence"
+    audio: AudioSegment  # 16-bit mono at the output rate
+    kind: str  # "speech" or "jingle"
 
 
-def _silence(ms: int, rate: int) -> _Segment:
-    return _Segment(np.zeros(int(rate * ms / 1000), dtype=np.int16), "silence")
+_EDGE_FADE_MS = 8  # crossfade between a piece and the silence around it: no click at either edge
 
 
-def _load_jingle(path: Path, settings: RenderSettings) -> np.ndarray:
+def _load_jingle(path: Path, settings: RenderSettings) -> AudioSegment:
+    """A jingle file in any format ffmpeg reads, validated by ffprobe (with a timeout) first, then
+    decoded by pydub (see ``segments`` on why that needs no timeout of its own)."""
     path = Path(path)
     if not path.is_file():
         raise RenderError(f"Không tìm thấy tệp nhạc hiệu: {path}.", code="jingle_missing")
-    raw = run_tool(
-        [settings.ffmpeg_binary, "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar",
-         str(settings.sample_rate), "-f", "s16le", "pipe:1"],
-        timeout=settings.tool_timeout_s,
-        what=f"Đọc tệp nhạc hiệu {path.name}",
-    )  # fmt: skip
-    samples = np.frombuffer(raw, dtype="<i2").copy()
-    if samples.size == 0:
+    what = f"Đọc tệp nhạc hiệu {path.name}"
+    try:
+        info = segments.probe(path, ffprobe=settings.ffprobe_binary, timeout=min(settings.tool_timeout_s, 60.0),
+                              what=what)  # fmt: skip
+        duration = float(info.get("format", {}).get("duration") or info["audio"].get("duration") or 0.0)
+        if duration > segments.MAX_JINGLE_S:
+            raise RenderError(f"{what}: dài {duration:.0f} giây, tối đa {segments.MAX_JINGLE_S:g} giây.",
+                              code="jingle_invalid")  # fmt: skip
+        jingle = segments.decode_validated(path, info, settings.sample_rate, what=what)
+    except ToolMissingError:
+        raise
+    except RenderError as exc:
+        raise RenderError(f"Tệp nhạc hiệu không dùng được: {path} ({exc}).", code="jingle_invalid") from None
+    if jingle.max == 0:
         raise RenderError(f"Tệp nhạc hiệu không có âm thanh: {path}.", code="jingle_invalid")
-    return samples
+    return jingle
 
 
-def _jingles(settings: RenderSettings) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _jingles(settings: RenderSettings) -> tuple[AudioSegment | None, AudioSegment | None]:
     intro = outro = None
     if settings.intro_jingle:
         intro = _load_jingle(settings.intro_jingle, settings)
     elif settings.use_default_chime:
-        intro = default_chime(settings.sample_rate, descending=False)
+        intro = default_chime_segment(settings.sample_rate, descending=False)
     if settings.outro_jingle:
         outro = _load_jingle(settings.outro_jingle, settings)
     elif settings.use_default_chime:
-        outro = default_chime(settings.sample_rate, descending=True)
+        outro = default_chime_segment(settings.sample_rate, descending=True)
     return intro, outro
 
 
@@ -327,41 +350,64 @@ def _libc_trim() -> Callable[[int], int] | None:
 
 
 def _release_freed_memory() -> None:
-    """Give freed heap pages back to the OS. Sentence pieces (~1 MB each) live on the malloc heap,
-    and glibc keeps freed heap memory, so without this a 30-minute render holds pieces and program
-    at once (2x the audio) even after the pieces are gone."""
+    """Give freed heap pages back to the OS (glibc keeps freed heap memory otherwise), so a long
+    render never holds the pieces and the program at once."""
     trim = _libc_trim()
     if trim is not None:
         trim(0)
 
 
 def _assemble(speech: list[_Segment], settings: RenderSettings) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
-    """Concatenate into one int16 array; return it with (start, end, kind) spans of non-silence."""
+    """Lead silence, intro, speech pieces, outro, tail silence -> one int16 program.
+
+    Each piece is joined to the silence before it (and the last one to the tail) by pydub with a
+    short crossfade, so no edge clicks. The joined units meet silence against silence and are laid
+    end to end into one preallocated buffer: summing AudioSegments would copy the growing program
+    once per piece. Returns the program and the (start, end, kind) spans of the non-silent parts.
+    """
     rate = settings.sample_rate
     intro, outro = _jingles(settings)
-    segments: list[_Segment] = [_silence(settings.lead_silence_ms, rate)]
+    items: list[_Segment | None] = []
     if intro is not None:
-        segments += [_Segment(intro, "jingle"), _silence(settings.jingle_gap_ms, rate)]
-    segments += speech
-    speech.clear()  # only `segments` refers to the audio now; it is released while copying
+        items.append(_Segment(intro, "jingle"))
+    items += speech
+    speech.clear()  # only `items` refers to the audio now; it is released while copying
     if outro is not None:
-        segments += [_silence(settings.jingle_gap_ms, rate), _Segment(outro, "jingle")]
-    segments.append(_silence(settings.tail_silence_ms, rate))
-    total = sum(s.samples.size for s in segments)
-    program = np.zeros(total, dtype=np.int16)
+        items.append(_Segment(outro, "jingle"))
+    if not items:
+        raise RenderError("Bộ đọc chỉ tạo ra im lặng.", code="silent_output")
+
+    kinds = [it.kind for it in items]
+
+    def gap_before(i: int) -> int:
+        if i == 0:
+            return settings.lead_silence_ms
+        if kinds[i] != kinds[i - 1]:
+            return settings.jingle_gap_ms
+        return settings.sentence_gap_ms
+
+    units: list[tuple[AudioSegment, int, int, str]] = []  # (unit, piece offset, piece frames, kind)
+    for i in range(len(items)):
+        item, items[i] = items[i], None  # each piece is released once its unit exists
+        gap = gap_before(i)
+        after = settings.tail_silence_ms if i == len(items) - 1 else 0
+        unit = segments.join_with_silence(gap, item.audio, after, _EDGE_FADE_MS)
+        units.append((unit, segments.frames(segments.silence(gap, rate)), segments.frames(item.audio), item.kind))
+        del item, unit
+    items.clear()
+    program = np.empty(sum(segments.frames(u[0]) for u in units), dtype=np.int16)
     spans: list[tuple[int, int, str]] = []
     pos = 0
-    segments.reverse()
+    units.reverse()
     copied = 0
-    while segments:
-        seg = segments.pop()  # drop references as we copy: peak memory ~ one program
-        n = seg.samples.size
-        program[pos : pos + n] = seg.samples
-        if seg.kind != "silence":
-            spans.append((pos, pos + n, seg.kind))
-        pos += n
-        del seg
-        copied += n
+    while units:
+        unit, offset, length, kind = units.pop()  # drop references as we copy: peak ~ one program
+        samples = segments.as_array(unit)
+        program[pos : pos + samples.size] = samples
+        spans.append((pos + offset, min(pos + offset + length, pos + samples.size), kind))
+        pos += samples.size
+        copied += samples.size
+        del unit, samples
         if copied > 8 * rate * 60:  # every ~8 minutes of audio
             _release_freed_memory()
             copied = 0
@@ -369,14 +415,8 @@ def _assemble(speech: list[_Segment], settings: RenderSettings) -> tuple[np.ndar
     return program, spans
 
 
-def _speech_segments(pieces: list[np.ndarray], settings: RenderSettings) -> list[_Segment]:
-    out: list[_Segment] = []
-    for piece in pieces:
-        if piece.size == 0:
-            continue
-        if out:
-            out.append(_silence(settings.sentence_gap_ms, settings.sample_rate))
-        out.append(_Segment(piece, "speech"))
+def _speech_segments(pieces: list[AudioSegment], settings: RenderSettings) -> list[_Segment]:
+    out = [_Segment(piece, "speech") for piece in pieces if segments.frames(piece) > 0]
     pieces.clear()  # the segments own the audio now: keep one copy in memory, not two
     if not out:
         raise RenderError("Bộ đọc chỉ tạo ra im lặng.", code="silent_output")
@@ -553,20 +593,149 @@ def _run_streaming(args: list[str], feed: Callable[[Callable[[bytes], None]], No
             raise RenderError(f"{what}: lỗi ({reason}).", code="tool_failed")
 
 
-def _encode(program: np.ndarray, gains: np.ndarray, settings: RenderSettings, dest: Path) -> None:
+def _gain_chunks(program: np.ndarray, gains: np.ndarray) -> Iterator[bytes]:
+    """The program with the planned per-block gains applied, as little-endian int16 chunks."""
     centers = np.arange(gains.size, dtype=np.float64) * _BLOCK + _BLOCK / 2
+    for start in range(0, program.size, _CHUNK):
+        x = program[start : start + _CHUNK].astype(np.float32)
+        idx = np.arange(start, start + x.size, dtype=np.float64)
+        # Only the blocks around this chunk: np.interp copies its tables on every call.
+        lo, hi = max(0, start // _BLOCK - 1), min(gains.size, (start + x.size) // _BLOCK + 2)
+        g = np.interp(idx, centers[lo:hi], gains[lo:hi]).astype(np.float32)
+        yield np.clip(np.rint(x * g), -32768, 32767).astype("<i2").tobytes()
 
+
+def _encode(program: np.ndarray, gains: np.ndarray, settings: RenderSettings, dest: Path) -> None:
     def feed(write: Callable[[bytes], None]) -> None:
-        for start in range(0, program.size, _CHUNK):
-            x = program[start : start + _CHUNK].astype(np.float32)
-            idx = np.arange(start, start + x.size, dtype=np.float64)
-            # Only the blocks around this chunk: np.interp copies its tables on every call.
-            lo, hi = max(0, start // _BLOCK - 1), min(gains.size, (start + x.size) // _BLOCK + 2)
-            g = np.interp(idx, centers[lo:hi], gains[lo:hi]).astype(np.float32)
-            y = np.clip(np.rint(x * g), -32768, 32767).astype("<i2")
-            write(y.tobytes())
+        for chunk in _gain_chunks(program, gains):
+            write(chunk)
 
     _run_streaming(_encode_args(settings, dest), feed, settings.tool_timeout_s, "Mã hóa MP3")
+
+
+def _decode_args(settings: RenderSettings) -> list[str]:
+    return [settings.ffmpeg_binary, "-v", "error", "-f", "mp3", "-i", "pipe:0", "-ac", "1", "-ar",
+            str(settings.sample_rate), "-f", "f32le", "pipe:1"]  # fmt: skip
+
+
+def _encode_and_verify(
+    program: np.ndarray, gains: np.ndarray, settings: RenderSettings, dest: Path
+) -> tuple[float, float, int]:
+    """Encode into ``dest`` while an independent ffmpeg decodes what the encoder has written so far;
+    return the decoded stream's (integrated LUFS, true peak dBTP, samples).
+
+    libmp3lame is single-threaded, so the verification (decode + metering) runs on the other core
+    and finishes a moment after the encoder instead of adding a full decode afterwards. The bytes
+    checked are the file's own, read back as ffmpeg writes them (it seeks back only to fill in the
+    first frame's Xing/LAME tag, which carries no audio).
+    """
+    enc_exe = resolve_tool(settings.ffmpeg_binary)
+    enc_args, dec_args = _encode_args(settings, dest), _decode_args(settings)
+    with open(dest, "wb"):
+        pass  # empty before the encoder starts: the reader never sees a previous attempt's bytes
+    meter = LoudnessMeter(settings.sample_rate)
+    tp = TruePeakMeter(_BLOCK)
+    errors: list[BaseException] = []
+    with tempfile.TemporaryFile() as enc_err, open(dest, "rb") as written:
+        enc = subprocess.Popen([enc_exe, *enc_args[1:]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               stderr=enc_err)  # fmt: skip
+        dec = subprocess.Popen([enc_exe, *dec_args[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+        expired = threading.Event()
+
+        def kill_all() -> None:
+            expired.set()
+            for proc in (enc, dec):
+                if proc.poll() is None:
+                    proc.kill()
+
+        timer = threading.Timer(settings.tool_timeout_s, kill_all)
+
+        def feed() -> None:
+            try:
+                for chunk in _gain_chunks(program, gains):
+                    enc.stdin.write(chunk)
+            except BrokenPipeError:
+                pass  # the encoder died; its exit code and stderr say why
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                errors.append(exc)
+                kill_all()
+            finally:
+                try:
+                    enc.stdin.close()
+                except BrokenPipeError:
+                    pass
+
+        def relay() -> None:
+            try:
+                while True:
+                    data = written.read(1 << 16)
+                    if data:
+                        dec.stdin.write(data)
+                    elif enc.poll() is not None:
+                        rest = written.read()  # the encoder has exited: all it wrote is there
+                        if rest:
+                            dec.stdin.write(rest)
+                        break
+                    else:
+                        time.sleep(0.005)
+            except BrokenPipeError:
+                pass
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+                kill_all()
+            finally:
+                try:
+                    dec.stdin.close()
+                except BrokenPipeError:
+                    pass
+
+        threads = [threading.Thread(target=feed, name="loa-encode"), threading.Thread(target=relay, name="loa-verify")]
+        timer.start()
+        samples = 0
+        try:
+            for t in threads:
+                t.start()
+            carry = b""
+            while True:
+                data = dec.stdout.read(_CHUNK * 4)
+                if not data:
+                    break
+                data = carry + data
+                usable = len(data) - len(data) % 4
+                carry = data[usable:]
+                x = np.frombuffer(data[:usable], dtype="<f4")
+                samples += x.size
+                meter.feed(x)
+                tp.feed(x)
+            for t in threads:
+                t.join()
+            enc.wait()
+            dec.wait()
+        except BaseException:
+            kill_all()
+            for t in threads:
+                if t.is_alive():
+                    t.join()
+            enc.wait()
+            dec.wait()
+            raise
+        finally:
+            timer.cancel()
+        if errors:
+            raise errors[0]
+        if enc.returncode != 0:
+            enc_err.seek(0)
+            detail = enc_err.read().decode("utf-8", "replace").strip().splitlines()
+            reason = detail[-1] if detail else f"mã {enc.returncode}"
+            if expired.is_set():
+                reason = f"quá thời gian {settings.tool_timeout_s:g} giây"
+            elif enc.returncode < 0 and not detail:
+                reason = "bị dừng"
+            raise RenderError(f"Mã hóa MP3: lỗi ({reason}).", code="tool_failed")
+        if dec.returncode != 0 or expired.is_set():
+            raise RenderError("Không giải mã được tệp MP3 vừa tạo để kiểm tra.", code="verify_failed")
+    return meter.integrated(), tp.max_dbtp(), samples
 
 
 def measure_file(path: Path, settings: RenderSettings) -> tuple[float, float, int]:
@@ -674,8 +843,9 @@ def _produce(
         margin = 0.0
         for _ in range(3):
             gains, _predicted = _plan(analysis, spans, settings, trim_db=trim, extra_margin_db=margin)
-            _encode(program, gains, settings, tmp)
-            lufs, peak, samples = measure_file(tmp, settings)
+            lufs, peak, decoded = _encode_and_verify(program, gains, settings, tmp)
+            if decoded < program.size:  # the decoder saw less than was encoded: a broken file
+                raise RenderError("Tệp MP3 vừa tạo bị thiếu dữ liệu.", code="verify_failed")
             log.debug("render attempt: %.2f LUFS, %.2f dBTP (trim %.2f, margin %.2f)", lufs, peak, trim, margin)
             loud_ok = abs(lufs - settings.target_lufs) <= 0.5
             peak_ok = peak <= settings.true_peak_dbtp
@@ -698,7 +868,7 @@ def _produce(
     return RenderResult(
         path=out_path,
         sha256=_sha256_file(out_path),
-        duration_ms=round(samples * 1000 / settings.sample_rate),
+        duration_ms=round(program.size * 1000 / settings.sample_rate),
         size_bytes=out_path.stat().st_size,
         loudness_lufs=round(float(lufs), 2),
         true_peak_dbtp=round(float(peak), 2),
@@ -818,6 +988,9 @@ def render_recording(
     resolve_tool(settings.ffprobe_binary)
     resolve_tool(settings.ffmpeg_binary)
     probe_audio(source, settings, limits)
+    # Uploads are decoded by our own ffmpeg call, not pydub's from_file: it has a timeout, and it
+    # resamples and mixes down inside ffmpeg. pydub would decode at the source's rate and channels
+    # and copy the result several times (a 30-minute 44.1 kHz stereo upload: >1 GB).
     try:
         raw = run_tool(
             [settings.ffmpeg_binary, "-v", "error", "-i", str(source), "-vn", "-ac", "1", "-ar",
@@ -827,14 +1000,16 @@ def render_recording(
         )  # fmt: skip
     except RenderError:
         raise AudioValidationError("Tệp ghi âm bị hỏng, không giải mã được.", code="corrupt_audio") from None
-    samples = np.frombuffer(raw, dtype="<i2").copy()
-    del raw
+    samples = np.frombuffer(raw, dtype="<i2")
     _check_duration(samples.size / settings.sample_rate, limits)
     piece = _prepare_piece_pcm(_band_limit(samples, settings.sample_rate))
+    del raw, samples
     if piece.size == 0:
         raise AudioValidationError("Bản ghi chỉ có im lặng.", code="silent_audio")
-    program, spans = _assemble([_Segment(piece, "speech")], settings)
-    del samples, piece
+    recording = segments.from_array(piece, settings.sample_rate)
+    del piece
+    program, spans = _assemble([_Segment(recording, "speech")], settings)
+    del recording
     try:
         return _produce(
             program, spans, out_path, settings, engine="recording", voice="", attempts=[], started=started

@@ -13,6 +13,7 @@ import pyloudnorm
 import pytest
 
 from broadcast.audio import render as render_module
+from broadcast.audio import segments
 from broadcast.audio.engines import ChainEngine, EspeakEngine, GTTSEngine
 from broadcast.audio.errors import (
     AllEnginesFailedError,
@@ -119,7 +120,8 @@ def test_other_targets_and_jingle_files(tmp_path: Path) -> None:
 def test_long_text_is_synthesized_in_pieces_without_clicks(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     sentences = [f"Đây là câu số {i}, thông báo của phường về lịch thu gom rác." for i in range(1, 25)]
     calls: list[str] = []
-    pieces: list[np.ndarray] = []
+    piece_frames: list[int] = []
+    captured: dict = {}
 
     class Counting(EspeakEngine):
         batch_chars = 300
@@ -128,35 +130,63 @@ def test_long_text_is_synthesized_in_pieces_without_clicks(tmp_path: Path, monke
             calls.append(text)
             return super().synthesize(text, voice)
 
-    original = render_module._prepare_piece
+    original_piece, original_produce = render_module._prepare_piece, render_module._produce
 
-    def keep(wav: bytes, rate: int) -> np.ndarray:
-        piece = original(wav, rate)
-        pieces.append(piece.copy())
+    def keep(wav: bytes, rate: int):  # noqa: ANN202
+        piece = original_piece(wav, rate)
+        piece_frames.append(segments.frames(piece))
         return piece
 
+    def produce(program, spans, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        captured["program"], captured["spans"] = program.copy(), list(spans)
+        return original_produce(program, spans, *args, **kwargs)
+
     monkeypatch.setattr(render_module, "_prepare_piece", keep)
+    monkeypatch.setattr(render_module, "_produce", produce)
     out = tmp_path / "long.mp3"
     settings = RenderSettings(use_default_chime=False)
     result = render_speech(speakable_text(" ".join(sentences)), out, engine=Counting(), voice="vi", settings=settings)
-    assert len(calls) > 3 and len(pieces) == len(calls)
+    assert len(calls) > 3 and len(piece_frames) == len(calls)
     assert all(len(c) <= 300 for c in calls)
-    # Pieces are joined through silence; a click needs a piece that starts or stops abruptly.
-    for piece in pieces:
-        assert abs(int(piece[0])) < 50 and abs(int(piece[-1])) < 50
-        assert np.abs(piece[:40].astype(int)).max() < 2000  # faded in, not cut in
-    speech_s = sum(p.size for p in pieces) / settings.sample_rate
-    gaps_s = (len(pieces) - 1) * settings.sentence_gap_ms / 1000
+    program, spans = captured["program"].astype(int), captured["spans"]
+    assert [k for _, _, k in spans] == ["speech"] * len(calls)
+    # The joins: each piece fades in from the silence before it and out into the one after.
+    for start, end, _ in spans:
+        assert np.abs(program[start - 200 : start]).max() < 50  # silence before...
+        assert abs(program[start]) < 50 and abs(program[end - 1]) < 50  # ...no step at either edge
+        assert np.abs(program[start : start + 40]).max() < 2000  # faded in, not cut in
+        assert np.abs(np.diff(program[start - 10 : end + 10])).max() < 20000
+    speech_s = sum(piece_frames) / settings.sample_rate
+    gaps_s = (len(piece_frames) - 1) * settings.sentence_gap_ms / 1000
     expected = speech_s + gaps_s + (settings.lead_silence_ms + settings.tail_silence_ms) / 1000
     assert abs(result.duration_ms / 1000 - expected) < 0.1
 
 
-def test_abrupt_engine_output_is_faded() -> None:
+def test_abrupt_engine_output_is_faded_at_the_join() -> None:
     loud = np.full(22050, 20000, dtype=np.int16)  # a DC step: the worst possible click
     piece = render_module._prepare_piece(pcm16_to_wav(loud, 22050), 22050)
-    assert abs(int(piece[0])) < 50 and abs(int(piece[-1])) < 50
-    ramp = np.abs(piece[:176].astype(int))
-    assert np.all(np.diff(ramp) >= -1)  # rises smoothly over ~8 ms
+    unit = segments.as_array(segments.join_with_silence(300, piece, 300, render_module._EDGE_FADE_MS)).astype(int)
+    lead = segments.frames(segments.silence(300, 22050))
+    assert unit.size == pytest.approx(lead * 2 + segments.frames(piece), abs=4)
+    assert np.abs(unit[:lead]).max() == 0 and np.abs(unit[-lead:]).max() == 0
+    on = unit[lead : lead + 176]
+    # rises over ~8 ms (the band-limit filter's ripple on the step rides on the ramp)
+    assert abs(on[0]) < 200 and np.all(np.diff(on) >= -20) and on[-1] > 15000
+    off = unit[-lead - 176 : -lead]
+    assert abs(off[-1]) < 200 and np.all(np.diff(off) <= 20) and off[0] > 15000  # and falls
+    assert np.abs(np.diff(unit)).max() < 400  # no sample-to-sample jump anywhere
+
+
+def test_crossfaded_join_of_a_tone_cut_mid_cycle_has_no_discontinuity() -> None:
+    rate = 22050
+    # A 1 kHz tone starting and ending at its peak, as a cut-off engine output would.
+    t = np.arange(rate) / rate
+    cut = np.round(25000 * np.cos(2 * np.pi * 1000 * t)).astype(np.int16)
+    unit = segments.as_array(segments.join_with_silence(100, segments.from_array(cut, rate), 100, 8)).astype(int)
+    steady = np.abs(np.diff(cut.astype(int))).max()  # the tone's own largest step
+    assert np.abs(np.diff(unit)).max() <= steady + 2
+    plain = np.concatenate([np.zeros(100), cut, np.zeros(100)])  # what a plain join would do
+    assert np.abs(np.diff(plain)).max() > 20000
 
 
 def test_cache_key_is_stable_and_tracks_processing_only(tmp_path: Path) -> None:
