@@ -141,6 +141,26 @@ def _aggregate(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict
     }
 
 
+def _silent_by_district(items: QuerySet[PlaylistItem], pending: Q) -> dict[int, int]:
+    """Stations that stayed silent on the day: plays were due (slot over) and not one was reported."""
+    rows = (
+        items.values("playlist__station_id", "playlist__station__district_id")
+        .annotate(
+            n_items=Count("id"),
+            n_reported=Count("id", filter=~Q(report_status="")),
+            n_pending=Count("id", filter=Q(report_status="") & pending),
+        )
+        .filter(n_reported=0)
+        .order_by()
+    )
+    silent: dict[int, int] = {}
+    for row in rows:
+        if row["n_items"] > row["n_pending"]:
+            district_id = row["playlist__station__district_id"]
+            silent[district_id] = silent.get(district_id, 0) + 1
+    return silent
+
+
 def coverage_by_district(
     day: date, *, district_id: int | None = None, bulletin_id: int | None = None, now: datetime | None = None,
 ) -> CoverageReport:
@@ -152,11 +172,9 @@ def coverage_by_district(
         stations = stations.filter(district_id=district_id)
         districts = districts.filter(pk=district_id)
     items = planned_items(day, district_id=district_id, bulletin_id=bulletin_id)
-    by_district = _aggregate(items, "playlist__station__district_id", _pending_q(day, now, stations))
-    silent = dict(
-        stations.filter(active=True, status=Station.Status.SILENT).values("district_id")
-        .annotate(n=Count("id")).order_by().values_list("district_id", "n")
-    )
+    pending = _pending_q(day, now, stations)
+    by_district = _aggregate(items, "playlist__station__district_id", pending)
+    silent = _silent_by_district(items, pending)
     with_stations = set(stations.values_list("district_id", flat=True).distinct().order_by())
     report = CoverageReport(date=day, totals=Counts())
     for district in districts:

@@ -70,6 +70,18 @@ def test_coverage_arithmetic_after_the_day(city):
     assert south["silent_stations"] == 1
 
 
+def test_silent_stations_are_counted_for_the_day_not_from_todays_health(city):
+    _, _, s1 = city["stations"]
+    # Healthy now (heartbeats), yet it reported nothing that day: silent on that day.
+    Station.objects.filter(pk=s1.pk).update(status=Station.Status.ONLINE)
+    assert _d(coverage_by_district(DAY, now=local(DAY, "23:00")), "002")["silent_stations"] == 1
+    # Before any of its slots ended nothing was due yet, so it was not silent.
+    assert _d(coverage_by_district(DAY, now=local(DAY, "05:00")), "002")["silent_stations"] == 0
+    # One report, even a late one, means the station was heard that day.
+    ingest_reports(s1, [report(city["items"]["S1"][0], "late-one")], now=local(DAY + dt.timedelta(days=1), "08:00"))
+    assert _d(coverage_by_district(DAY, now=local(DAY, "23:00")), "002")["silent_stations"] == 0
+
+
 def test_evening_is_pending_until_slot_end_plus_grace(city):
     # Evening slot 17:00–17:30, grace 1 h: pending until 18:30, missed after.
     during = coverage_by_district(DAY, now=local(DAY, "18:29")).totals
