@@ -386,31 +386,34 @@ def _assemble(speech: list[_Segment], settings: RenderSettings) -> tuple[np.ndar
             return settings.jingle_gap_ms
         return settings.sentence_gap_ms
 
-    units: list[tuple[AudioSegment, int, int, str]] = []  # (unit, piece offset, piece frames, kind)
-    for i in range(len(items)):
-        item, items[i] = items[i], None  # each piece is released once its unit exists
-        gap = gap_before(i)
-        after = settings.tail_silence_ms if i == len(items) - 1 else 0
-        unit = segments.join_with_silence(gap, item.audio, after, _EDGE_FADE_MS)
-        units.append((unit, segments.frames(segments.silence(gap, rate)), segments.frames(item.audio), item.kind))
-        del item, unit
-    items.clear()
-    program = np.empty(sum(segments.frames(u[0]) for u in units), dtype=np.int16)
+    n = len(items)
+    gaps = [gap_before(i) for i in range(n)]
+    afters = [0] * (n - 1) + [settings.tail_silence_ms]
+
+    def frames_of(ms: int) -> int:
+        return segments.frames(segments.silence(ms, rate))
+
+    # Crossfades only shorten a unit, so this bound holds; the few spare samples are cut off below.
+    bound = sum(frames_of(g + _EDGE_FADE_MS) + frames_of(a + _EDGE_FADE_MS) for g, a in zip(gaps, afters, strict=True))
+    program = np.empty(bound + sum(segments.frames(it.audio) for it in items), dtype=np.int16)
     spans: list[tuple[int, int, str]] = []
     pos = 0
-    units.reverse()
     copied = 0
-    while units:
-        unit, offset, length, kind = units.pop()  # drop references as we copy: peak ~ one program
+    for i in range(n):
+        item, items[i] = items[i], None  # each piece is released once it is in the program
+        unit = segments.join_with_silence(gaps[i], item.audio, afters[i], _EDGE_FADE_MS)
         samples = segments.as_array(unit)
         program[pos : pos + samples.size] = samples
-        spans.append((pos + offset, min(pos + offset + length, pos + samples.size), kind))
+        offset, length = frames_of(gaps[i]), segments.frames(item.audio)
+        spans.append((pos + offset, min(pos + offset + length, pos + samples.size), item.kind))
         pos += samples.size
         copied += samples.size
-        del unit, samples
-        if copied > 8 * rate * 60:  # every ~8 minutes of audio
+        del item, unit, samples
+        if copied > 2 * rate * 60:  # every ~2 minutes of audio
             _release_freed_memory()
             copied = 0
+    items.clear()
+    program = program[:pos]
     _release_freed_memory()
     return program, spans
 
@@ -487,12 +490,24 @@ def _limiter_db(required_db: np.ndarray, rate: int) -> np.ndarray:
     attack = 12.0 * block_s / 0.005  # up to 12 dB within 5 ms before a peak
     release = 12.0 * block_s / 0.150  # recover 12 dB over 150 ms
     held = required_db.copy()
-    held[1:] = np.minimum(held[1:], required_db[:-1])  # neighbours too: interpolation stays under
-    held[:-1] = np.minimum(held[:-1], required_db[1:])
+    np.minimum(held[1:], required_db[:-1], out=held[1:])  # neighbours too: interpolation stays under
+    np.minimum(held[:-1], required_db[1:], out=held[:-1])
     k = np.arange(held.size, dtype=np.float64)
-    rel = np.minimum.accumulate(held - release * k) + release * k
-    att = (np.minimum.accumulate((held + attack * k)[::-1])[::-1]) - attack * k
-    return np.minimum(0.0, np.minimum(rel, att))
+    rel = k * -release
+    rel += held
+    np.minimum.accumulate(rel, out=rel)
+    att = k * attack
+    att += held
+    del held
+    att = np.minimum.accumulate(att[::-1])[::-1]
+    k *= attack
+    att -= k
+    k *= release / attack
+    rel += k
+    del k
+    np.minimum(rel, att, out=rel)
+    del att
+    return np.minimum(rel, 0.0, out=rel)
 
 
 def _static_gains(analysis: _Analysis, spans: list[tuple[int, int, str]], settings: RenderSettings) -> tuple[
@@ -843,6 +858,7 @@ def _produce(
         margin = 0.0
         for _ in range(3):
             gains, _predicted = _plan(analysis, spans, settings, trim_db=trim, extra_margin_db=margin)
+            _release_freed_memory()  # the planner's temporaries
             lufs, peak, decoded = _encode_and_verify(program, gains, settings, tmp)
             if decoded < program.size:  # the decoder saw less than was encoded: a broken file
                 raise RenderError("Tệp MP3 vừa tạo bị thiếu dữ liệu.", code="verify_failed")
