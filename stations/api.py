@@ -13,8 +13,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import roles, selectors, services
-from .auth import HasRole, IsStaffReader
+from .auth import HasRole, IsStaffReader, IsStation, StationThrottle, StationTokenAuthentication
 from .models import District, Station
+
+
+class StationAPIView(APIView):
+    """Base of every station-facing endpoint: Bearer token only, station principals only, per-station rate.
+
+    (Not in auth.py: DRF imports that module while building APIView's defaults.)"""
+
+    authentication_classes = [StationTokenAuthentication]
+    permission_classes = [IsStation]
+    throttle_classes = [StationThrottle]
 
 
 class SlotSerializer(serializers.Serializer):

@@ -25,9 +25,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broadcast.selectors import coverage as coverage_selectors
+from broadcast.selectors.playlists import playlist_versions
 from broadcast.services import reports as report_services
 from stations import health, roles
-from stations.auth import HasRole, IsStation, StationThrottle, StationTokenAuthentication
+from stations.api import StationAPIView
+from stations.auth import HasRole
 from stations.models import District, Station
 from stations.selectors import operator_district_id, visible_stations
 
@@ -68,12 +70,8 @@ class ReportBatchResultSerializer(serializers.Serializer):
     )
 
 
-class StationReports(APIView):
+class StationReports(StationAPIView):
     """A station uploads up to REPORTS_MAX_BATCH playback reports; valid ones are kept, others listed."""
-
-    authentication_classes = [StationTokenAuthentication]
-    permission_classes = [IsStation]
-    throttle_classes = [StationThrottle]
 
     @extend_schema(request=ReportBatchSerializer, responses={200: ReportBatchResultSerializer})
     def post(self, request: Request) -> Response:
@@ -102,24 +100,8 @@ class HeartbeatReplySerializer(serializers.Serializer):
     playlist_versions = serializers.DictField(child=serializers.IntegerField())
 
 
-def _playlist_versions(station: Station) -> dict[str, int]:
-    try:
-        from broadcast.selectors.playlists import playlist_versions
-    except ImportError:  # the distribution area's selector; fall back to the table itself
-        from broadcast.models import Playlist
-
-        today = timezone.localdate()
-        rows = Playlist.objects.filter(station=station, date__gte=today).order_by("date")
-        return {d.isoformat(): v for d, v in rows.values_list("date", "version")}
-    return playlist_versions(station)
-
-
-class StationHeartbeat(APIView):
+class StationHeartbeat(StationAPIView):
     """A station says it is alive; the reply lists the playlist versions it should hold."""
-
-    authentication_classes = [StationTokenAuthentication]
-    permission_classes = [IsStation]
-    throttle_classes = [StationThrottle]
 
     @extend_schema(request=HeartbeatSerializer, responses={200: HeartbeatReplySerializer})
     def post(self, request: Request) -> Response:
@@ -132,7 +114,7 @@ class StationHeartbeat(APIView):
         station = request.user.station
         health.record_heartbeat(station, agent_version=agent_version, state=state, now=now)
         return Response({"server_time": timezone.localtime(now).isoformat(),
-                         "playlist_versions": _playlist_versions(station)})
+                         "playlist_versions": playlist_versions(station)})
 
 
 # ---------------------------------------------------------------- staff: coverage

@@ -34,9 +34,9 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from stations.auth import IsStation, StationPrincipal, StationThrottle, StationTokenAuthentication
+from stations.api import StationAPIView
+from stations.auth import StationPrincipal, StationTokenAuthentication
 from stations.models import StationCredential
 from stations.selectors import hash_token
 
@@ -104,12 +104,6 @@ class SignedAudioScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         return {"type": "apiKey", "in": "query", "name": "sig",
                 "description": "Địa chỉ âm thanh đã ký trong M3U8 (?c=<mã khóa>&sig=<chữ ký>)."}
-
-
-class StationView(APIView):
-    authentication_classes = [StationTokenAuthentication]
-    permission_classes = [IsStation]
-    throttle_classes = [StationThrottle]
 
 
 def _requested_date(request: Request) -> dt.date:
@@ -201,7 +195,7 @@ def playlist_m3u8(document: dict[str, Any], url_for: Any) -> str:
 # ---------------------------------------------------------------- views
 
 
-class StationPlaylist(StationView):
+class StationPlaylist(StationAPIView):
     """Today's (or `date`'s) playlist. Send `If-None-Match` with the last ETag: 304 when unchanged."""
 
     renderer_classes = [JSONRenderer, M3U8Renderer]
@@ -261,7 +255,7 @@ class StationPlaylist(StationView):
         return Response(document, headers=headers)
 
 
-class StationBundle(StationView):
+class StationBundle(StationAPIView):
     """The day in one ZIP: playlist.json, playlist.m3u8 (relative paths) and audio/<sha256>.mp3."""
 
     content_negotiation_class = AnyAcceptNegotiation
@@ -308,7 +302,7 @@ class StationBundle(StationView):
         return response
 
 
-class StationAudio(StationView):
+class StationAudio(StationAPIView):
     """An MP3 by sha256, only if it is in this station's playlists (404 otherwise). Range → 206."""
 
     authentication_classes = [StationTokenAuthentication, SignedAudioAuthentication]
