@@ -19,6 +19,7 @@ from broadcast.audio.errors import (
     AllEnginesFailedError,
     AudioValidationError,
     EmptyTextError,
+    EngineError,
     EngineTimeoutError,
     NoSpeakableTextError,
     RenderError,
@@ -380,3 +381,120 @@ def test_streaming_meter_matches_pyloudnorm() -> None:
     ours, _ = measure(x.astype(np.float32), 22050)
     reference = pyloudnorm.Meter(22050).integrated_loudness(x)
     assert abs(ours - reference) < 0.05
+
+
+# --- pydub: jingles in any format, the generated chime, gTTS decoding ----------------------------
+
+
+def dominant_hz(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64) * np.hanning(samples.size)))
+    return float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
+
+
+@pytest.mark.parametrize("fmt", ["ogg", "mp3", "flac"])
+def test_jingle_in_a_compressed_format_is_decoded_by_pydub(tmp_path: Path, fmt: str) -> None:
+    wav = tmp_path / "j.wav"
+    wav.write_bytes(pcm16_to_wav(tone(1.2, 44100, 880.0, 0.8), 44100))
+    jingle = tmp_path / f"j.{fmt}"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "2", str(jingle)], check=True)
+    settings = RenderSettings(intro_jingle=jingle, use_default_chime=False)
+    loaded = render_module._load_jingle(jingle, settings)
+    assert loaded.frame_rate == 22050 and loaded.channels == 1 and loaded.sample_width == 2
+    samples = segments.as_array(loaded)
+    assert abs(samples.size / 22050 - 1.2) < 0.06  # codec padding at most
+    assert abs(dominant_hz(samples, 22050) - 880.0) < 40  # the tone (with vibrato), resampled and mixed down
+    out = tmp_path / "with-jingle.mp3"
+    result = render_speech(SHORT, out, engine=EspeakEngine(), voice="vi", settings=settings)
+    lufs, peak = ebur128(out)
+    assert abs(lufs + 16.0) <= 1.0 and peak <= -1.0
+    plain = render_speech(SHORT, tmp_path / "plain.mp3", engine=EspeakEngine(), voice="vi",
+                          settings=replace(settings, intro_jingle=None))  # fmt: skip
+    assert 1300 < result.duration_ms - plain.duration_ms < 1600  # jingle + 250 ms gap
+
+
+def test_unusable_jingle_files_are_refused(tmp_path: Path) -> None:
+    text = tmp_path / "j.ogg"
+    text.write_text("không phải âm thanh\n" * 100, encoding="utf-8")
+    with pytest.raises(RenderError) as err:
+        render_speech(SHORT, tmp_path / "x.mp3", engine=EspeakEngine(), voice="vi",
+                      settings=RenderSettings(intro_jingle=text))  # fmt: skip
+    assert err.value.code == "jingle_invalid"
+    playlist = tmp_path / "j.ffconcat"  # a demuxer that would read other files: never decoded
+    playlist.write_text(f"ffconcat version 1.0\nfile '{text}'\n", encoding="utf-8")
+    with pytest.raises(RenderError) as err:
+        render_module._load_jingle(playlist, RenderSettings())
+    assert err.value.code == "jingle_invalid"
+    assert leftovers(tmp_path) == ["j.ffconcat", "j.ogg"]
+
+
+def test_default_chime_is_generated_with_pydub() -> None:
+    from broadcast.audio.chime import default_chime, default_chime_segment
+
+    seg = default_chime_segment(22050, descending=True)
+    assert seg.frame_rate == 22050 and seg.channels == 1 and abs(len(seg) - 1400) <= 1
+    assert abs(seg.max_dBFS + 6.0) < 0.1
+    x = default_chime(22050, descending=True).astype(int)
+    assert abs(x[0]) < 50 and abs(x[-1]) < 50  # faded in and out
+    assert np.abs(x[:40]).max() < np.abs(x[110:2000]).max() / 2  # a 5 ms attack, not a hard onset
+    # G5 sounds first, then E5 joins at 0.4 s; the other chime is the reverse.
+    assert abs(dominant_hz(x[:8000], 22050) - 784.0) < 8
+    assert abs(dominant_hz(default_chime(22050, descending=False)[:8000], 22050) - 659.25) < 8
+    late = x[int(0.6 * 22050) : int(1.0 * 22050)]
+    assert abs(dominant_hz(late, 22050) - 659.25) < 8  # the second note dominates once the first decays
+
+
+def test_gtts_mp3_is_decoded_through_pydub(fake_google, monkeypatch) -> None:  # noqa: ANN001
+    from pydub import AudioSegment
+
+    calls: list[tuple] = []
+    original = AudioSegment.from_file.__func__
+
+    def spy(cls, file, format=None, codec=None, **kwargs):  # noqa: A002, ANN001, ANN003, ANN202
+        calls.append((format, codec))
+        return original(cls, file, format=format, codec=codec, **kwargs)
+
+    monkeypatch.setattr(AudioSegment, "from_file", classmethod(spy))
+    wav = GTTSEngine(base_url=fake_google.url, timeout=2.0).synthesize(SHORT, "vi")
+    assert calls == [("mp3", "mp3")]  # demuxer and decoder forced: pydub runs no ffprobe of its own
+    seg = AudioSegment.from_wav(__import__("io").BytesIO(wav))
+    assert seg.frame_rate == 24000 and seg.channels == 1
+    samples = segments.as_array(seg)
+    assert 1.3 < samples.size / 24000 < 1.7
+    assert abs(dominant_hz(samples, 24000) - 440.0) < 25  # the served tone (with vibrato), decoded
+
+
+def test_gtts_answer_that_is_not_mp3_is_an_engine_error(fake_google) -> None:  # noqa: ANN001
+    fake_google.audio = b"<html>captcha</html>" * 50
+    with pytest.raises(EngineError) as err:
+        GTTSEngine(base_url=fake_google.url, timeout=2.0, retries=0).synthesize(SHORT, "vi")
+    assert err.value.code == "bad_engine_output"
+
+
+# --- verification while encoding -----------------------------------------------------------------
+
+
+def test_streamed_verification_matches_a_decode_of_the_final_file(tmp_path: Path) -> None:
+    out = tmp_path / "v.mp3"
+    settings = RenderSettings()
+    result = render_speech(SHORT + " " + SHORT, out, engine=EspeakEngine(), voice="vi", settings=settings)
+    lufs, peak, samples = render_module.measure_file(out, settings)  # the whole file, after the fact
+    assert abs(result.loudness_lufs - lufs) < 0.1
+    assert abs(result.true_peak_dbtp - peak) < 0.1
+    assert abs(samples - result.duration_ms * settings.sample_rate / 1000) < 30  # gapless: same length
+    ref_lufs, ref_peak = ebur128(out)
+    assert abs(ref_lufs - result.loudness_lufs) < 0.5 and ref_peak <= settings.true_peak_dbtp
+
+
+def test_hanging_encoder_is_killed_by_the_timeout(tmp_path: Path, fake_binary) -> None:  # noqa: ANN001
+    import time
+
+    hang = fake_binary("ffmpeg", "exec sleep 30")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    settings = RenderSettings(ffmpeg_binary=hang, use_default_chime=False, tool_timeout_s=1.0)
+    program = (tone(2.0) // 2).astype(np.int16)
+    started = time.monotonic()
+    with pytest.raises(RenderError) as err:
+        render_module._encode_and_verify(program, np.ones(program.size // 64 + 1), settings, out_dir / "x.part")
+    assert time.monotonic() - started < 10
+    assert "thời gian" in str(err.value)
