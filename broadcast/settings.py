@@ -291,8 +291,11 @@ PLAYLIST_DAYS_AHEAD = env_int("PLAYLIST_DAYS_AHEAD", 2, minimum=0, maximum=60)
 PLAYLIST_DAYS_BACK = env_int("PLAYLIST_DAYS_BACK", 7, minimum=0, maximum=366)
 # Silence between two plays packed into one slot (counts against the slot's length).
 PLAYLIST_SLOT_GAP_SECONDS = env_float("PLAYLIST_SLOT_GAP_SECONDS", 2.0, minimum=0, maximum=600)
-# Stations per rebuild transaction (bounded memory; a crash leaves each chunk's previous versions).
-PLAYLIST_BUILD_CHUNK = env_int("PLAYLIST_BUILD_CHUNK", 2000, minimum=1)
+# No PLAYLIST_BUILD_CHUNK any more: a build writes all stations in ONE transaction of a fixed number
+# of set-based statements (broadcast/services/bulk.py), so its statement count does not grow with the
+# number of stations and a crash leaves every previous version intact. Memory is bounded by streaming
+# the existing items one station at a time; only the rows to write are held (~100 MB at most for a
+# first national build of one day, nothing for a rebuild that changes nothing).
 # Local time (Asia/Ho_Chi_Minh) of the nightly build of the coming days, "HH:MM".
 PLAYLIST_NIGHTLY_AT = env_str("PLAYLIST_NIGHTLY_AT", "01:30")
 try:

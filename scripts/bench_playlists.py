@@ -292,10 +292,16 @@ def main() -> None:
           f"{b['items']} items ({b['unplaced']} unplaced), {b['created']} playlists")
     print(f"    by kind: {b['kinds']}")
     print(f"    same build for {b['tenth']} stations: {b['queries_tenth']} SQL queries "
-          f"(ratio of query counts {b['queries'] / max(1, b['queries_tenth']):.2f} for 10x the stations)")
+          f"(ratio of query counts {b['queries'] / max(1, b['queries_tenth']):.2f} for 10x the stations; "
+          "must be 1.00)")
     print(f"    by kind: {b['kinds_tenth']}")
     print(f"    no-change rebuild: {b['rebuild_s']:.1f} s, {b['rebuild_queries']} SQL queries, "
           f"{b['rebuild_unchanged']} playlists unchanged (same version and ETag)")
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"    peak RSS of this process {peak_mb:.0f} MB; load average {load} ({os.cpu_count()} CPUs)")
     if args.skip_http:
         return
     h = bench_http(args.requests, args.concurrency, args.workers)

@@ -1,9 +1,11 @@
 """Building the daily playlists: slot packing, stable item keys, versioning by content hash.
 
-One pass loads everything it needs in a fixed number of queries (schedules once; stations, existing
-playlists and items once per chunk of stations), packs each (station, day) in Python and writes the
-difference with bulk statements. Each chunk is one transaction, so a crash leaves the previous
-version of every playlist in that chunk intact.
+One build reads everything it needs in four queries (stations, schedules, playlists, items — the items
+streamed in station order, so only one station's are in memory at a time), packs each (station, day) in
+Python and writes the difference in one transaction of set-based statements (`bulk`: all rows in one
+JSON parameter). The number of SQL statements is the same for 5 stations or 12,000; a crash leaves the
+previous version of every playlist intact; unchanged items keep their ids, unchanged playlists their
+version and ETag.
 
 Rules (issue 5):
 - priority order: emergency, high, normal; within a priority older schedules first;
@@ -20,14 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import chain, groupby
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Playlist, PlaylistItem, Schedule
@@ -41,6 +45,7 @@ from ..selectors.playlists import (
     schedule_targets_station,
     schedules_for_dates,
 )
+from . import bulk
 
 __all__ = ["IMMEDIATE_SLOT", "RebuildStats", "rebuild_playlists", "parse_slot_bounds", "playlist_etag_for"]
 
@@ -51,6 +56,9 @@ _ITEM_FIELDS = (
     "position", "slot", "requested_slot", "starts_at", "ends_at", "schedule_id", "bulletin_id", "revision_id",
     "rendition_id", "sha256", "duration_ms", "priority", "unplaced_reason",
 )
+# An existing item as read for the diff: a plain tuple, not a model instance (a national rebuild reads
+# hundreds of thousands of them; they are streamed one station at a time).
+_ExistingItem = namedtuple("_ExistingItem", ("station_id", "date", "id", "key", *_ITEM_FIELDS))
 
 
 @dataclass(slots=True)
@@ -162,7 +170,7 @@ def _item_values(sched: _Sched, **kw: Any) -> dict[str, Any]:
     }
 
 
-def _slot_start_of(item: PlaylistItem, slots_by_name: dict[str, Slot]) -> dt.datetime | None:
+def _slot_start_of(item: _ExistingItem, slots_by_name: dict[str, Slot]) -> dt.datetime | None:
     if item.slot == IMMEDIATE_SLOT:
         return item.starts_at
     name = item.slot if item.position is not None else (item.requested_slot or item.slot)
@@ -173,7 +181,7 @@ def _slot_start_of(item: PlaylistItem, slots_by_name: dict[str, Slot]) -> dt.dat
 
 
 def plan_day(
-    station: StationRow, date: dt.date, schedules: Sequence[_Sched], existing: dict[str, PlaylistItem],
+    station: StationRow, date: dt.date, schedules: Sequence[_Sched], existing: dict[str, _ExistingItem],
     now: dt.datetime, gap_ms: int,
 ) -> dict[str, dict[str, Any]]:
     """The full item list (key → field values) a station should have on a date.
@@ -269,13 +277,32 @@ def content_hash(items: dict[str, dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(payload, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def _differs(item: PlaylistItem, values: dict[str, Any]) -> bool:
+def _differs(item: _ExistingItem, values: dict[str, Any]) -> bool:
     return any(getattr(item, name) != values[name] for name in _ITEM_FIELDS)
 
 
-def _chunks(seq: Sequence[StationRow], size: int) -> Iterable[Sequence[StationRow]]:
-    for i in range(0, len(seq), size):
-        yield seq[i:i + size]
+_PLAYLIST_UPDATE_FIELDS = ("version", "content_hash", "etag", "generated_at")
+_PLAYLIST_INSERT_FIELDS = ("station_id", "date", *_PLAYLIST_UPDATE_FIELDS)
+_ITEM_INSERT_FIELDS = ("playlist_id", "key", *_ITEM_FIELDS)
+# Rows per round trip of the streamed reads (a fetch size, not a statement: the read is one query).
+_FETCH_ROWS = 2000
+# Optimistic builds (plan without locks, then write under a version check) before one fully locked build.
+_OPTIMISTIC_ATTEMPTS = 2
+
+
+@dataclass(slots=True)
+class _Plan:
+    """Everything one build writes, as compact rows ready for the set-based statements of `bulk`."""
+
+    stats: RebuildStats
+    expected: dict[tuple[int, dt.date], tuple[int, int]] = field(default_factory=dict)  # written: (id, version)
+    new_playlists: list[tuple] = field(default_factory=list)        # _PLAYLIST_INSERT_FIELDS
+    changed_playlists: list[tuple] = field(default_factory=list)    # (id, *_PLAYLIST_UPDATE_FIELDS)
+    delete_ids: list[int] = field(default_factory=list)
+    offset_ids: list[int] = field(default_factory=list)
+    update_rows: list[tuple] = field(default_factory=list)          # (id, *_ITEM_FIELDS)
+    insert_rows: list[tuple] = field(default_factory=list)          # (playlist id, key, *_ITEM_FIELDS)
+    pending_rows: list[tuple] = field(default_factory=list)         # ((station id, date), key, *_ITEM_FIELDS)
 
 
 def rebuild_playlists(
@@ -287,104 +314,193 @@ def rebuild_playlists(
     """Rebuild the playlists of these stations (default: all active) on these dates (default: today and
     the coming PLAYLIST_DAYS_AHEAD days). Past dates are never rebuilt. Safe to run twice: a rebuild
     that changes nothing keeps every version and ETag.
+
+    The number of SQL statements does not depend on the number of stations or items: 4 reads
+    (stations, schedules, playlists, items — the last one streamed) and, if anything changed, one
+    transaction of at most 7 statements (lock check, insert playlists, delete / shift / update / insert
+    items, update playlists), each carrying all its rows in one JSON parameter (see `bulk`); on PostgreSQL
+    the reads share one snapshot transaction (+3 statements with its SET LOCAL).
+
+    All writes of a build are ONE transaction: a crash leaves every previous version intact. The plan is
+    computed before that transaction, without locks (on SQLite, whose transactions here are IMMEDIATE,
+    a lock held while planning 12,000 stations would stall report uploads for seconds): the transaction first
+    re-reads the versions of the playlists it writes, FOR UPDATE, and if a concurrent build changed one
+    of them in between, plans again; after `_OPTIMISTIC_ATTEMPTS` such conflicts it plans under the lock.
     """
     now = now or timezone.now()
     today = timezone.localdate(now, LOCAL_TZ)
     date_list = sorted({d for d in (dates if dates is not None else build_dates(today)) if d >= today})
-    stats = RebuildStats(dates=[d.isoformat() for d in date_list])
+    empty = RebuildStats(dates=[d.isoformat() for d in date_list])
     if not date_list:
-        return stats
+        return empty
     stations = active_station_rows(station_ids)
     if not stations:
-        return stats
+        return empty
     schedules = _flatten(schedules_for_dates(date_list))
     gap_ms = int(settings.PLAYLIST_SLOT_GAP_SECONDS * 1000)
-    for chunk in _chunks(stations, settings.PLAYLIST_BUILD_CHUNK):
-        stats.merge(_rebuild_chunk(chunk, date_list, schedules, now, gap_ms))
-    return stats
+    for _ in range(_OPTIMISTIC_ATTEMPTS):
+        with _read_snapshot():
+            plan = _plan(stations, date_list, schedules, now, gap_ms, lock=False)
+        if not (plan.new_playlists or plan.changed_playlists):
+            break  # nothing to write: no transaction at all
+        with transaction.atomic():
+            if _write(plan, stations, date_list):
+                break
+    else:
+        with transaction.atomic():
+            plan = _plan(stations, date_list, schedules, now, gap_ms, lock=True)
+            _write(plan, stations, date_list)
+    plan.stats.dates = empty.dates
+    return plan.stats
 
 
-@transaction.atomic
-def _rebuild_chunk(
+def _read_snapshot() -> Any:
+    """PostgreSQL: plan inside a read-only-in-practice transaction (no locks taken): one consistent
+    snapshot for the playlists and items, and the streamed item read is a plain server-side cursor
+    (outside a transaction Django declares it WITH HOLD, which materializes all rows first: +3 s at
+    12,000 stations). SQLite: no transaction (here they are IMMEDIATE, i.e. take the write lock)."""
+    if connection.vendor != "postgresql":
+        return nullcontext()
+    return _pg_snapshot()
+
+
+@contextmanager
+def _pg_snapshot() -> Iterator[None]:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # The item stream is read whole: plan it for all rows, not for the first 10 % (the cursor
+            # default picks a fast-start plan that took 3.5 s instead of 0.2 s at 12,000 stations).
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        yield
+
+
+def _playlist_scope(stations: Sequence[StationRow], dates: list[dt.date]) -> Any:
+    return Playlist.objects.filter(
+        station_id__in=bulk.id_list(s.id for s in stations), date__in=dates).order_by()
+
+
+def _existing_items(
+    stations: Sequence[StationRow], dates: list[dt.date],
+) -> Iterator[tuple[int, dict[dt.date, dict[str, _ExistingItem]]]]:
+    """(station id, {date: {key: item}}) in station id order, read in one streamed query."""
+    rows = (
+        PlaylistItem.objects.filter(playlist__station_id__in=bulk.id_list(s.id for s in stations),
+                                    playlist__date__in=dates)
+        .order_by("playlist__station_id")
+        .values_list("playlist__station_id", "playlist__date", "id", "key", *_ITEM_FIELDS)
+        .iterator(chunk_size=_FETCH_ROWS)
+    )
+    for station_id, group in groupby(rows, key=itemgetter(0)):
+        by_date: dict[dt.date, dict[str, _ExistingItem]] = defaultdict(dict)
+        for row in group:
+            item = _ExistingItem._make(row)
+            by_date[item.date][item.key] = item
+        yield station_id, by_date
+
+
+def _plan(
     stations: Sequence[StationRow], dates: list[dt.date], schedules: list[_Sched], now: dt.datetime, gap_ms: int,
-) -> RebuildStats:
-    stats = RebuildStats()
-    ids = [s.id for s in stations]
+    *, lock: bool,
+) -> _Plan:
+    plan = _Plan(stats=RebuildStats())
+    stats = plan.stats
+    scope = _playlist_scope(stations, dates)
+    if lock:
+        scope = scope.select_for_update()
     playlists = {
-        (p.station_id, p.date): p
-        for p in Playlist.objects.select_for_update().filter(station_id__in=ids, date__in=dates)
+        (station_id, date): (pk, version, digest)
+        for pk, station_id, date, version, digest in scope.values_list(
+            "pk", "station_id", "date", "version", "content_hash")
     }
-    existing_items: dict[int, dict[str, PlaylistItem]] = defaultdict(dict)
-    if playlists:
-        for item in PlaylistItem.objects.filter(playlist__station_id__in=ids, playlist__date__in=dates):
-            existing_items[item.playlist_id][item.key] = item
-
-    new_playlists: list[Playlist] = []
-    changed_playlists: list[Playlist] = []
-    plans: list[tuple[Playlist, dict[str, dict[str, Any]]]] = []
+    # Merge join: stations and the item stream are both in station id order, so only one station's
+    # existing items are in memory at a time.
+    stream = _existing_items(stations, dates) if playlists else iter(())
+    upcoming = next(stream, None)
     for station in stations:
+        while upcoming is not None and upcoming[0] < station.id:
+            upcoming = next(stream, None)
+        station_items: dict[dt.date, dict[str, _ExistingItem]] = {}
+        if upcoming is not None and upcoming[0] == station.id:
+            station_items = upcoming[1]
+            upcoming = next(stream, None)
         for date in dates:
-            playlist = playlists.get((station.id, date))
-            existing = existing_items.get(playlist.pk, {}) if playlist else {}
+            existing = station_items.get(date, {})
             final = plan_day(station, date, schedules, existing, now, gap_ms)
             digest = content_hash(final)
-            if playlist is None:
-                playlist = Playlist(station_id=station.id, date=date, version=1, content_hash=digest,
-                                    etag=playlist_etag_for(station.code, date, 1, digest), generated_at=now)
-                new_playlists.append(playlist)
-            elif playlist.content_hash != digest:
-                playlist.version += 1
-                playlist.content_hash = digest
-                playlist.etag = playlist_etag_for(station.code, date, playlist.version, digest)
-                playlist.generated_at = now
-                changed_playlists.append(playlist)
-            else:
+            current = playlists.get((station.id, date))
+            if current is None:
+                plan.new_playlists.append((station.id, date, 1, digest,
+                                           playlist_etag_for(station.code, date, 1, digest), now))
+                plan.pending_rows.extend(
+                    ((station.id, date), key, *(values[name] for name in _ITEM_FIELDS))
+                    for key, values in final.items())
+                stats.items_created += len(final)
+                continue
+            pk, version, old_digest = current
+            if old_digest == digest:
                 stats.playlists_unchanged += 1
                 continue
-            plans.append((playlist, final))
+            plan.expected[(station.id, date)] = (pk, version)
+            plan.changed_playlists.append(
+                (pk, version + 1, digest, playlist_etag_for(station.code, date, version + 1, digest), now))
+            _diff_items(plan, pk, existing, final)
+    stats.playlists_created = len(plan.new_playlists)
+    stats.playlists_changed = len(plan.changed_playlists)
+    return plan
 
-    if new_playlists:
-        Playlist.objects.bulk_create(new_playlists, batch_size=1000)
-    to_delete: list[int] = []
-    to_offset: list[int] = []
-    to_update: list[PlaylistItem] = []
-    to_create: list[PlaylistItem] = []
-    for playlist, final in plans:
-        existing = existing_items.get(playlist.pk, {})
-        for key, item in existing.items():
-            if key not in final:
-                to_delete.append(item.pk)
-        for key, values in final.items():
-            item = existing.get(key)
-            if item is None:
-                to_create.append(PlaylistItem(playlist_id=playlist.pk, key=key, **values))
-            elif _differs(item, values):
-                if item.position is not None and item.position != values["position"]:
-                    to_offset.append(item.pk)
-                for name, value in values.items():
-                    setattr(item, name, value)
-                to_update.append(item)
 
-    if to_delete:
-        for i in range(0, len(to_delete), 1000):
-            PlaylistItem.objects.filter(pk__in=to_delete[i:i + 1000]).delete()
+def _diff_items(plan: _Plan, playlist_id: int, existing: dict[str, _ExistingItem],
+                final: dict[str, dict[str, Any]]) -> None:
+    stats = plan.stats
+    for key, item in existing.items():
+        if key not in final:
+            plan.delete_ids.append(item.id)
+            stats.items_deleted += 1
+    for key, values in final.items():
+        item = existing.get(key)
+        row = tuple(values[name] for name in _ITEM_FIELDS)
+        if item is None:
+            plan.insert_rows.append((playlist_id, key, *row))
+            stats.items_created += 1
+        elif _differs(item, values):
+            if item.position is not None and item.position != values["position"]:
+                plan.offset_ids.append(item.id)
+            plan.update_rows.append((item.id, *row))
+            stats.items_updated += 1
+
+
+def _write(plan: _Plan, stations: Sequence[StationRow], dates: list[dt.date]) -> bool:
+    """Apply the plan inside the caller's transaction; False (nothing written) if a concurrent build
+    changed a playlist this plan writes since it was read."""
+    current = {
+        (station_id, date): (pk, version)
+        for pk, station_id, date, version in _playlist_scope(stations, dates).select_for_update()
+        .values_list("pk", "station_id", "date", "version")
+    }
+    if any(current.get(key) != expected for key, expected in plan.expected.items()) or any(
+            (station_id, date) in current for station_id, date, *_ in plan.new_playlists):
+        return False
+
+    insert_rows: Iterable[tuple] = plan.insert_rows
+    if plan.new_playlists:
+        created = bulk.insert(Playlist, _PLAYLIST_INSERT_FIELDS, plan.new_playlists,
+                              returning=("id", "station_id", "date"))
+        if created is None:  # the database cannot RETURN from INSERT … SELECT: one set-based re-read
+            created = list(_playlist_scope(stations, dates).values_list("id", "station_id", "date"))
+        ids = {(station_id, date): pk for pk, station_id, date in created}
+        insert_rows = chain(plan.insert_rows, ((ids[where], *rest) for where, *rest in plan.pending_rows))
+    if plan.delete_ids:
+        bulk.delete(PlaylistItem, plan.delete_ids)
     # Positions are unique per playlist: move the ones that change out of the way first.
-    for i in range(0, len(to_offset), 1000):
-        PlaylistItem.objects.filter(pk__in=to_offset[i:i + 1000]).update(position=F("position") + _POSITION_OFFSET)
-    if to_update:
-        PlaylistItem.objects.bulk_update(to_update, list(_UPDATE_FIELDS), batch_size=500)
-    if to_create:
-        PlaylistItem.objects.bulk_create(to_create, batch_size=1000)
-    if changed_playlists:
-        Playlist.objects.bulk_update(changed_playlists, ["version", "content_hash", "etag", "generated_at"],
-                                     batch_size=1000)
-    stats.playlists_created = len(new_playlists)
-    stats.playlists_changed = len(changed_playlists)
-    stats.items_created, stats.items_updated, stats.items_deleted = len(to_create), len(to_update), len(to_delete)
-    return stats
-
-
-_UPDATE_FIELDS = tuple(name.removesuffix("_id") if name.endswith("_id") else name for name in _ITEM_FIELDS)
+    if plan.offset_ids:
+        bulk.shift(PlaylistItem, "position", _POSITION_OFFSET, plan.offset_ids)
+    if plan.update_rows:
+        bulk.update(PlaylistItem, _ITEM_FIELDS, plan.update_rows)
+    if plan.insert_rows or plan.pending_rows:
+        bulk.insert(PlaylistItem, _ITEM_INSERT_FIELDS, insert_rows)
+    if plan.changed_playlists:
+        bulk.update(Playlist, _PLAYLIST_UPDATE_FIELDS, plan.changed_playlists)
+    return True
 
 
 def default_dates() -> list[dt.date]:
