@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from pydub import AudioSegment
@@ -711,18 +712,7 @@ def _encode_and_verify(
         try:
             for t in threads:
                 t.start()
-            carry = b""
-            while True:
-                data = dec.stdout.read(_CHUNK * 4)
-                if not data:
-                    break
-                data = carry + data
-                usable = len(data) - len(data) % 4
-                carry = data[usable:]
-                x = np.frombuffer(data[:usable], dtype="<f4")
-                samples += x.size
-                meter.feed(x)
-                tp.feed(x)
+            samples = _meter_f32_stream(dec.stdout, meter, tp)
             for t in threads:
                 t.join()
             enc.wait()
@@ -753,6 +743,23 @@ def _encode_and_verify(
     return meter.integrated(), tp.max_dbtp(), samples
 
 
+def _meter_f32_stream(stream: IO[bytes], meter: LoudnessMeter, tp: TruePeakMeter) -> int:
+    """Feeds raw little-endian float32 mono samples from `stream` to both meters; returns the count."""
+    samples = 0
+    carry = b""
+    while True:
+        data = stream.read(_CHUNK * 4)
+        if not data:
+            return samples
+        data = carry + data
+        usable = len(data) - len(data) % 4
+        carry = data[usable:]
+        x = np.frombuffer(data[:usable], dtype="<f4")
+        samples += x.size
+        meter.feed(x)
+        tp.feed(x)
+
+
 def measure_file(path: Path, settings: RenderSettings) -> tuple[float, float, int]:
     """Decode ``path`` with ffmpeg and measure it: (integrated LUFS, true peak dBTP, samples)."""
     exe = resolve_tool(settings.ffmpeg_binary)
@@ -765,18 +772,7 @@ def measure_file(path: Path, settings: RenderSettings) -> tuple[float, float, in
     timer.start()
     samples = 0
     try:
-        carry = b""
-        while True:
-            data = proc.stdout.read(_CHUNK * 4)
-            if not data:
-                break
-            data = carry + data
-            usable = len(data) - len(data) % 4
-            carry = data[usable:]
-            x = np.frombuffer(data[:usable], dtype="<f4")
-            samples += x.size
-            meter.feed(x)
-            tp.feed(x)
+        samples = _meter_f32_stream(proc.stdout, meter, tp)
         proc.wait()
     finally:
         timer.cancel()
