@@ -929,6 +929,9 @@ def render_speech(
     return _produce(program, spans, out_path, settings, engine=used, voice=voice, attempts=attempts, started=started)
 
 
+_MIN_PROBE_SCORE = 50
+
+
 def probe_audio(source: Path, settings: RenderSettings, limits: RenderLimits) -> dict:
     """Check an upload is real audio within limits; return ffprobe's facts about it."""
     source = Path(source)
@@ -947,7 +950,7 @@ def probe_audio(source: Path, settings: RenderSettings, limits: RenderLimits) ->
     try:
         raw = run_tool(
             [settings.ffprobe_binary, "-v", "error", "-show_entries",
-             "format=duration,format_name:stream=codec_type,codec_name,duration,sample_rate,channels",
+             "format=duration,format_name,probe_score:stream=codec_type,codec_name,duration,sample_rate,channels",
              "-of", "json", str(source)],
             timeout=min(settings.tool_timeout_s, 60.0),
             what="Đọc thông tin tệp ghi âm",
@@ -962,6 +965,11 @@ def probe_audio(source: Path, settings: RenderSettings, limits: RenderLimits) ->
     audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not audio:
         raise AudioValidationError("Tệp tải lên không có âm thanh.", code="not_audio")
+    # ffprobe guesses leniently: plain text probes as headerless AMR-WB with a weak score (26 for the
+    # sample text in tests). Containers score 99-100 and raw MP3/ADTS 51, so require at least 50
+    # (ffmpeg's AVPROBE_SCORE_EXTENSION, the certainty of a matching file extension).
+    if int(info.get("format", {}).get("probe_score", 0) or 0) < _MIN_PROBE_SCORE:
+        raise AudioValidationError("Tệp tải lên không phải âm thanh hoặc đã bị hỏng.", code="not_audio")
     duration = None
     for candidate in (info.get("format", {}).get("duration"), audio[0].get("duration")):
         try:

@@ -273,6 +273,16 @@ def store_recording(upload: BinaryIO, *, size: int | None = None) -> AudioRendit
     if total == 0:
         tmp_path.unlink(missing_ok=True)
         raise AudioValidationError("Tệp ghi âm trống.", code="empty_file")
+    # Validate now (ffprobe, bounded by a timeout) so a file that is not audio, or too short or long,
+    # is refused at upload with a 400 and nothing is stored; the heavy processing stays in the task.
+    from broadcast.audio import render as audio_render
+
+    config = _audio_config()
+    try:
+        audio_render.probe_audio(tmp_path, _render_settings(config), config.limits)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
     profile = render_profile("")
     key = {
         "source": AudioRendition.Source.RECORDING,

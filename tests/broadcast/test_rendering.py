@@ -188,6 +188,19 @@ def test_oversized_recording_is_413_and_garbage_is_400(editor, client_for, setti
     assert response.status_code == 400 and "file" in response.data
 
 
+def test_an_upload_that_is_not_audio_is_400_and_nothing_is_stored(editor, client_for):
+    bulletin = services.create_bulletin(editor, "Tin", "Nội dung.")
+    garbage = io.BytesIO("Đây là văn bản, không phải âm thanh.\n".encode() * 200)
+    garbage.name = "ghi-am.mp3"
+    response = client_for(editor).post(f"{URL}{bulletin.pk}/recording/", {"file": garbage}, format="multipart")
+    assert response.status_code == 400 and "file" in response.data
+    assert not AudioRendition.objects.filter(source=AudioRendition.Source.RECORDING).exists()
+    uploads = Path(settings.MEDIA_ROOT) / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+    bulletin.refresh_from_db()
+    assert bulletin.current_revision.rendition is None
+
+
 def test_files_are_written_under_media_audio(fake_render):
     rendition = rendering.render_rendition(_pending().pk)
     assert (Path(settings.MEDIA_ROOT) / rendition.file).is_file()
