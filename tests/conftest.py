@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
 
 from broadcast.celery import app as celery_app
 from stations.services import issue_station_token
 from tests.factories import DistrictOperatorFactory, StationFactory, UserFactory
+
+INTEGRATION_DIR = Path(__file__).parent / "integration"
+
+
+def integration_skip_reason() -> str | None:
+    """Why the integration tier cannot run here, or None when PostgreSQL and Redis are configured."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return "needs DATABASE_URL=postgres://… (PostgreSQL)"
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
+        return "needs CELERY_BROKER_URL=redis://… (Redis)"
+    return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # Without PostgreSQL and Redis the whole tier is left out, and said so once (below).
+    if integration_skip_reason() and collection_path.is_relative_to(INTEGRATION_DIR):
+        return True
+    return None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+    reason = integration_skip_reason()
+    if reason:
+        terminalreporter.write_line(f"integration tier (tests/integration) skipped: {reason}")
 
 
 @pytest.fixture(autouse=True)
