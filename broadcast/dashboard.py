@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
-from django.utils import timezone
 
 from broadcast.selectors import coverage as coverage_selectors
+from broadcast.selectors.playlists import local_today
 from stations import roles
 from stations.auth import is_staff_user
 from stations.models import District
@@ -30,9 +30,9 @@ def _require_reader(request: HttpRequest) -> None:
 def _day(request: HttpRequest) -> dt.date:
     raw = request.GET.get("date")
     try:
-        return dt.date.fromisoformat(raw) if raw else timezone.localdate()
+        return dt.date.fromisoformat(raw) if raw else local_today()
     except ValueError:
-        return timezone.localdate()
+        return local_today()
 
 
 @login_required

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -30,8 +29,10 @@ from broadcast.services import reports as report_services
 from stations import health, roles
 from stations.api import StationAPIView
 from stations.auth import HasRole
-from stations.models import District, Station
-from stations.selectors import operator_district_id, visible_stations
+from stations.models import Station
+from stations.selectors import visible_stations
+
+from .common import query_date, scoped_district_id
 
 CoverageReader = HasRole.of(roles.SUPERVISOR, roles.DISTRICT_OPERATOR)
 MAX_EXPORT_DAYS = 366
@@ -120,28 +121,6 @@ class StationHeartbeat(StationAPIView):
 # ---------------------------------------------------------------- staff: coverage
 
 
-def _parse_date(raw: str | None, name: str, default: dt.date | None = None) -> dt.date:
-    if not raw:
-        if default is None:
-            raise exceptions.ValidationError({name: ["Trường này là bắt buộc."]})
-        return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise exceptions.ValidationError({name: ["Ngày không hợp lệ, cần dạng YYYY-MM-DD."]}) from None
-
-
-def scoped_district_id(user: Any, code: str | None) -> int | None:
-    """The district filter a user asked for, within what they may see (operators: only theirs)."""
-    own = operator_district_id(user)
-    if not code:
-        return own
-    district_id = District.objects.filter(code=code).values_list("pk", flat=True).first()
-    if district_id is None or (own is not None and district_id != own):
-        raise exceptions.NotFound("Không tìm thấy quận/huyện.")
-    return district_id
-
-
 def _bulletin_id(raw: str | None) -> int | None:
     if not raw:
         return None
@@ -175,7 +154,7 @@ class CoverageView(APIView):
         })},
     )
     def get(self, request: Request) -> Response:
-        day = _parse_date(request.query_params.get("date"), "date", timezone.localdate())
+        day = query_date(request.query_params)
         district_id = scoped_district_id(request.user, request.query_params.get("district"))
         report = coverage_selectors.coverage_by_district(
             day, district_id=district_id, bulletin_id=_bulletin_id(request.query_params.get("bulletin"))
@@ -207,7 +186,7 @@ class StationCoverageView(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        day = _parse_date(params.get("date"), "date", timezone.localdate())
+        day = query_date(params)
         district_id = scoped_district_id(request.user, params.get("district"))
         stations = visible_stations(request.user).filter(active=True)
         if district_id is not None:
@@ -271,8 +250,8 @@ class PlayLogExport(APIView):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         params = request.query_params
-        date_from = _parse_date(params.get("from"), "from", timezone.localdate())
-        date_to = _parse_date(params.get("to"), "to", date_from)
+        date_from = query_date(params, "from")
+        date_to = query_date(params, "to", date_from)
         if date_to < date_from:
             raise exceptions.ValidationError({"to": ["Ngày kết thúc phải không trước ngày bắt đầu."]})
         if (date_to - date_from).days >= MAX_EXPORT_DAYS:

@@ -8,7 +8,6 @@ from typing import Any
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers, status
@@ -22,6 +21,7 @@ from stations.models import Station
 from ..models import Bulletin, Playlist, PlaylistItem, Schedule
 from ..selectors import playlists as selectors
 from ..services import schedules as services
+from .common import query_date
 
 CAN_SCHEDULE = HasRole.of(roles.EDITOR, roles.SUPERVISOR)
 
@@ -207,15 +207,7 @@ class PlaylistList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        raw = self.request.query_params.get("date")
-        if raw:
-            try:
-                date = dt.date.fromisoformat(raw)
-            except ValueError:
-                raise exceptions.ValidationError({"date": ["Ngày không hợp lệ, dùng dạng YYYY-MM-DD."]}) from None
-        else:
-            date = timezone.localdate()
-        return selectors.staff_playlists(self.request.user, date=date,
+        return selectors.staff_playlists(self.request.user, date=query_date(self.request.query_params),
                                          station_code=self.request.query_params.get("station") or None)
 
 

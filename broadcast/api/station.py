@@ -43,6 +43,7 @@ from stations.selectors import hash_token
 from ..http import serve_file
 from ..models import Playlist
 from ..selectors import playlists as selectors
+from .common import query_date
 
 _SIG_SALT = "loa.station-audio"
 
@@ -107,24 +108,14 @@ class SignedAudioScheme(OpenApiAuthenticationExtension):
 
 
 def _requested_date(request: Request) -> dt.date:
-    raw = request.query_params.get("date")
     today = selectors.local_today()
-    if not raw:
-        return today
-    try:
-        date = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise exceptions.ValidationError({"date": ["Ngày không hợp lệ, dùng dạng YYYY-MM-DD."]}) from None
+    date = query_date(request.query_params, "date", today)
     first, last = selectors.published_range(today)
     if not first <= date <= last:
         raise exceptions.ValidationError(
             {"date": [f"Chỉ có danh sách phát từ {first.isoformat()} đến {last.isoformat()}."]}
         )
     return date
-
-
-def _empty_etag(code: str, date: dt.date) -> str:
-    return f'"{code}-{date:%Y%m%d}-v0-empty"'
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -236,7 +227,7 @@ class StationPlaylist(StationAPIView):
         station = request.user.station
         date = _requested_date(request)
         m3u8 = request.accepted_renderer.format == "m3u8"
-        etag = selectors.playlist_etag(station.pk, date) or _empty_etag(station.code, date)
+        etag = selectors.playlist_etag(station, date)
         if m3u8:  # signed URLs depend on the credential, so the M3U8 has its own validator
             etag = f'{etag[:-1]}-m3u8-c{request.auth.pk}"'
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
@@ -267,7 +258,7 @@ class StationBundle(StationAPIView):
     def get(self, request: Request) -> HttpResponse:
         station = request.user.station
         date = _requested_date(request)
-        core = selectors.playlist_etag(station.pk, date) or _empty_etag(station.code, date)
+        core = selectors.playlist_etag(station, date)
         etag = f'{core[:-1]}-zip"'
         if _etag_matches(request.headers.get("If-None-Match"), etag):
             response = HttpResponse(status=304)

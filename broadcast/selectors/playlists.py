@@ -137,9 +137,15 @@ def playlist_versions(station: Station | int, dates: Iterable[dt.date] | None = 
     return {d.isoformat(): v for d, v in qs.order_by("date").values_list("date", "version")}
 
 
-def playlist_etag(station_id: int, date: dt.date) -> str | None:
+def empty_playlist_etag(station_code: str, date: dt.date) -> str:
+    """The ETag of a date that has no playlist (yet): version 0, no items."""
+    return f'"{station_code}-{date:%Y%m%d}-v0-empty"'
+
+
+def playlist_etag(station: Station, date: dt.date) -> str:
     """The ETag alone, for the cheap 304 path: one query on the (station, date) unique index."""
-    return Playlist.objects.filter(station_id=station_id, date=date).values_list("etag", flat=True).first()
+    etag = Playlist.objects.filter(station_id=station.pk, date=date).values_list("etag", flat=True).first()
+    return etag or empty_playlist_etag(station.code, date)
 
 
 def etag_for_token(token_hash: str, date: dt.date) -> str | None:
@@ -154,7 +160,7 @@ def etag_for_token(token_hash: str, date: dt.date) -> str | None:
     if row is None:
         return None
     code, etag = row
-    return etag or f'"{code}-{date:%Y%m%d}-v0-empty"'
+    return etag or empty_playlist_etag(code, date)
 
 
 @functools.cache

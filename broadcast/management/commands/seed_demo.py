@@ -15,9 +15,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from broadcast.models import AudioRendition, Bulletin, Schedule
+from broadcast.selectors.playlists import LOCAL_TZ, local_today
 from stations import roles
 
 # ../shared/samples beside the checkout holds the real Vietnamese sample bulletins.
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         editor = _user("bientap", roles.EDITOR)
         approver = _user("kiemduyet", roles.APPROVER)
         scheduler = _user("giamsat", roles.SUPERVISOR)
-        today = timezone.localdate()
+        today = local_today()
         slots = [s.strip() for s in opts["slots"].split(",") if s.strip()]
         for sample in samples:
             bulletin = Bulletin.objects.filter(title=sample["title"]).order_by("-id").first()
@@ -90,6 +90,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  ⏰ lên lịch hôm nay: {bulletin.title}")
         # Built as of midnight, so today's slots that already began still get their plays: the demo
         # should show a full day whatever the hour it is seeded (the builder never fills a started slot).
-        midnight = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+        midnight = dt.datetime.combine(today, dt.time.min, LOCAL_TZ)
         stats = rebuild_playlists(dates=[today], now=midnight)
         self.stdout.write(self.style.SUCCESS(f"Danh sách phát hôm nay đã dựng: {stats}"))
