@@ -18,7 +18,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -576,39 +575,6 @@ def _encode_args(settings: RenderSettings, dest: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _run_streaming(args: list[str], feed: Callable[[Callable[[bytes], None]], None], timeout: float, what: str) -> None:
-    """Run a tool, writing to its stdin with ``feed``; kill it if it outlives ``timeout``."""
-    exe = resolve_tool(args[0])
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([exe, *args[1:]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            try:
-                feed(proc.stdin.write)
-            except BrokenPipeError:
-                pass  # the tool died; its exit code and stderr say why
-            finally:
-                try:
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-            proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            timer.cancel()
-        if proc.returncode != 0:
-            err.seek(0)
-            detail = err.read().decode("utf-8", "replace").strip().splitlines()
-            reason = detail[-1] if detail else f"mã {proc.returncode}"
-            if proc.returncode < 0 and not detail:
-                reason = f"quá thời gian {timeout:g} giây hoặc bị dừng"
-            raise RenderError(f"{what}: lỗi ({reason}).", code="tool_failed")
-
-
 def _gain_chunks(program: np.ndarray, gains: np.ndarray) -> Iterator[bytes]:
     """The program with the planned per-block gains applied, as little-endian int16 chunks."""
     centers = np.arange(gains.size, dtype=np.float64) * _BLOCK + _BLOCK / 2
@@ -619,14 +585,6 @@ def _gain_chunks(program: np.ndarray, gains: np.ndarray) -> Iterator[bytes]:
         lo, hi = max(0, start // _BLOCK - 1), min(gains.size, (start + x.size) // _BLOCK + 2)
         g = np.interp(idx, centers[lo:hi], gains[lo:hi]).astype(np.float32)
         yield np.clip(np.rint(x * g), -32768, 32767).astype("<i2").tobytes()
-
-
-def _encode(program: np.ndarray, gains: np.ndarray, settings: RenderSettings, dest: Path) -> None:
-    def feed(write: Callable[[bytes], None]) -> None:
-        for chunk in _gain_chunks(program, gains):
-            write(chunk)
-
-    _run_streaming(_encode_args(settings, dest), feed, settings.tool_timeout_s, "Mã hóa MP3")
 
 
 def _decode_args(settings: RenderSettings) -> list[str]:
@@ -655,8 +613,13 @@ def _encode_and_verify(
     with tempfile.TemporaryFile() as enc_err, open(dest, "rb") as written:
         enc = subprocess.Popen([enc_exe, *enc_args[1:]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                stderr=enc_err)  # fmt: skip
-        dec = subprocess.Popen([enc_exe, *dec_args[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            dec = subprocess.Popen([enc_exe, *dec_args[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        except BaseException:
+            enc.kill()  # not left waiting on its stdin
+            enc.wait()
+            raise
         expired = threading.Event()
 
         def kill_all() -> None:
@@ -793,7 +756,7 @@ def _encoder_gain_db(ffmpeg: str, rate: int, bitrate: str, channels: int) -> flo
     settings = RenderSettings(sample_rate=rate, bitrate=bitrate, channels=channels, ffmpeg_binary=ffmpeg)
     with tempfile.TemporaryDirectory() as tmpdir:
         dest = Path(tmpdir) / "cal.mp3"
-        _run_streaming(_encode_args(settings, dest), lambda w: w(tone.tobytes()), 60.0, "Hiệu chuẩn MP3")
+        run_tool(_encode_args(settings, dest), input=tone.tobytes(), timeout=60.0, what="Hiệu chuẩn MP3")
         raw = run_tool([ffmpeg, "-v", "error", "-i", str(dest), "-ac", "1", "-f", "f32le", "pipe:1"],
                        timeout=60.0, what="Hiệu chuẩn MP3")  # fmt: skip
     decoded = np.frombuffer(raw, dtype="<f4")
@@ -947,31 +910,27 @@ def probe_audio(source: Path, settings: RenderSettings, limits: RenderLimits) ->
         )
     if size == 0:
         raise AudioValidationError("Tệp ghi âm rỗng.", code="empty_file")
+    # The same probe as jingles: it also refuses playlists (concat, HLS) that would make the decoder
+    # read other files, such as other uploads beside this one.
     try:
-        raw = run_tool(
-            [settings.ffprobe_binary, "-v", "error", "-show_entries",
-             "format=duration,format_name,probe_score:stream=codec_type,codec_name,duration,sample_rate,channels",
-             "-of", "json", str(source)],
-            timeout=min(settings.tool_timeout_s, 60.0),
-            what="Đọc thông tin tệp ghi âm",
-        )  # fmt: skip
-        info = json.loads(raw or b"{}")
+        info = segments.probe(source, ffprobe=settings.ffprobe_binary, timeout=min(settings.tool_timeout_s, 60.0),
+                              what="Đọc thông tin tệp ghi âm")  # fmt: skip
     except ToolMissingError:
         raise
-    except (RenderError, ValueError):
+    except RenderError as exc:
+        if exc.code == "no_audio_stream":
+            raise AudioValidationError("Tệp tải lên không có âm thanh.", code="not_audio") from None
         raise AudioValidationError(
             "Tệp tải lên không phải âm thanh hoặc đã bị hỏng.", code="not_audio"
         ) from None
-    audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
-    if not audio:
-        raise AudioValidationError("Tệp tải lên không có âm thanh.", code="not_audio")
+    audio = info["audio"]
     # ffprobe guesses leniently: plain text probes as headerless AMR-WB with a weak score (26 for the
     # sample text in tests). Containers score 99-100 and raw MP3/ADTS 51, so require at least 50
     # (ffmpeg's AVPROBE_SCORE_EXTENSION, the certainty of a matching file extension).
     if int(info.get("format", {}).get("probe_score", 0) or 0) < _MIN_PROBE_SCORE:
         raise AudioValidationError("Tệp tải lên không phải âm thanh hoặc đã bị hỏng.", code="not_audio")
     duration = None
-    for candidate in (info.get("format", {}).get("duration"), audio[0].get("duration")):
+    for candidate in (info.get("format", {}).get("duration"), audio.get("duration")):
         try:
             duration = float(candidate)
             break
@@ -979,7 +938,7 @@ def probe_audio(source: Path, settings: RenderSettings, limits: RenderLimits) ->
             continue
     if duration is not None:
         _check_duration(duration, limits)
-    return {"size_bytes": size, "duration_s": duration, "codec": audio[0].get("codec_name"),
+    return {"size_bytes": size, "duration_s": duration, "codec": audio.get("codec_name"),
             "format": info.get("format", {}).get("format_name")}  # fmt: skip
 
 
@@ -1051,7 +1010,3 @@ def _prepare_piece_pcm(samples: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int16)
     return samples
 
-
-def ffmpeg_available(settings: RenderSettings | None = None) -> bool:
-    settings = settings or RenderSettings()
-    return shutil.which(settings.ffmpeg_binary) is not None

@@ -84,7 +84,7 @@ def join_with_silence(before_ms: float, piece: AudioSegment, after_ms: float, fa
 def probe(source: Path | bytes, *, ffprobe: str, timeout: float, what: str) -> dict:
     """ffprobe (with a timeout) of a file or an in-memory buffer; RenderError if it is not audio."""
     args = [ffprobe, "-v", "error", "-show_entries",
-            "format=duration,format_name:stream=codec_type,codec_name,duration,sample_rate,channels",
+            "format=duration,format_name,probe_score:stream=codec_type,codec_name,duration,sample_rate,channels",
             "-of", "json"]  # fmt: skip
     if isinstance(source, bytes):
         raw = run_tool([*args, "pipe:0"], input=source, timeout=timeout, what=what)
@@ -96,7 +96,7 @@ def probe(source: Path | bytes, *, ffprobe: str, timeout: float, what: str) -> d
         raise RenderError(f"{what}: ffprobe trả về dữ liệu không đọc được.", code="not_audio") from None
     audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not audio:
-        raise RenderError(f"{what}: không có âm thanh.", code="not_audio")
+        raise RenderError(f"{what}: không có âm thanh.", code="no_audio_stream")
     formats = set(str(info.get("format", {}).get("format_name", "")).split(","))
     if formats & _INDIRECT_FORMATS:
         raise RenderError(f"{what}: định dạng không được phép.", code="not_audio")

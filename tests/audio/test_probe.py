@@ -28,3 +28,16 @@ def test_vietnamese_text_that_ffprobe_guesses_as_amr_is_refused(tmp_path):
 def test_real_audio_without_a_file_extension_is_accepted(tmp_path, args):
     info = probe_audio(_encode(tmp_path / "upload", *args), RenderSettings(), RenderLimits())
     assert info["duration_s"] == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize("playlist", ["ffconcat version 1.0\nfile other.wav\n",
+                                      "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nother.wav\n#EXT-X-ENDLIST\n"],
+                         ids=["ffconcat", "hls"])
+def test_a_playlist_naming_another_file_is_refused(tmp_path, playlist):
+    # The decoder would read the named file (another upload beside this one) as if it were this one.
+    _encode(tmp_path / "other.wav", "-f", "wav")
+    upload = tmp_path / "upload"
+    upload.write_text(playlist, encoding="utf-8")
+    with pytest.raises(AudioValidationError) as excinfo:
+        probe_audio(upload, RenderSettings(), RenderLimits())
+    assert excinfo.value.code == "not_audio"

@@ -498,3 +498,21 @@ def test_hanging_encoder_is_killed_by_the_timeout(tmp_path: Path, fake_binary) -
         render_module._encode_and_verify(program, np.ones(program.size // 64 + 1), settings, out_dir / "x.part")
     assert time.monotonic() - started < 10
     assert "thời gian" in str(err.value)
+
+
+def test_the_encoder_is_not_left_running_when_the_verifier_cannot_start(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    real_popen = subprocess.Popen
+    started: list[subprocess.Popen] = []
+
+    def popen(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if started:  # the second process (the verifying decoder) fails to start
+            raise OSError("Resource temporarily unavailable")
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(render_module.subprocess, "Popen", popen)
+    program = (tone(1.0) // 2).astype(np.int16)
+    with pytest.raises(OSError):
+        render_module._encode_and_verify(program, np.ones(program.size // 64 + 1), RenderSettings(),
+                                         tmp_path / "x.part")  # fmt: skip
+    assert started[0].poll() is not None  # the encoder was stopped, not left waiting on its stdin
