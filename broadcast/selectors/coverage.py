@@ -17,6 +17,7 @@ from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 
 from broadcast.models import PlaybackReport, PlaylistItem
+from broadcast.selectors.playlists import LOCAL_TZ, parse_slot_bounds
 from stations.models import District, Station, StationStatusChange
 
 FAILED_OUTCOMES = ("failed", "skipped", "interrupted")
@@ -77,34 +78,20 @@ def grace() -> timedelta:
     return timedelta(seconds=settings.COVERAGE_GRACE_SECONDS)
 
 
-def _local(day: date, hhmm: str) -> datetime:
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    return datetime.combine(day, time(hour, minute), timezone.get_default_timezone())
-
-
-def slot_end(day: date, slot: dict[str, str]) -> datetime:
-    """The aware end of a station slot on `day` (an end not after the start is read as past midnight)."""
-    start, end = _local(day, slot["start"]), _local(day, slot["end"])
-    return end if end > start else end + timedelta(days=1)
-
-
 def _pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
     """Items whose slot (on `day`, per their station's slots) has not ended plus grace at `now`."""
-    day_start = datetime.combine(day, time.min, timezone.get_default_timezone())
+    day_start = datetime.combine(day, time.min, LOCAL_TZ)
     if now >= day_start + timedelta(days=2) + grace():
         return Q(pk__in=[])  # every slot of that day is long over: the common, historical case
     open_ids: dict[str, list[int]] = {}
     closed: set[str] = set()
     for station_id, slots in stations.values_list("id", "slots"):
-        for slot in slots or []:
-            try:
-                is_open = now < slot_end(day, slot) + grace()
-            except (KeyError, ValueError, TypeError):
-                continue
-            if is_open:
-                open_ids.setdefault(slot["name"], []).append(station_id)
+        # The same slot bounds the builder packed the items into.
+        for slot in parse_slot_bounds(slots, day):
+            if now < slot.end + grace():
+                open_ids.setdefault(slot.name, []).append(station_id)
             else:
-                closed.add(slot["name"])
+                closed.add(slot.name)
     known = set(open_ids) | closed
     # Items in a slot name the station does not define (e.g. an immediate emergency): their own end.
     q = ~Q(slot__in=known) & (Q(ends_at__gt=now - grace()) | Q(ends_at__isnull=True, starts_at__gt=now - grace()))

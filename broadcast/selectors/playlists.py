@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +37,41 @@ def published_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     today = today or local_today()
     return (today - dt.timedelta(days=settings.PLAYLIST_DAYS_BACK),
             today + dt.timedelta(days=settings.PLAYLIST_DAYS_AHEAD))
+
+
+# ---------------------------------------------------------------- slots
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A station's broadcast slot on one local date (the builder packs into it, coverage waits for its end)."""
+
+    name: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def capacity_ms(self) -> int:
+        return int((self.end - self.start).total_seconds() * 1000)
+
+
+def _parse_hhmm(value: str) -> dt.time:
+    hours, minutes = value.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+def parse_slot_bounds(slots: Sequence[dict[str, str]], date: dt.date) -> list[Slot]:
+    """A station's slots on a local date as aware datetimes, in time order (bad entries skipped)."""
+    out = []
+    for slot in slots or ():
+        try:
+            start = dt.datetime.combine(date, _parse_hhmm(slot["start"]), tzinfo=LOCAL_TZ)
+            end = dt.datetime.combine(date, _parse_hhmm(slot["end"]), tzinfo=LOCAL_TZ)
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+        if end > start:
+            out.append(Slot(str(slot["name"]), start, end))
+    return sorted(out, key=lambda s: s.start)
 
 
 # ---------------------------------------------------------------- targeting

@@ -37,10 +37,11 @@ from django.utils import timezone
 from ..models import Playlist, PlaylistItem, Schedule
 from ..selectors.playlists import (
     LOCAL_TZ,
+    Slot,
     StationRow,
     active_station_rows,
     build_dates,
-    local_today,
+    parse_slot_bounds,
     schedule_is_airable,
     schedule_targets_station,
     schedules_for_dates,
@@ -71,22 +72,6 @@ class RebuildStats:
     items_deleted: int = 0
     dates: list[str] = field(default_factory=list)
 
-    def merge(self, other: RebuildStats) -> None:
-        for name in ("playlists_created", "playlists_changed", "playlists_unchanged", "items_created",
-                     "items_updated", "items_deleted"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    name: str
-    start: dt.datetime
-    end: dt.datetime
-
-    @property
-    def capacity_ms(self) -> int:
-        return int((self.end - self.start).total_seconds() * 1000)
-
 
 @dataclass(slots=True)
 class _Sched:
@@ -114,25 +99,6 @@ class _Sched:
         return self.start_date <= date <= self.end_date and (
             not self.days_of_week or date.weekday() in self.days_of_week
         )
-
-
-def _parse_hhmm(value: str) -> dt.time:
-    hours, minutes = value.split(":")
-    return dt.time(int(hours), int(minutes))
-
-
-def parse_slot_bounds(slots: Sequence[dict[str, str]], date: dt.date) -> list[Slot]:
-    """A station's slots on a local date as aware datetimes, in time order (bad entries skipped)."""
-    out = []
-    for slot in slots or ():
-        try:
-            start = dt.datetime.combine(date, _parse_hhmm(slot["start"]), tzinfo=LOCAL_TZ)
-            end = dt.datetime.combine(date, _parse_hhmm(slot["end"]), tzinfo=LOCAL_TZ)
-        except (KeyError, ValueError, TypeError, AttributeError):
-            continue
-        if end > start:
-            out.append(Slot(str(slot["name"]), start, end))
-    return sorted(out, key=lambda s: s.start)
 
 
 def playlist_etag_for(station_code: str, date: dt.date, version: int, content_hash: str) -> str:
@@ -501,7 +467,3 @@ def _write(plan: _Plan, stations: Sequence[StationRow], dates: list[dt.date]) ->
     if plan.changed_playlists:
         bulk.update(Playlist, _PLAYLIST_UPDATE_FIELDS, plan.changed_playlists)
     return True
-
-
-def default_dates() -> list[dt.date]:
-    return build_dates(local_today())
