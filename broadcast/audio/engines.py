@@ -46,6 +46,7 @@ __all__ = [
     "UnknownEngineError",
     "UnknownVoiceError",
     "available_engines",
+    "first_that_works",
     "get_engine",
     "register_engine",
 ]
@@ -364,28 +365,38 @@ class ChainEngine:
         return tuple(seen)
 
     def synthesize_with_report(self, text: str, voice: str) -> tuple[bytes, str, list[Attempt]]:
-        attempts: list[Attempt] = []
-        for engine in self.engines:
-            if not supports_voice(engine, voice):
-                attempts.append(Attempt(engine.name, voice, False, "giọng không hỗ trợ", "unknown_voice"))
-                continue
-            started = time.monotonic()
-            try:
-                audio = engine.synthesize(text, voice)
-            except EngineError as exc:
-                attempts.append(
-                    Attempt(engine.name, voice, False, str(exc), exc.code, exc.temporary, time.monotonic() - started)
-                )
-                continue
-            attempts.append(Attempt(engine.name, voice, True, seconds=time.monotonic() - started))
-            return audio, engine.name, attempts
-        raise chain_failure(voice, attempts)
+        return first_that_works(self.engines, voice, lambda engine: engine.synthesize(text, voice))
 
     def synthesize(self, text: str, voice: str) -> bytes:
         return self.synthesize_with_report(text, voice)[0]
 
 
-def chain_failure(voice: str, attempts: list[Attempt]) -> EngineError:
+def first_that_works[T](
+    engines: Sequence[SpeechEngine], voice: str, work: Callable[[SpeechEngine], T]
+) -> tuple[T, str, list[Attempt]]:
+    """``work(engine)`` with each engine in turn until one succeeds: (its result, its name, every attempt).
+
+    Engines without ``voice`` are skipped; an ``EngineError`` moves on to the next engine.
+    """
+    attempts: list[Attempt] = []
+    for engine in engines:
+        if not supports_voice(engine, voice):
+            attempts.append(Attempt(engine.name, voice, False, "giọng không hỗ trợ", "unknown_voice"))
+            continue
+        started = time.monotonic()
+        try:
+            result = work(engine)
+        except EngineError as exc:
+            attempts.append(
+                Attempt(engine.name, voice, False, str(exc), exc.code, exc.temporary, time.monotonic() - started)
+            )
+            continue
+        attempts.append(Attempt(engine.name, voice, True, seconds=time.monotonic() - started))
+        return result, engine.name, attempts
+    raise _chain_failure(voice, attempts)
+
+
+def _chain_failure(voice: str, attempts: list[Attempt]) -> EngineError:
     if all(a.code == "unknown_voice" for a in attempts):
         return UnknownVoiceError(f"Không bộ đọc nào có giọng '{voice}'.", engine="chain")
     summary = "; ".join(f"{a.engine}: {a.error}" for a in attempts)

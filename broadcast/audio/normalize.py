@@ -25,6 +25,7 @@ from .lexicon import DEFAULT_LEXICON, DIGIT_NAMES, DOC_CODE_LEXICON, LETTER_NAME
 __all__ = [
     "DEFAULT_LEXICON",
     "DEFAULT_MAX_SENTENCE_CHARS",
+    "pack_words",
     "read_number",
     "read_digits",
     "speakable_text",
@@ -104,27 +105,25 @@ def _read_int_token(token: str) -> str:
     return read_number(int(token))
 
 
-def _read_decimal(int_part: str, frac_part: str) -> str:
-    words = _read_int_token(int_part) if int_part else "không"
-    if frac_part.startswith("0") or len(frac_part) > 3:
-        frac = read_digits(frac_part)
-    else:
-        frac = read_number(int(frac_part))
-    return f"{words} phẩy {frac}"
+def _read_fraction(digits: str) -> str:
+    """After a decimal comma: '5' -> 'năm', '25' -> 'hai mươi lăm'; '05', '1234' (and a range bound's
+    '2,3') digit by digit."""
+    if digits.isdigit() and not digits.startswith("0") and len(digits) <= 3:
+        return read_number(int(digits))
+    return read_digits(digits)
 
 
 def _read_written_number(token: str) -> str:
     """'1.245' -> 1245, '20,8' -> decimal, '1.234,5' -> both (Vietnamese separators)."""
     int_part, _, frac_part = token.partition(",")
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", int_part):
-        int_part = int_part.replace(".", "")
-        words = read_number(int(int_part))
-        return f"{words} phẩy {_read_decimal('0', frac_part).split(' phẩy ', 1)[1]}" if frac_part else words
+        words = read_number(int(int_part.replace(".", "")))
+        return f"{words} phẩy {_read_fraction(frac_part)}" if frac_part else words
     if "." in int_part:
         # "1.5": not a Vietnamese thousands group, read the dot literally.
         return " chấm ".join(_read_int_token(p) for p in int_part.split(".") if p)
     if frac_part:
-        return _read_decimal(int_part, frac_part)
+        return f"{_read_int_token(int_part) if int_part else 'không'} phẩy {_read_fraction(frac_part)}"
     return _read_int_token(int_part)
 
 
@@ -271,10 +270,6 @@ _PUNCT_RUN_RE = re.compile(r"[,.;:!?](?:\s*[,.;:!?])+")
 _PUNCT_RANK = {"?": 6, "!": 5, ".": 4, ";": 3, ":": 2, ",": 1}
 
 
-def _has_ngay(prefix: str | None) -> bool:
-    return bool(prefix)
-
-
 def _valid_day_month(day: int, month: int) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12
 
@@ -339,7 +334,7 @@ def _sub_date_full(m: re.Match[str]) -> str:
     prefix, day, month, year = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
     if not _valid_day_month(day, month):
         return m.group(0)
-    head = prefix if _has_ngay(prefix) else "ngày "
+    head = prefix or "ngày "
     return f"{head}{read_number(day)} tháng {_read_month(month)} năm {read_number(int(year))}"
 
 
@@ -347,7 +342,7 @@ def _sub_date_range(m: re.Match[str]) -> str:
     prefix, d1, d2, month = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
     if not (_valid_day_month(d1, month) and _valid_day_month(d2, month) and d1 < d2):
         return m.group(0)
-    head = prefix if _has_ngay(prefix) else "ngày "
+    head = prefix or "ngày "
     out = f"{head}{read_number(d1)} đến ngày {read_number(d2)} tháng {_read_month(month)}"
     if m.group(5):
         out += f" năm {read_number(int(m.group(5)))}"
@@ -366,7 +361,7 @@ def _sub_day_month(m: re.Match[str]) -> str:
     if not _valid_day_month(day, month):
         # Not a date (e.g. 45/60): read the slash.
         return f"{prefix or ''}{_read_int_token(m.group(2))} trên {_read_int_token(m.group(3))}"
-    head = prefix if _has_ngay(prefix) else "ngày "
+    head = prefix or "ngày "
     return f"{head}{read_number(day)} tháng {_read_month(month)}"
 
 
@@ -539,37 +534,31 @@ def speakable_text(text: str, lexicon: Mapping[str, str] | None = None, *, max_c
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?;:])\s+")
 
 
-def _split_long(sentence: str, max_chars: int) -> list[str]:
-    if len(sentence) <= max_chars:
-        return [sentence]
+def pack_words(parts: list[str], max_chars: int) -> list[str]:
+    """Join consecutive parts with spaces into pieces of at most ``max_chars`` (a part that is longer
+    on its own stays whole)."""
     pieces: list[str] = []
     current = ""
-    # Prefer commas (a natural pause), then spaces; never cut inside a word.
-    for clause in re.split(r"(?<=,)\s+", sentence):
-        if len(clause) > max_chars:
-            words = clause.split(" ")
-            clause_parts, buf = [], ""
-            for word in words:
-                candidate = f"{buf} {word}".strip()
-                if len(candidate) > max_chars and buf:
-                    clause_parts.append(buf)
-                    buf = word
-                else:
-                    buf = candidate
-            if buf:
-                clause_parts.append(buf)
+    for part in parts:
+        candidate = f"{current} {part}".strip()
+        if current and len(candidate) > max_chars:
+            pieces.append(current)
+            current = part
         else:
-            clause_parts = [clause]
-        for part in clause_parts:
-            candidate = f"{current} {part}".strip()
-            if len(candidate) > max_chars and current:
-                pieces.append(current)
-                current = part
-            else:
-                current = candidate
+            current = candidate
     if current:
         pieces.append(current)
     return pieces
+
+
+def _split_long(sentence: str, max_chars: int) -> list[str]:
+    if len(sentence) <= max_chars:
+        return [sentence]
+    # Prefer commas (a natural pause), then spaces; never cut inside a word.
+    parts: list[str] = []
+    for clause in re.split(r"(?<=,)\s+", sentence):
+        parts.extend(pack_words(clause.split(" "), max_chars) if len(clause) > max_chars else [clause])
+    return pack_words(parts, max_chars)
 
 
 def split_sentences(speakable: str, max_chars: int = DEFAULT_MAX_SENTENCE_CHARS) -> list[str]:

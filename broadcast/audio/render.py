@@ -37,11 +37,10 @@ from scipy.signal import butter, sosfilt
 
 from . import segments
 from .chime import default_chime_segment
-from .engines import Attempt, ChainEngine, SpeechEngine, chain_failure, supports_voice
+from .engines import Attempt, ChainEngine, SpeechEngine, first_that_works
 from .errors import (
     AudioValidationError,
     EmptyTextError,
-    EngineError,
     NoSpeakableTextError,
     RenderError,
     TextTooLongError,
@@ -55,7 +54,7 @@ from .loudness import (
     integrated_from_subblocks,
     oversampled_block_peaks,
 )
-from .normalize import split_sentences
+from .normalize import pack_words, split_sentences
 from .tools import resolve_tool, run_tool
 from .wav import read_wav
 
@@ -183,21 +182,6 @@ class RenderResult:
 # synthesis
 
 
-def _batch(sentences: list[str], max_chars: int) -> list[str]:
-    batches: list[str] = []
-    current = ""
-    for sentence in sentences:
-        candidate = f"{current} {sentence}".strip()
-        if current and len(candidate) > max_chars:
-            batches.append(current)
-            current = sentence
-        else:
-            current = candidate
-    if current:
-        batches.append(current)
-    return batches
-
-
 @lru_cache(maxsize=4)
 def _band_limit_sos(rate: int) -> np.ndarray:
     # libmp3lame at 64 kbit/s cuts near 10 kHz (22.05 kHz output). Removing that band ourselves
@@ -267,26 +251,16 @@ def _synthesize(
 ) -> tuple[list[AudioSegment], str, list[Attempt]]:
     """Synthesize all sentences with one engine (a chain falls back engine by engine, so a bulletin
     is never read by two voices)."""
-    candidates = engine.engines if isinstance(engine, ChainEngine) else [engine]
-    attempts: list[Attempt] = []
-    for candidate in candidates:
-        if isinstance(engine, ChainEngine) and not supports_voice(candidate, voice):
-            attempts.append(Attempt(candidate.name, voice, False, "giọng không hỗ trợ", "unknown_voice"))
-            continue
-        batches = _batch(sentences, int(getattr(candidate, "batch_chars", 1000)))
-        started = time.monotonic()
-        try:
-            pieces = _synthesize_with(candidate, voice, batches, settings.sample_rate, settings.workers)
-        except EngineError as exc:
-            if not isinstance(engine, ChainEngine):
-                raise
-            attempts.append(
-                Attempt(candidate.name, voice, False, str(exc), exc.code, exc.temporary, time.monotonic() - started)
-            )
-            continue
-        attempts.append(Attempt(candidate.name, voice, True, seconds=time.monotonic() - started))
-        return pieces, candidate.name, attempts
-    raise chain_failure(voice, attempts)
+
+    def read_all(candidate: SpeechEngine) -> list[AudioSegment]:
+        batches = pack_words(sentences, int(getattr(candidate, "batch_chars", 1000)))
+        return _synthesize_with(candidate, voice, batches, settings.sample_rate, settings.workers)
+
+    if isinstance(engine, ChainEngine):
+        return first_that_works(engine.engines, voice, read_all)
+    started = time.monotonic()
+    pieces = read_all(engine)
+    return pieces, engine.name, [Attempt(engine.name, voice, True, seconds=time.monotonic() - started)]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -113,6 +113,11 @@ def test_number_ranges_with_units() -> None:
     assert say("giảm 3-5%") == "giảm ba đến năm phần trăm."
 
 
+def test_a_range_bound_with_several_commas_is_read_not_a_crash() -> None:
+    # "1,2,3" is one range bound; it used to reach int("2,3") and escape as a bare ValueError (HTTP 500).
+    assert say("Từ 1,2,3-4 người") == "Từ một phẩy hai ba đến bốn người."
+
+
 # --- document references and chainage ------------------------------------------------------------
 
 
