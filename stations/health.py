@@ -91,28 +91,27 @@ class SweepResult:
 def _claim(from_status: str, to_status: str, overdue_before: datetime, now: datetime) -> int:
     """Moves stations in `from_status` whose deadline is before `overdue_before` to `to_status`.
 
-    Rows are locked (skip_locked, so two sweeps never fight) and updated with the same condition,
-    so a heartbeat that landed in between wins; one change row is written per station moved.
+    Rows are locked (skip_locked, so two sweeps never fight, and a heartbeat holding the row wins) and
+    updated with the same condition; one change row is written per station moved.
     """
     moved = 0
     while True:
         with transaction.atomic():
-            candidates = Station.objects.filter(status=from_status, heartbeat_deadline__lt=overdue_before)
+            overdue = Station.objects.filter(status=from_status, heartbeat_deadline__lt=overdue_before)
             ids = list(
-                candidates.select_for_update(skip_locked=True).order_by("heartbeat_deadline")
+                overdue.select_for_update(skip_locked=True).order_by("heartbeat_deadline")
                 .values_list("id", flat=True)[:SWEEP_BATCH]
             )
             if not ids:
                 return moved
-            claimed = list(candidates.filter(pk__in=ids).values_list("id", flat=True))
-            Station.objects.filter(pk__in=claimed, status=from_status).update(
-                status=to_status, status_changed_at=now
-            )
+            # The rows are locked (SQLite: the whole database, IMMEDIATE transactions), so the
+            # conditional UPDATE moves exactly `ids`.
+            overdue.filter(pk__in=ids).update(status=to_status, status_changed_at=now)
             StationStatusChange.objects.bulk_create(
                 [StationStatusChange(station_id=i, from_status=from_status, to_status=to_status, at=now)
-                 for i in claimed]
+                 for i in ids]
             )
-            moved += len(claimed)
+            moved += len(ids)
             if len(ids) < SWEEP_BATCH:
                 return moved
 
