@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Shared set-up for scripts/run and scripts/test: Python >= 3.12, .venv, the project, Debian packages,
-# database migrations and the Hà Nội registry. Safe to run again: it reuses what exists.
+# Shared set-up for scripts/run and scripts/test: Debian packages (ffmpeg, espeak-ng, chromium for
+# browser tests), Python >= 3.12, .venv and the project in it. Safe to run again: it reuses what exists.
 # Usage: source scripts/setup.sh [--with-browser]
 set -euo pipefail
 
@@ -47,7 +47,9 @@ mkdir -p var
 if [ ! -x .venv/bin/python ]; then
   PY="$(find_python)" || die "Cần Python >= 3.12 (ví dụ 'pyenv install 3.12' hoặc 'apt-get install python3.12 python3.12-venv')."
   say "Tạo môi trường ảo .venv bằng $("$PY" --version) …"
-  "$PY" -m venv .venv
+  # A failed venv (Debian without python3-venv: no ensurepip) would leave a .venv without pip that the
+  # next run takes for a finished one.
+  "$PY" -m venv .venv || { rm -rf .venv; die "Không tạo được .venv bằng $PY (Debian/Ubuntu: cài gói python3-venv)."; }
 fi
 stamp=".venv/.loa-installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
