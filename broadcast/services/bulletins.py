@@ -148,13 +148,18 @@ def _new_revision(bulletin: Bulletin, base: BulletinRevision, by: Any) -> Bullet
     )
 
 
-def _editable_revision(bulletin: Bulletin, by: Any, action: str) -> BulletinRevision:
-    """The revision the author may change now: the unsubmitted draft, or a new one (from rejected or
-    approved). Raises for other states and other users."""
+def _check_editable(bulletin: Bulletin, by: Any, action: str) -> None:
+    """Only the author changes a bulletin, and only while it is a draft, rejected or approved."""
     if bulletin.author_id != getattr(by, "pk", None):
         raise Forbidden("Chỉ tác giả được sửa bản tin này.", code="not_author")
     if bulletin.status not in (S.DRAFT, S.REJECTED, S.APPROVED):
         raise _conflict(bulletin, action)
+
+
+def _editable_revision(bulletin: Bulletin, by: Any, action: str) -> BulletinRevision:
+    """The revision the author may change now: the unsubmitted draft, or a new one (from rejected or
+    approved). Raises for other states and other users."""
+    _check_editable(bulletin, by, action)
     current = bulletin.current_revision
     if bulletin.status == S.DRAFT and current.submitted_at is None:
         return current
@@ -189,8 +194,7 @@ def edit_bulletin(bulletin: Bulletin, by: Any, **changes: Any) -> Bulletin:
         new_body = changes.get("body", current.body)
         _validate_text(new_title, new_body)
         if not any(getattr(current, k) != v for k, v in changes.items()):
-            if bulletin.author_id != getattr(by, "pk", None):
-                raise Forbidden("Chỉ tác giả được sửa bản tin này.", code="not_author")
+            _check_editable(bulletin, by, "sửa")  # the same answer as a real edit would get
             return bulletin  # nothing changes: no new revision
         revision = _editable_revision(bulletin, by, "sửa")
         for field, value in changes.items():
@@ -307,22 +311,28 @@ def archive(bulletin: Bulletin, by: Any, comment: str = "") -> Bulletin:
 def attach_recording(bulletin: Bulletin, by: Any, upload: BinaryIO, size: int | None = None) -> Bulletin:
     """The author replaces speech synthesis with a recorded voice for the revision being written.
 
-    The file is kept and processed (validated, loudness, jingle, MP3) by the render task; on submit
-    the revision keeps this recording instead of synthesizing its text.
+    The file is validated now and processed (loudness, jingle, MP3) by the render task; on submit the
+    revision keeps this recording instead of synthesizing its text. Copying and probing the file happen
+    before the transaction, so the bulletin's lock (on SQLite: the database's) never waits on them.
     """
-    with transaction.atomic():
-        bulletin = _locked(bulletin)
-        revision = _editable_revision(bulletin, by, "thêm bản ghi âm cho")
-        try:
-            rendition = rendering.store_recording(upload, size=size)
-        except AudioValidationError as exc:
-            if exc.too_large:
-                raise TooLarge(str(exc), code=exc.code, field="file") from exc
-            raise InvalidInput(str(exc), code=exc.code, field="file") from exc
-        revision.rendition = rendition
-        revision.save(update_fields=["rendition"])
-        if rendition.status == AudioRendition.Status.PENDING:
-            rendering.enqueue_render(rendition.pk)
+    _check_editable(bulletin, by, "thêm bản ghi âm cho")  # refuse before reading the file; again under the lock
+    try:
+        received = rendering.receive_recording(upload, size=size)
+    except AudioValidationError as exc:
+        if exc.too_large:
+            raise TooLarge(str(exc), code=exc.code, field="file") from exc
+        raise InvalidInput(str(exc), code=exc.code, field="file") from exc
+    try:
+        with transaction.atomic():
+            bulletin = _locked(bulletin)
+            revision = _editable_revision(bulletin, by, "thêm bản ghi âm cho")
+            rendition = rendering.store_recording(received)
+            revision.rendition = rendition
+            revision.save(update_fields=["rendition"])
+            if rendition.status == AudioRendition.Status.PENDING:
+                rendering.enqueue_render(rendition.pk)
+    finally:
+        received.discard()  # already moved into place unless something failed
     return bulletin
 
 

@@ -32,7 +32,9 @@ __all__ = [
     "RenderProfile",
     "enqueue_render",
     "ensure_tts_rendition",
+    "ReceivedRecording",
     "mark_failed",
+    "receive_recording",
     "render_profile",
     "render_rendition",
     "requeue_stale_renditions",
@@ -104,20 +106,28 @@ def ensure_tts_rendition(revision: BulletinRevision) -> AudioRendition:
         "settings_key": profile.settings_key,
     }
     rendition = _get_or_create(key, {"speakable_text": speakable})
-    if rendition.status == AudioRendition.Status.FAILED:
-        reset_failed(rendition)
-        rendition.refresh_from_db()
+    _pending_again(rendition)  # the caller queues it, as any pending rendition
     return rendition
 
 
-def reset_failed(rendition: AudioRendition) -> bool:
-    """Put a failed rendition back in the queue. True when it was failed (and is now pending)."""
+def _pending_again(rendition: AudioRendition) -> bool:
+    """A failed rendition back to pending, not queued. True when this call moved it."""
+    if rendition.status != AudioRendition.Status.FAILED:
+        return False
     updated = AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.FAILED).update(
         status=AudioRendition.Status.PENDING, error=""
     )
     if updated:
-        enqueue_render(rendition.pk)
+        rendition.status, rendition.error = AudioRendition.Status.PENDING, ""
     return bool(updated)
+
+
+def reset_failed(rendition: AudioRendition) -> bool:
+    """Put a failed rendition back in the queue. True when it was failed (and is now pending)."""
+    if not _pending_again(rendition):
+        return False
+    enqueue_render(rendition.pk)
+    return True
 
 
 def enqueue_render(rendition_id: int) -> None:
@@ -135,8 +145,8 @@ def _claim(rendition_id: int) -> AudioRendition | None:
     )
     now = timezone.now()
     with transaction.atomic():
-        rendition = AudioRendition.objects.select_for_update().filter(pk=rendition_id).first()
-        if rendition is None or not AudioRendition.objects.filter(Q(pk=rendition_id) & claimable).exists():
+        rendition = AudioRendition.objects.select_for_update().filter(claimable, pk=rendition_id).first()
+        if rendition is None:
             return None
         rendition.status = AudioRendition.Status.RENDERING
         rendition.started_at = now
@@ -246,10 +256,25 @@ def _recording_upload_path(rendition: AudioRendition) -> Path:
     return Path(settings.MEDIA_ROOT) / "uploads" / f"{rendition.text_hash}.bin"
 
 
-def store_recording(upload: BinaryIO, *, size: int | None = None) -> AudioRendition:
-    """Keep an uploaded recording and return its rendition (pending, or ready if already processed).
+@dataclass(frozen=True)
+class ReceivedRecording:
+    """An upload copied under MEDIA_ROOT/uploads and checked by ffprobe, not yet in the database."""
 
-    Raises AudioValidationError(too_large=True) above the audio limits' max_upload_bytes (LOA_AUDIO).
+    path: Path
+    sha256: str
+
+    def discard(self) -> None:
+        """Remove the copy if it is still there (store_recording moves it into place)."""
+        self.path.unlink(missing_ok=True)
+
+
+def receive_recording(upload: BinaryIO, *, size: int | None = None) -> ReceivedRecording:
+    """Copy an uploaded recording to a temp file and validate it now (ffprobe, bounded by a timeout), so
+    a file that is not audio, or too short or long, is refused at upload and nothing is stored; the heavy
+    processing stays in the task. No database work: call it outside transactions (on SQLite a transaction
+    holds the write lock of the whole database).
+
+    Raises AudioValidationError (too_large=True above the audio limits' max_upload_bytes, LOA_AUDIO).
     """
     limit = _audio_config().limits.max_upload_bytes
     if size is not None and size > limit:
@@ -259,7 +284,7 @@ def store_recording(upload: BinaryIO, *, size: int | None = None) -> AudioRendit
     digest = hashlib.sha256()
     total = 0
     with tempfile.NamedTemporaryFile(dir=uploads, prefix=".upload-", delete=False) as tmp:
-        tmp_path = Path(tmp.name)
+        received = ReceivedRecording(Path(tmp.name), "")
         try:
             while chunk := upload.read(256 * 1024):
                 total += len(chunk)
@@ -268,39 +293,37 @@ def store_recording(upload: BinaryIO, *, size: int | None = None) -> AudioRendit
                 digest.update(chunk)
                 tmp.write(chunk)
         except BaseException:
-            tmp_path.unlink(missing_ok=True)
+            received.discard()
             raise
-    if total == 0:
-        tmp_path.unlink(missing_ok=True)
-        raise AudioValidationError("Tệp ghi âm trống.", code="empty_file")
-    # Validate now (ffprobe, bounded by a timeout) so a file that is not audio, or too short or long,
-    # is refused at upload with a 400 and nothing is stored; the heavy processing stays in the task.
-    from broadcast.audio import render as audio_render
-
-    config = _audio_config()
     try:
-        audio_render.probe_audio(tmp_path, _render_settings(config), config.limits)
+        if total == 0:
+            raise AudioValidationError("Tệp ghi âm trống.", code="empty_file")
+        from broadcast.audio import render as audio_render
+
+        config = _audio_config()
+        audio_render.probe_audio(received.path, _render_settings(config), config.limits)
     except BaseException:
-        tmp_path.unlink(missing_ok=True)
+        received.discard()
         raise
-    profile = render_profile("")
+    return ReceivedRecording(received.path, digest.hexdigest())
+
+
+def store_recording(received: ReceivedRecording) -> AudioRendition:
+    """The rendition of a received recording: ready if these bytes were processed before, else pending
+    (not queued) with the file moved where the render task reads it."""
     key = {
         "source": AudioRendition.Source.RECORDING,
-        "text_hash": digest.hexdigest(),
+        "text_hash": received.sha256,
         "engine": RECORDING_ENGINE,
         "voice": "",
-        "settings_key": profile.settings_key,
+        "settings_key": render_profile("").settings_key,
     }
     rendition = _get_or_create(key, {})
     if rendition.status == AudioRendition.Status.READY:
-        tmp_path.unlink(missing_ok=True)
+        received.discard()
         return rendition
-    shutil.move(tmp_path, _recording_upload_path(rendition))
-    if rendition.status == AudioRendition.Status.FAILED:
-        AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.FAILED).update(
-            status=AudioRendition.Status.PENDING, error=""
-        )
-        rendition.refresh_from_db()
+    shutil.move(received.path, _recording_upload_path(rendition))
+    _pending_again(rendition)
     return rendition
 
 

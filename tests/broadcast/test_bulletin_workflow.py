@@ -263,3 +263,12 @@ def test_list_query_count_does_not_grow_with_bulletins(editor, client_for, djang
         services.create_bulletin(editor, f"Tin thêm {i}", "Nội dung.")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(URL).data["count"] == 33
+
+
+def test_a_patch_that_changes_nothing_gets_the_same_answer_as_an_edit(editor, client_for, fake_render,
+                                                                      django_capture_on_commit_callbacks):
+    data = _create(client_for(editor))
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(editor).post(f"{URL}{data['id']}/submit/")
+    same = client_for(editor).patch(f"{URL}{data['id']}/", {"title": data["title"]}, format="json")
+    assert same.status_code == 409  # in review: no edits, not even empty ones

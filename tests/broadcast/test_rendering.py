@@ -205,3 +205,54 @@ def test_files_are_written_under_media_audio(fake_render):
     rendition = rendering.render_rendition(_pending().pk)
     assert (Path(settings.MEDIA_ROOT) / rendition.file).is_file()
     assert rendition.file.startswith("audio/")
+
+
+def test_submitting_text_whose_audio_failed_queues_its_render_once(editor, other_editor, fake_render,
+                                                                     django_capture_on_commit_callbacks):
+    from broadcast.audio.errors import EngineError
+
+    first = services.create_bulletin(editor, "Tin", "Cùng một nội dung.")
+    fake_render.fail_with = EngineError("Hỏng.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit(first, editor)
+    assert Bulletin.objects.get(pk=first.pk).current_revision.rendition.status == "failed"
+    fake_render.fail_with = None
+    second = services.create_bulletin(other_editor, "Tin", "Cùng một nội dung.")
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        services.submit(second, other_editor)
+    assert len(queued) == 1 and len(fake_render.calls) == 2
+    assert Bulletin.objects.get(pk=second.pk).current_revision.rendition.status == "ready"
+
+
+def test_a_recording_is_copied_and_probed_before_the_transaction(editor, monkeypatch):
+    """On SQLite a transaction holds the database's write lock: file I/O and ffprobe must not run in it."""
+    from django.db import connection
+
+    from broadcast.audio import render as audio_render
+
+    bulletin = services.create_bulletin(editor, "Tin ghi âm", "Nội dung.")
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    depths = []
+    real_probe = audio_render.probe_audio
+
+    def spy(*args):  # noqa: ANN002, ANN202
+        depths.append(len(connection.atomic_blocks))
+        return real_probe(*args)
+
+    monkeypatch.setattr(audio_render, "probe_audio", spy)
+    services.attach_recording(bulletin, editor, io.BytesIO(_wav_bytes()))
+    assert depths == [outside]
+    assert Bulletin.objects.get(pk=bulletin.pk).current_revision.rendition.source == "recording"
+    assert not any(p.name.startswith(".upload-") for p in (Path(settings.MEDIA_ROOT) / "uploads").iterdir())
+
+
+def test_a_recording_for_a_bulletin_in_review_is_refused_before_the_file_is_read(editor, fake_render,
+                                                                                 django_capture_on_commit_callbacks):
+    bulletin = services.create_bulletin(editor, "Tin", "Nội dung.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit(bulletin, editor)
+    upload = io.BytesIO(_wav_bytes())
+    with pytest.raises(services.StateConflict):
+        services.attach_recording(Bulletin.objects.get(pk=bulletin.pk), editor, upload)
+    assert upload.tell() == 0
+    assert not AudioRendition.objects.filter(source=AudioRendition.Source.RECORDING).exists()
