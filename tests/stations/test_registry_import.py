@@ -124,3 +124,14 @@ def test_import_command_prints_counts():
     call_command("import_registry", stdout=out, stderr=io.StringIO())
     assert "Quận/huyện: tạo mới 30" in out.getvalue()
     assert "Đài: tạo mới 556" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_verbose_import_progress_ends_its_line(tmp_path):
+    from django.core.management import call_command
+
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_HEADER + "X1,Đài X1,commune,001,Quận,1,,true\n", encoding="utf-8")
+    err = io.StringIO()
+    call_command("import_registry", csv=good, verbosity=2, stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == "\r  1/1 đài\n"  # not left open for the next output to run into

@@ -38,11 +38,12 @@ class Command(BaseCommand):
                 self.stderr.write(line)
             raise CommandError(f"Không nhập được: {len(exc.errors)} lỗi, chưa ghi gì vào cơ sở dữ liệu.") from None
 
-        def progress(done: int, total: int) -> None:
-            if sys.stderr.isatty() or options.get("verbosity", 1) > 1:
-                self.stderr.write(f"\r  {done}/{total} đài", ending="")
+        show_progress = sys.stderr.isatty() or options.get("verbosity", 1) > 1
 
-        counts = services.import_rows(rows, progress=progress)
-        if sys.stderr.isatty():
-            self.stderr.write("")
+        def progress(done: int, total: int) -> None:
+            self.stderr.write(f"\r  {done}/{total} đài", ending="")
+
+        counts = services.import_rows(rows, progress=progress if show_progress else None)
+        if show_progress and rows:
+            self.stderr.write("")  # end the progress line
         self.stdout.write(self.style.SUCCESS(counts.summary()) + f" ({time.monotonic() - started:.2f} s)")
