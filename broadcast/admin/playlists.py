@@ -1,12 +1,15 @@
-"""Admin for schedules and playlists (playlists are built by the system: read-only here)."""
+"""Admin for schedules and playlists, read-only: schedules are created and cancelled through the
+services (validation, then the playlists rebuild), which an admin form would bypass; playlists are
+built by the system."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from ..models import Playlist, PlaylistItem, Schedule
+from ..services import schedules as schedule_services
 
 
 @admin.register(Schedule)
@@ -14,10 +17,30 @@ class ScheduleAdmin(admin.ModelAdmin):
     list_display = ["id", "bulletin", "start_date", "end_date", "immediate", "target_station_count", "created_by",
                     "created_at", "cancelled_at"]
     list_filter = ["immediate", ("cancelled_at", admin.EmptyFieldListFilter), "start_date"]
+    list_select_related = ["bulletin", "created_by"]
     search_fields = ["bulletin__title"]
-    raw_id_fields = ["bulletin", "created_by", "cancelled_by"]
-    readonly_fields = ["target_station_count", "created_at", "cancelled_at", "cancelled_by"]
     date_hierarchy = "start_date"
+    actions = ["cancel_schedules"]
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Hủy các lịch phát đã chọn", permissions=["change"])
+    def cancel_schedules(self, request: Any, queryset: Any) -> None:
+        cancelled = 0
+        for schedule in queryset.filter(cancelled_at__isnull=True):
+            try:
+                schedule_services.cancel_schedule(schedule, request.user)
+            except schedule_services.ScheduleConflict:
+                continue  # cancelled meanwhile
+            cancelled += 1
+        self.message_user(request, f"Đã hủy {cancelled} lịch phát.", messages.SUCCESS)
 
 
 class PlaylistItemInline(admin.TabularInline):

@@ -161,3 +161,30 @@ def test_staff_playlist_view_shows_unplaced_items_and_is_scoped_for_district_ope
     scoped = client_for(district_operator).get("/api/v1/playlists/", {"date": tomorrow.isoformat()}).json()
     assert [p["station"] for p in scoped["results"]] == [own.code]
     assert elsewhere.code not in str(scoped)
+
+
+def test_admin_cancels_schedules_through_the_service_and_cannot_add_or_edit_them(
+        client_for, editor, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    station = StationFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client_for(editor).post(URL, body(approved_bulletin(), targets={"stations": [station.code]}),
+                                          format="json").json()
+    assert PlaylistItem.objects.filter(playlist__station=station, schedule_id=created["id"]).exists()
+    admin_user = UserFactory(username="quantri", is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(admin_user)
+    assert browser.get("/admin/broadcast/schedule/add/").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post("/admin/broadcast/schedule/", {
+            "action": "cancel_schedules", "_selected_action": [created["id"]]})
+    assert response.status_code == 302
+    schedule = Schedule.objects.get(pk=created["id"])
+    assert schedule.cancelled_at is not None and schedule.cancelled_by == admin_user
+    # The service's rebuild ran: the plays still to come are gone.
+    future = PlaylistItem.objects.filter(playlist__station=station, schedule_id=schedule.pk,
+                                         playlist__date__gt=local_today())
+    assert not future.exists()
