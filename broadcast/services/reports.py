@@ -7,7 +7,7 @@ Each stored report snapshots what it refers to, so later edits or deletions neve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -230,9 +230,3 @@ def fold_outcomes(outcomes: Iterable[tuple[int, str]], *, now: datetime | None =
             report_status=status, reported_at=now
         )
     return changed
-
-
-def refold_items(item_ids: Sequence[int], *, now: datetime | None = None) -> int:
-    """Recomputes items' outcomes from their stored reports (repair after a rebuild). Idempotent."""
-    outcomes = PlaybackReport.objects.filter(playlist_item_id__in=item_ids).values_list("playlist_item_id", "status")
-    return fold_outcomes(outcomes, now=now)

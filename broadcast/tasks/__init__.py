@@ -2,4 +2,3 @@
 
 from .playlists import *  # noqa: F403
 from .rendering import *  # noqa: F403
-from .reports import *  # noqa: F403
