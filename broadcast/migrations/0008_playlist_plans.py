@@ -1,0 +1,12 @@
+"""Schema for playlist rebuilds."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("broadcast", "0007_station_download"),
+    ]
+
+    operations = []
