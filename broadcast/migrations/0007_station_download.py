@@ -1,6 +1,6 @@
 """Schema for station downloads and retention."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -9,4 +9,9 @@ class Migration(migrations.Migration):
         ("broadcast", "0006_staff_tokens"),
     ]
 
-    operations = []
+    operations = [
+        migrations.AddIndex(
+            model_name="playlistitem",
+            index=models.Index(fields=["playlist", "sha256"], name="playlist_item_sha256"),
+        ),
+    ]

@@ -59,6 +59,8 @@ class PlaylistItem(models.Model):
         verbose_name = "mục phát"
         verbose_name_plural = "mục phát"
         ordering = ["playlist", "position"]
+        # The station audio lookup: is this sha256 in this station's playlist of that date.
+        indexes = [models.Index(fields=["playlist", "sha256"], name="playlist_item_sha256")]
         constraints = [
             models.UniqueConstraint(fields=["playlist", "key"], name="playlist_item_unique_key"),
             models.UniqueConstraint(
