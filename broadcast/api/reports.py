@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +35,7 @@ from stations.selectors import visible_stations
 
 from .common import query_date, scoped_district_id
 
+logger = logging.getLogger(__name__)
 CoverageReader = HasRole.of(roles.SUPERVISOR, roles.DISTRICT_OPERATOR)
 MAX_EXPORT_DAYS = 366
 
@@ -214,13 +216,25 @@ class _Echo:
         return value
 
 
+EXPORT_INCOMPLETE = ("LỖI: xuất nhật ký bị gián đoạn do lỗi máy chủ, tệp này KHÔNG đầy đủ. "
+                     "Vui lòng xuất lại hoặc báo quản trị viên.")
+
+
 def stream_csv(rows: Iterator[list[str]], header: list[str]) -> Iterator[bytes]:
-    """UTF-8 with a BOM (so Excel reads Vietnamese), one encoded line at a time."""
+    """UTF-8 with a BOM (so Excel reads Vietnamese), one encoded line at a time.
+
+    The status line is long gone when a row fails, so a failure is written as a last row saying the
+    file is incomplete: an export never ends silently short.
+    """
     writer = csv.writer(_Echo())
     yield codecs.BOM_UTF8
     yield writer.writerow(header).encode()
-    for row in rows:
-        yield writer.writerow(row).encode()
+    try:
+        for row in rows:
+            yield writer.writerow(row).encode()
+    except Exception:
+        logger.exception("play-log export interrupted")
+        yield writer.writerow([EXPORT_INCOMPLETE]).encode()
 
 
 class CSVRenderer(BaseRenderer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,18 +24,27 @@ from stations.models import Station
 OUTCOME_RANK: dict[str, int] = {"": 0, "skipped": 1, "failed": 2, "interrupted": 3, "played": 4}
 REPORT_ID_MAX = 64
 ERROR_TEXT_MAX = 2000
+TIME_TEXT_MAX = 40
+BIGINT_MAX = 2**63 - 1
+# No station reported anything before this; older times are a device with a reset clock.
+EARLIEST_REPORT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 MSG_NOT_OBJECT = "Mỗi báo cáo phải là một đối tượng JSON."
 MSG_REQUIRED = "Trường này là bắt buộc."
 MSG_REPORT_ID = f"report_id phải là chuỗi từ 1 đến {REPORT_ID_MAX} ký tự."
 MSG_DUP_IN_BATCH = "report_id bị lặp lại trong cùng một lô (đã nhận báo cáo ở vị trí {first})."
-MSG_ITEM_INVALID = "playlist_item phải là số nguyên dương."
+MSG_ITEM_INVALID = "playlist_item phải là số nguyên dương (tối đa 64 bit)."
 MSG_ITEM_UNKNOWN = "Không tìm thấy mục phát này trong danh sách phát của đài."
 MSG_STATUS = "Trạng thái không hợp lệ: {value!r} (played, failed, skipped hoặc interrupted)."
+MSG_STATUS_TYPE = "Trạng thái phải là một trong: played, failed, skipped, interrupted."
 MSG_DATETIME = "Thời gian không hợp lệ, cần dạng ISO 8601 (ví dụ 2025-01-31T06:00:00+07:00)."
+MSG_TOO_OLD = "Thời gian quá xa trong quá khứ (trước năm 2000): đồng hồ của thiết bị có thể bị sai."
 MSG_FUTURE = "Thời gian ở quá xa trong tương lai (quá {hours} giờ so với máy chủ)."
 MSG_END_BEFORE_START = "Thời điểm kết thúc phải sau thời điểm bắt đầu."
 MSG_ERROR_TEXT = "error phải là chuỗi ký tự."
+MSG_ERROR_TOO_LONG = f"error dài quá {ERROR_TEXT_MAX} ký tự."
+MSG_NUL = "Chuỗi chứa ký tự NUL (\\u0000), không được chấp nhận."
+MSG_SURROGATE = "Chuỗi chứa ký tự Unicode không hợp lệ (surrogate lẻ)."
 
 
 class BatchError(ValueError):
@@ -71,18 +80,40 @@ class _Valid:
     error: str
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
+def _text_problem(value: str) -> str | None:
+    """Why this text cannot be stored (PostgreSQL refuses NUL; UTF-8 cannot encode a lone surrogate)."""
+    if "\x00" in value:
+        return MSG_NUL
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return MSG_SURROGATE
+    return None
+
+
+def _printable(value: str, limit: int) -> str:
+    """`value` made safe to echo back: storable characters only, at most `limit` (+ an ellipsis)."""
+    value = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def _parse_time(value: Any) -> tuple[datetime | None, str]:
+    """An aware datetime that converts to UTC inside a sane range, or (None, the reason)."""
+    if not isinstance(value, str) or len(value) > TIME_TEXT_MAX:
+        return None, MSG_DATETIME
     try:
         parsed = parse_datetime(value.strip())
-    except ValueError:
-        return None
-    if parsed is None:
-        return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)  # read as Asia/Ho_Chi_Minh, the stations' local time
-    return parsed
+        if parsed is None:
+            return None, MSG_DATETIME
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)  # read as Asia/Ho_Chi_Minh, the stations' local time
+        # Year 1 at +07:00 is 1 BC in UTC: PostgreSQL would store it and fail every later read.
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None, MSG_DATETIME
+    if parsed < EARLIEST_REPORT_TIME:
+        return None, MSG_TOO_OLD
+    return parsed, ""
 
 
 def _validate(index: int, raw: Any, now: datetime) -> tuple[_Valid | None, dict[str, list[str]]]:
@@ -94,33 +125,39 @@ def _validate(index: int, raw: Any, now: datetime) -> tuple[_Valid | None, dict[
         errors["report_id"] = [MSG_REQUIRED]
     elif isinstance(report_id, bool) or not isinstance(report_id, (str, int)) or len(str(report_id)) > REPORT_ID_MAX:
         errors["report_id"] = [MSG_REPORT_ID]
+    elif problem := _text_problem(str(report_id)):
+        errors["report_id"] = [problem]
     item = raw.get("playlist_item")
     if item is None:
         errors["playlist_item"] = [MSG_REQUIRED]
-    elif isinstance(item, bool) or not isinstance(item, int) or item <= 0:
-        if isinstance(item, str) and item.isdigit() and int(item) > 0:
+    else:
+        if isinstance(item, str) and item.isascii() and item.isdigit() and len(item) <= 19:
             item = int(item)
-        else:
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item <= BIGINT_MAX:
             errors["playlist_item"] = [MSG_ITEM_INVALID]
     status = raw.get("status")
     if status is None:
         errors["status"] = [MSG_REQUIRED]
+    elif not isinstance(status, str):
+        errors["status"] = [MSG_STATUS_TYPE]
     elif status not in PlaybackReport.Status.values:
-        errors["status"] = [MSG_STATUS.format(value=status)]
+        errors["status"] = [MSG_STATUS.format(value=_printable(status, 20))]
     limit = now + timedelta(seconds=settings.REPORTS_MAX_FUTURE_SECONDS)
     hours = settings.REPORTS_MAX_FUTURE_SECONDS // 3600
-    started = _parse_time(raw.get("started_at"))
+    started = None
     if raw.get("started_at") in (None, ""):
         errors["started_at"] = [MSG_REQUIRED]
-    elif started is None:
-        errors["started_at"] = [MSG_DATETIME]
-    elif started > limit:
-        errors["started_at"] = [MSG_FUTURE.format(hours=hours)]
+    else:
+        started, problem = _parse_time(raw.get("started_at"))
+        if started is None:
+            errors["started_at"] = [problem]
+        elif started > limit:
+            errors["started_at"] = [MSG_FUTURE.format(hours=hours)]
     ended = None
     if raw.get("ended_at") not in (None, ""):
-        ended = _parse_time(raw.get("ended_at"))
+        ended, problem = _parse_time(raw.get("ended_at"))
         if ended is None:
-            errors["ended_at"] = [MSG_DATETIME]
+            errors["ended_at"] = [problem]
         elif ended > limit:
             errors["ended_at"] = [MSG_FUTURE.format(hours=hours)]
         elif started is not None and ended < started:
@@ -128,14 +165,22 @@ def _validate(index: int, raw: Any, now: datetime) -> tuple[_Valid | None, dict[
     error_text = raw.get("error") or ""
     if not isinstance(error_text, str):
         errors["error"] = [MSG_ERROR_TEXT]
+    elif len(error_text) > ERROR_TEXT_MAX:
+        errors["error"] = [MSG_ERROR_TOO_LONG]
+    elif problem := _text_problem(error_text):
+        errors["error"] = [problem]
     if errors:
         return None, errors
-    return _Valid(index, str(report_id), int(item), status, started, ended, error_text[:ERROR_TEXT_MAX]), {}
+    return _Valid(index, str(report_id), int(item), status, started, ended, error_text), {}
 
 
 def _reject(result: IngestResult, index: int, raw: Any, errors: dict[str, list[str]]) -> None:
     report_id = raw.get("report_id") if isinstance(raw, dict) else None
-    result.rejected.append({"index": index, "report_id": report_id, "errors": errors})
+    if isinstance(report_id, bool) or not isinstance(report_id, (str, int)):
+        echoed = None
+    else:
+        echoed = _printable(str(report_id), REPORT_ID_MAX)
+    result.rejected.append({"index": index, "report_id": echoed, "errors": errors})
 
 
 def ingest_reports(station: Station, reports: Any, *, now: datetime | None = None) -> IngestResult:
