@@ -274,13 +274,20 @@ STATION_SILENT_AFTER_SECONDS = env_int("STATION_SILENT_AFTER_SECONDS", 3600, min
 # Temporary TTS failures (network, throttling) are retried this often, backoff doubling each time.
 BULLETIN_RENDER_MAX_RETRIES = env_int("BULLETIN_RENDER_MAX_RETRIES", 5, minimum=0)
 BULLETIN_RENDER_RETRY_BACKOFF_SECONDS = env_int("BULLETIN_RENDER_RETRY_BACKOFF_SECONDS", 30, minimum=1)
-# A rendition "rendering" for longer than this is assumed lost (worker died) and may be claimed again.
-BULLETIN_RENDER_STALE_SECONDS = env_int("BULLETIN_RENDER_STALE_SECONDS", 900, minimum=60)
-# A rendition still "pending" after this long is re-queued by the periodic sweep (lost task).
+# A rendering worker refreshes its claim this often; a claim not refreshed for the timeout belongs to a
+# dead worker and may be taken over (by the sweep's re-queued task, a redelivery, or an editor's retry).
+BULLETIN_RENDER_HEARTBEAT_SECONDS = env_float("BULLETIN_RENDER_HEARTBEAT_SECONDS", 5.0, minimum=0.01, maximum=60)
+BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS = env_int(
+    "BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS", 30, minimum=max(3, int(3 * BULLETIN_RENDER_HEARTBEAT_SECONDS))
+)
+# A render running (still beating) longer than this is past its expected time: editors may retry it.
+BULLETIN_RENDER_STUCK_SECONDS = env_int("BULLETIN_RENDER_STUCK_SECONDS", 600, minimum=60)
+# A rendition still "pending" this long after its task was queued is re-queued by the sweep (lost task).
 BULLETIN_RENDER_REQUEUE_AFTER_SECONDS = env_int("BULLETIN_RENDER_REQUEUE_AFTER_SECONDS", 600, minimum=30)
+BULLETIN_RENDER_SWEEP_SECONDS = env_int("BULLETIN_RENDER_SWEEP_SECONDS", 15, minimum=5)
 CELERY_BEAT_SCHEDULE["requeue-stale-renditions"] = {
     "task": "loa.requeue_stale_renditions",
-    "schedule": env_int("BULLETIN_RENDER_SWEEP_SECONDS", 300, minimum=30),
+    "schedule": BULLETIN_RENDER_SWEEP_SECONDS,
 }
 # --- end workflow settings ---
 

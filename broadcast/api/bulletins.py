@@ -285,7 +285,7 @@ class BulletinArchive(_Action):
 
 @extend_schema(request=None, responses=BulletinSerializer)
 class BulletinAudioRetry(_Action):
-    """Render failed audio again."""
+    """Render the audio again: failed, or stuck in rendering (its worker died, or it is well past its expected time)."""
 
     permission_classes = [HasRole.of(roles.EDITOR, roles.APPROVER)]
 

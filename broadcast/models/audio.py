@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -46,6 +48,13 @@ class AudioRendition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The claim of a render in progress: the task that holds it and when its worker last said it is
+    # alive. A claim whose heartbeat stopped (the worker died) may be taken over.
+    claimed_by = models.CharField("tác vụ đang xử lý", max_length=255, blank=True)
+    heartbeat_at = models.DateTimeField("xử lý còn chạy lúc", null=True, blank=True)
+    # When its task was last queued to run (for a back-off: when the retry is due); the sweep re-queues
+    # a pending rendition only long after this, so a waiting retry is not doubled.
+    queued_at = models.DateTimeField("xếp hàng lúc", null=True, blank=True)
 
     class Meta:
         verbose_name = "bản âm thanh"
@@ -66,6 +75,40 @@ class AudioRendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.text_hash[:10]} [{self.status}]"
+
+    # --- claims: who renders it, and whether that worker is still alive ---
+
+    @staticmethod
+    def abandoned_claims(now: datetime) -> Q:
+        """Renditions `rendering` whose worker stopped refreshing its claim (it died)."""
+        before = now - timedelta(seconds=settings.BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS)
+        return Q(status=AudioRendition.Status.RENDERING) & (
+            Q(heartbeat_at__lt=before) | Q(heartbeat_at__isnull=True, started_at__lt=before)
+            | Q(heartbeat_at__isnull=True, started_at__isnull=True)
+        )
+
+    @classmethod
+    def claimable(cls, now: datetime, task_id: str = "") -> Q:
+        """What a render task may claim: pending or failed, an abandoned claim, or its own claim (the broker
+        redelivers the message of a killed worker under the same task id)."""
+        q = Q(status__in=[cls.Status.PENDING, cls.Status.FAILED]) | cls.abandoned_claims(now)
+        if task_id:
+            q |= Q(status=cls.Status.RENDERING, claimed_by=task_id)
+        return q
+
+    def claim_abandoned(self, now: datetime) -> bool:
+        if self.status != self.Status.RENDERING:
+            return False
+        last_seen = self.heartbeat_at or self.started_at
+        return last_seen is None or last_seen < now - timedelta(seconds=settings.BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS)
+
+    def past_expected_time(self, now: datetime) -> bool:
+        return (self.status == self.Status.RENDERING and self.started_at is not None
+                and self.started_at < now - timedelta(seconds=settings.BULLETIN_RENDER_STUCK_SECONDS))
+
+    def can_retry(self, now: datetime) -> bool:
+        """Failed, or stuck in rendering: its worker died, or it runs well past its expected time."""
+        return self.status == self.Status.FAILED or self.claim_abandoned(now) or self.past_expected_time(now)
 
 
 class PronunciationEntry(models.Model):

@@ -337,11 +337,19 @@ def attach_recording(bulletin: Bulletin, by: Any, upload: BinaryIO, size: int | 
 
 
 def retry_audio(bulletin: Bulletin, by: Any) -> Bulletin:
-    """Render the current revision's failed audio again (e.g. after a TTS outage)."""
+    """Render the current revision's audio again: failed (e.g. after a TTS outage), or stuck in rendering
+    (its worker died, or it runs well past its expected time), so an emergency never waits for a sweep."""
     with transaction.atomic():
         bulletin = _locked(bulletin)
-        rendition = bulletin.current_revision.rendition
-        if rendition is None or rendition.status != AudioRendition.Status.FAILED:
-            raise StateConflict("Chỉ xử lý lại được bản âm thanh bị lỗi.", code="audio_not_failed")
-        rendering.reset_failed(rendition)
+        rendition_id = bulletin.current_revision.rendition_id
+        rendition = AudioRendition.objects.select_for_update().get(pk=rendition_id) if rendition_id else None
+        now = timezone.now()
+        if rendition is not None and rendition.status == AudioRendition.Status.RENDERING \
+                and not rendition.can_retry(now):
+            raise StateConflict(
+                "Bản âm thanh đang được xử lý; chỉ xử lý lại được khi bộ xử lý ngừng hoạt động hoặc quá "
+                "thời gian dự kiến.", code="audio_rendering",
+            )
+        if rendition is None or not rendition.can_retry(now) or not rendering.retry_rendition(rendition):
+            raise StateConflict("Chỉ xử lý lại được bản âm thanh bị lỗi hoặc bị treo.", code="audio_not_failed")
     return bulletin

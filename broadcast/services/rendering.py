@@ -12,17 +12,25 @@ import hashlib
 import logging
 import shutil
 import tempfile
+import threading
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from broadcast.audio.errors import AudioError, AudioValidationError, SpeakableTextError, TemporaryEngineError
+from broadcast.audio.errors import (
+    AudioError,
+    AudioValidationError,
+    EngineError,
+    SpeakableTextError,
+    TemporaryEngineError,
+)
 from broadcast.models import AudioRendition, BulletinRevision
 from broadcast.selectors.bulletins import lexicon_overrides
 
@@ -30,7 +38,10 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "RenderProfile",
+    "RetryLater",
+    "claim",
     "enqueue_render",
+    "heartbeat",
     "ensure_tts_rendition",
     "ReceivedRecording",
     "mark_failed",
@@ -39,6 +50,7 @@ __all__ = [
     "render_rendition",
     "requeue_stale_renditions",
     "reset_failed",
+    "retry_rendition",
     "speakable_for",
     "store_recording",
 ]
@@ -111,14 +123,15 @@ def ensure_tts_rendition(revision: BulletinRevision) -> AudioRendition:
 
 
 def _pending_again(rendition: AudioRendition) -> bool:
-    """A failed rendition back to pending, not queued. True when this call moved it."""
+    """A failed rendition back to pending (with a fresh retry budget), not queued. True when this call
+    moved it."""
     if rendition.status != AudioRendition.Status.FAILED:
         return False
     updated = AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.FAILED).update(
-        status=AudioRendition.Status.PENDING, error=""
+        status=AudioRendition.Status.PENDING, error="", render_attempts=0
     )
     if updated:
-        rendition.status, rendition.error = AudioRendition.Status.PENDING, ""
+        rendition.status, rendition.error, rendition.render_attempts = AudioRendition.Status.PENDING, "", 0
     return bool(updated)
 
 
@@ -130,30 +143,105 @@ def reset_failed(rendition: AudioRendition) -> bool:
     return True
 
 
+def retry_rendition(rendition: AudioRendition) -> bool:
+    """A person asks again for a failed rendition or one stuck in rendering (`AudioRendition.can_retry`):
+    back to pending with a fresh retry budget, the old claim dropped (a worker that still holds it can no
+    longer write its result), and queued. False when its state changed meanwhile."""
+    if not rendition.can_retry(timezone.now()):
+        return False
+    updated = AudioRendition.objects.filter(
+        pk=rendition.pk, status=rendition.status, claimed_by=rendition.claimed_by
+    ).update(status=AudioRendition.Status.PENDING, error="", render_attempts=0, claimed_by="", heartbeat_at=None)
+    if updated:
+        enqueue_render(rendition.pk)
+    return bool(updated)
+
+
 def enqueue_render(rendition_id: int) -> None:
     """Queue the render task once the surrounding transaction commits."""
     from broadcast.tasks.rendering import render_rendition_task
 
+    AudioRendition.objects.filter(pk=rendition_id).update(queued_at=timezone.now())
     transaction.on_commit(lambda: render_rendition_task.delay(rendition_id))
 
 
-def _claim(rendition_id: int) -> AudioRendition | None:
-    """Atomically move pending/failed (or stale rendering) to rendering. None if someone else has it."""
-    stale_before = timezone.now() - timedelta(seconds=settings.BULLETIN_RENDER_STALE_SECONDS)
-    claimable = Q(status__in=[AudioRendition.Status.PENDING, AudioRendition.Status.FAILED]) | Q(
-        status=AudioRendition.Status.RENDERING, started_at__lt=stale_before
-    )
+class RetryLater(TemporaryEngineError):
+    """A temporary engine failure with retries left: the task retries after `countdown` seconds."""
+
+    def __init__(self, cause: EngineError, countdown: int) -> None:
+        super().__init__(str(cause), engine=cause.engine, code=cause.code)
+        self.countdown = countdown
+
+
+def claim(rendition_id: int, task_id: str = "") -> AudioRendition | None:
+    """Atomically move a claimable rendition (`AudioRendition.claimable`) to rendering, owned by
+    `task_id` (a fresh token without one). None if someone else has it, or if it is ready.
+
+    A rendition whose workers died on it more often than the retry limit is failed instead (a text that
+    kills the worker must not take it down forever).
+    """
     now = timezone.now()
     with transaction.atomic():
-        rendition = AudioRendition.objects.select_for_update().filter(claimable, pk=rendition_id).first()
+        rendition = (AudioRendition.objects.select_for_update()
+                     .filter(AudioRendition.claimable(now, task_id), pk=rendition_id).first())  # fmt: skip
         if rendition is None:
             return None
+        if (rendition.status == AudioRendition.Status.RENDERING
+                and rendition.render_attempts > settings.BULLETIN_RENDER_MAX_RETRIES):
+            rendition.status = AudioRendition.Status.FAILED
+            rendition.error = "Quá trình xử lý âm thanh bị dừng đột ngột nhiều lần; hãy thử lại hoặc rút gọn nội dung."
+            rendition.finished_at, rendition.claimed_by, rendition.heartbeat_at = now, "", None
+            rendition.save(update_fields=["status", "error", "finished_at", "claimed_by", "heartbeat_at"])
+            return None
         rendition.status = AudioRendition.Status.RENDERING
-        rendition.started_at = now
+        rendition.started_at = rendition.heartbeat_at = now
+        rendition.claimed_by = task_id or f"local-{uuid.uuid4()}"
         rendition.render_attempts += 1
         rendition.error = ""
-        rendition.save(update_fields=["status", "started_at", "render_attempts", "error"])
+        rendition.save(update_fields=["status", "started_at", "heartbeat_at", "claimed_by", "render_attempts",
+                                      "error"])
     return rendition
+
+
+def _own_claim(rendition: AudioRendition) -> Any:
+    """The rendition's row while `rendition` still holds the claim (an ousted worker changes nothing)."""
+    return AudioRendition.objects.filter(
+        pk=rendition.pk, status=AudioRendition.Status.RENDERING, claimed_by=rendition.claimed_by
+    )
+
+
+def heartbeat(rendition: AudioRendition) -> bool:
+    """Say the claim's worker is alive. False when the claim was lost (taken over, retried, finished)."""
+    return bool(_own_claim(rendition).update(heartbeat_at=timezone.now()))
+
+
+class _Heartbeat:
+    """Refreshes the claim from a thread while the render runs (synthesis and ffmpeg hold no Python
+    lock for long), so a claim that stops being refreshed means its worker died."""
+
+    def __init__(self, rendition: AudioRendition) -> None:
+        self.rendition = rendition
+        self.interval = float(settings.BULLETIN_RENDER_HEARTBEAT_SECONDS)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"render-heartbeat-{rendition.pk}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.wait(self.interval):
+                if not heartbeat(self.rendition):
+                    return
+        except Exception:  # a database hiccup: the claim may time out, the render goes on
+            log.warning("heartbeat of rendition %s stopped", self.rendition.pk, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 def _output_path(rendition: AudioRendition) -> tuple[Path, str]:
@@ -163,7 +251,7 @@ def _output_path(rendition: AudioRendition) -> tuple[Path, str]:
 
 def _finish(rendition: AudioRendition, result: Any, relative: str) -> AudioRendition:
     attempts = [a.as_dict() if hasattr(a, "as_dict") else a for a in (result.attempts or [])]
-    AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.RENDERING).update(
+    _own_claim(rendition).update(
         status=AudioRendition.Status.READY,
         file=relative,
         sha256=result.sha256,
@@ -175,6 +263,8 @@ def _finish(rendition: AudioRendition, result: Any, relative: str) -> AudioRendi
         engine_attempts=_jsonable(attempts),
         error="",
         finished_at=timezone.now(),
+        claimed_by="",
+        heartbeat_at=None,
     )
     rendition.refresh_from_db()
     return rendition
@@ -190,44 +280,59 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def mark_failed(rendition_id: int, error: str) -> None:
-    AudioRendition.objects.filter(pk=rendition_id).exclude(status=AudioRendition.Status.READY).update(
-        status=AudioRendition.Status.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+def mark_failed(rendition_id: int, error: str, *, claimed_by: str | None = None) -> None:
+    """Failed with the editor's message; with `claimed_by`, only while that claim still holds it."""
+    rows = AudioRendition.objects.filter(pk=rendition_id).exclude(status=AudioRendition.Status.READY)
+    if claimed_by is not None:
+        rows = rows.filter(status=AudioRendition.Status.RENDERING, claimed_by=claimed_by)
+    rows.update(status=AudioRendition.Status.FAILED, error=error[:2000], finished_at=timezone.now(), claimed_by="",
+                heartbeat_at=None)
 
 
-def render_rendition(rendition_id: int, *, final_attempt: bool = True) -> AudioRendition:
+def render_rendition(rendition_id: int, *, task_id: str = "", final_attempt: bool | None = True) -> AudioRendition:
     """Render one rendition if it still needs it; returns it in its resulting state.
 
-    A temporary engine problem puts it back to `pending` and re-raises TemporaryEngineError so the
-    task can retry later, unless `final_attempt`, where it is marked `failed` instead. Any other
-    audio error marks it `failed` with the (Vietnamese) message for the editor.
+    A temporary engine problem (including every engine of a chain failing temporarily) puts it back to
+    `pending` and raises RetryLater (a TemporaryEngineError) with the back-off, unless this is the final
+    attempt, where it is marked `failed`. `final_attempt=None` lets the rendition's own attempt count decide
+    (BULLETIN_RENDER_MAX_RETRIES), so re-queued tasks never get a fresh budget. Any other audio error marks
+    it `failed` with the (Vietnamese) message for the editor.
     """
-    rendition = _claim(rendition_id)
+    rendition = claim(rendition_id, task_id)
     if rendition is None:
         return AudioRendition.objects.get(pk=rendition_id)
     out_path, relative = _output_path(rendition)
     try:
-        result = _render(rendition, out_path)
-    except TemporaryEngineError as exc:
-        if final_attempt:
-            mark_failed(rendition.pk, str(exc))
-            rendition.refresh_from_db()
-            return rendition
-        AudioRendition.objects.filter(pk=rendition.pk, status=AudioRendition.Status.RENDERING).update(
-            status=AudioRendition.Status.PENDING, error=str(exc)[:2000]
-        )
-        raise
+        with _Heartbeat(rendition):
+            result = _render(rendition, out_path)
     except AudioError as exc:
-        log.warning("rendition %s failed: %s", rendition.pk, exc)
-        mark_failed(rendition.pk, str(exc))
+        if isinstance(exc, EngineError) and exc.temporary:
+            _temporary_failure(rendition, exc, final_attempt)  # raises RetryLater unless final
+        else:
+            log.warning("rendition %s failed: %s", rendition.pk, exc)
+            mark_failed(rendition.pk, str(exc), claimed_by=rendition.claimed_by)
         rendition.refresh_from_db()
         return rendition
     except Exception as exc:  # an unexpected bug must not leave the rendition stuck in "rendering"
         log.exception("rendition %s crashed", rendition.pk)
-        mark_failed(rendition.pk, f"Lỗi hệ thống khi xử lý âm thanh: {exc}")
+        mark_failed(rendition.pk, f"Lỗi hệ thống khi xử lý âm thanh: {exc}", claimed_by=rendition.claimed_by)
         raise
     return _finish(rendition, result, relative)
+
+
+def _temporary_failure(rendition: AudioRendition, exc: EngineError, final_attempt: bool | None) -> None:
+    attempts = rendition.render_attempts
+    if final_attempt is None:
+        final_attempt = attempts > settings.BULLETIN_RENDER_MAX_RETRIES
+    if final_attempt:
+        mark_failed(rendition.pk, str(exc), claimed_by=rendition.claimed_by)
+        return
+    countdown = min(settings.BULLETIN_RENDER_RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), 3600)
+    _own_claim(rendition).update(
+        status=AudioRendition.Status.PENDING, error=str(exc)[:2000], claimed_by="", heartbeat_at=None,
+        queued_at=timezone.now() + timedelta(seconds=countdown),
+    )
+    raise RetryLater(exc, countdown) from exc
 
 
 def _render(rendition: AudioRendition, out_path: Path) -> Any:
@@ -332,16 +437,22 @@ def _too_large_message(limit: int) -> str:
 
 
 def requeue_stale_renditions() -> int:
-    """Re-queue renditions whose task was lost: pending for a while, or rendering past the stale limit."""
+    """Re-queue renditions whose task was lost: `rendering` with a claim no longer refreshed (its worker
+    died; the embedded SQLite broker never redelivers the message of a killed worker), or `pending` long
+    after its task was due. A rendition waiting out a back-off is due only when the back-off ends, and its
+    attempt count stays on the rendition, so the sweep never extends the retry limit."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.BULLETIN_RENDER_STALE_SECONDS)
-    pending_before = now - timedelta(seconds=settings.BULLETIN_RENDER_REQUEUE_AFTER_SECONDS)
-    ids = list(
-        AudioRendition.objects.filter(
-            Q(status=AudioRendition.Status.PENDING, created_at__lt=pending_before)
-            | Q(status=AudioRendition.Status.RENDERING, started_at__lt=stale)
-        ).values_list("pk", flat=True)[:500]
+    due_before = now - timedelta(seconds=settings.BULLETIN_RENDER_REQUEUE_AFTER_SECONDS)
+    claim_lost_before = now - timedelta(seconds=settings.BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS)
+    lost_pending = Q(status=AudioRendition.Status.PENDING) & (
+        Q(queued_at__lt=due_before) | Q(queued_at__isnull=True, created_at__lt=due_before)
     )
+    # Once per claim timeout, not every sweep, while no worker takes it.
+    abandoned = AudioRendition.abandoned_claims(now) & (Q(queued_at__isnull=True) | Q(queued_at__lt=claim_lost_before))
+    ids = list(AudioRendition.objects.filter(lost_pending | abandoned).order_by("pk").values_list("pk", flat=True)[:500])
+    if not ids:
+        return 0
+    AudioRendition.objects.filter(pk__in=ids).update(queued_at=now)
     from broadcast.tasks.rendering import render_rendition_task
 
     for rendition_id in ids:

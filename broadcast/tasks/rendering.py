@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
-
-from broadcast.audio.errors import TemporaryEngineError
 
 __all__ = ["render_rendition_task", "requeue_stale_renditions_task"]
 
 
 @shared_task(name="loa.render_rendition", bind=True, acks_late=True, max_retries=None)
 def render_rendition_task(self, rendition_id: int) -> str:  # noqa: ANN001 - Celery's bound task
-    """Render one rendition; a temporary engine failure is retried with exponential backoff."""
-    from broadcast.services.rendering import render_rendition
+    """Render one rendition; a temporary engine failure is retried after the service's back-off.
 
-    max_retries = settings.BULLETIN_RENDER_MAX_RETRIES
-    final = self.request.retries >= max_retries
+    The retry budget is counted on the rendition (its render attempts), not by Celery, so a task the
+    sweep queued again continues the count. The task id is the claim's owner: a redelivery of this
+    message (its worker died) takes its own claim over at once.
+    """
+    from broadcast.services.rendering import RetryLater, render_rendition
+
     try:
-        rendition = render_rendition(rendition_id, final_attempt=final)
-    except TemporaryEngineError as exc:
-        countdown = settings.BULLETIN_RENDER_RETRY_BACKOFF_SECONDS * (2 ** self.request.retries)
-        raise self.retry(exc=exc, countdown=min(countdown, 3600)) from exc
+        rendition = render_rendition(rendition_id, task_id=self.request.id or "", final_attempt=None)
+    except RetryLater as exc:
+        raise self.retry(exc=exc, countdown=exc.countdown) from exc
     return rendition.status
 
 

@@ -40,7 +40,7 @@ def test_render_is_idempotent_a_ready_rendition_is_never_rendered_again(fake_ren
 
 def test_a_rendition_being_rendered_elsewhere_is_not_claimed_twice(fake_render):
     rendition = _pending()
-    assert rendering._claim(rendition.pk) is not None
+    assert rendering.claim(rendition.pk) is not None
     assert rendering.render_rendition(rendition.pk).status == "rendering"
     assert fake_render.calls == []
 
