@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
+from broadcast.login import throttled_login
 from broadcast.selectors import coverage as coverage_selectors
 from broadcast.selectors.playlists import local_today
 from stations import roles
@@ -82,6 +83,6 @@ class LoginView(auth_views.LoginView):
 urlpatterns = [
     path("dashboard/", overview, name="dashboard"),
     path("dashboard/stations/<str:code>/", station_timeline, name="dashboard-station"),
-    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/login/", throttled_login(LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"), name="logout"),
 ]

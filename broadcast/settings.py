@@ -106,7 +106,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -168,6 +167,16 @@ elif CACHE_URL in {"", "locmem://"}:
 else:
     raise ImproperlyConfigured(f"CACHE_URL must be empty, locmem:// or redis://…, got {CACHE_URL!r}")
 
+# --- access settings ---
+# Staff API tokens (`Authorization: Token …`) expire this many days after login.
+STAFF_TOKEN_TTL_DAYS = env_int("STAFF_TOKEN_TTL_DAYS", 30, minimum=1, maximum=3650)
+# Failed logins (API token, dashboard, admin) allowed per user name and per address within the lockout
+# window; past either, logins wait (HTTP 429) until the window ends.
+LOGIN_MAX_FAILURES_PER_USER = env_int("LOGIN_MAX_FAILURES_PER_USER", 5, minimum=1)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# --- end access settings ---
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -210,7 +219,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Station devices: `Authorization: Bearer …`; staff: `Authorization: Token …` or a session.
         "stations.auth.StationTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "broadcast.authentication.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -222,10 +231,15 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Anonymous clients only (AnonRateThrottle skips authenticated ones); station views use their own.
+    "DEFAULT_THROTTLE_CLASSES": ["broadcast.throttling.AnonThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "station": env_str("STATION_THROTTLE_RATE", "600/min"),
         "anon": env_str("ANON_THROTTLE_RATE", "60/min"),
     },
+    # Behind the TLS proxy the client is the last X-Forwarded-For entry; otherwise REMOTE_ADDR only
+    # (a client-sent X-Forwarded-For must not pick its own throttle counter).
+    "NUM_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY", False) else 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

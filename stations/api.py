@@ -1,4 +1,4 @@
-"""Registry API: districts, stations, station tokens, and the staff token login."""
+"""Registry API: districts, stations, station tokens (the staff token login is broadcast/api/access.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -113,15 +112,7 @@ class StationTokenIssue(APIView):
         return Response({"station": station.code, "token": token}, status=status.HTTP_201_CREATED)
 
 
-class StaffTokenLogin(ObtainAuthToken):
-    """POST {username, password} → {token}; then send `Authorization: Token <token>`."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-
-
 urlpatterns = [
-    path("auth/token/", StaffTokenLogin.as_view(), name="staff-token"),
     path("districts/", DistrictList.as_view(), name="district-list"),
     path("stations/", StationList.as_view(), name="station-list"),
     path("stations/<str:code>/", StationDetail.as_view(), name="station-detail"),

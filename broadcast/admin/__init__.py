@@ -1,3 +1,3 @@
 """Django admin of the broadcast app, one module per area."""
 
-from . import bulletins, playlists, reports  # noqa: F401
+from . import access, bulletins, playlists, reports  # noqa: F401

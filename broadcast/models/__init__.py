@@ -1,3 +1,4 @@
+from .access import StaffToken
 from .audio import AudioRendition, PronunciationEntry
 from .bulletins import Bulletin, BulletinRevision, BulletinTransition
 from .playlists import Playlist, PlaylistItem
@@ -14,4 +15,5 @@ __all__ = [
     "PlaylistItem",
     "PronunciationEntry",
     "Schedule",
+    "StaffToken",
 ]

@@ -51,6 +51,8 @@ class Bulletin(models.Model):
         "BulletinRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         verbose_name="bản đang phát",
     )
+    # Created by `seed_demo`, which acts only on these, never on what a person wrote.
+    is_demo = models.BooleanField("dữ liệu mẫu", default=False, editable=False)
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
     updated_at = models.DateTimeField("cập nhật lúc", auto_now=True)
 
@@ -58,6 +60,11 @@ class Bulletin(models.Model):
         verbose_name = "bản tin"
         verbose_name_plural = "bản tin"
         ordering = ["-created_at", "-id"]
+        # Workflow actions beyond add/change (granted to roles in stations/roles.py).
+        permissions = [
+            ("approve_bulletin", "Can approve or reject bulletin"),
+            ("archive_bulletin", "Can archive bulletin"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "in_review", "approved", "rejected", "archived"]),

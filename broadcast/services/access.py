@@ -1,0 +1,121 @@
+"""Writes of access control: staff API tokens (issue, revoke) and the login throttle's counters.
+
+Login throttle: failed logins are counted per user name and per client address in the Django cache
+(CACHE_URL, Redis in production, so every web worker shares the counts). Past the limit, further logins
+for that name or from that address wait until the window ends, even with the right password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.throttling import BaseThrottle
+
+from stations.selectors import hash_token
+
+from ..models import StaffToken
+
+__all__ = [
+    "IssuedToken",
+    "client_address",
+    "issue_staff_token",
+    "login_wait",
+    "record_login_failure",
+    "record_login_success",
+    "revoke_staff_token",
+    "revoke_staff_tokens",
+]
+
+
+# ---------------------------------------------------------------- staff tokens
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    raw: str  # shown once to the user, never stored
+    token: StaffToken
+
+
+def issue_staff_token(user: Any) -> IssuedToken:
+    """A new API token for the user, valid STAFF_TOKEN_TTL_DAYS; only its hash is stored."""
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = StaffToken.objects.create(
+        user=user, token_hash=hash_token(raw), prefix=raw[:6], created_at=now,
+        expires_at=now + timedelta(days=settings.STAFF_TOKEN_TTL_DAYS),
+    )
+    return IssuedToken(raw=raw, token=token)
+
+
+def revoke_staff_token(token: StaffToken) -> bool:
+    """Revokes one token; False when it was already revoked."""
+    now = timezone.now()
+    changed = StaffToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if changed:
+        token.revoked_at = now
+    return bool(changed)
+
+
+@transaction.atomic
+def revoke_staff_tokens(user: Any) -> int:
+    """Revokes every live token of the user (log out everywhere); returns how many."""
+    return StaffToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# ---------------------------------------------------------------- login throttle
+
+
+def client_address(request: Any) -> str:
+    """The client's address as DRF's throttles see it (REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES)."""
+    return BaseThrottle().get_ident(request) or "unknown"
+
+
+def _key(kind: str, value: str) -> str:
+    # Hashed so any user name makes a valid, bounded cache key.
+    return f"loa:login:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+
+def _keys(username: str, address: str) -> list[tuple[str, int]]:
+    name = (username or "").strip().casefold()
+    return [(_key("user", name), settings.LOGIN_MAX_FAILURES_PER_USER),
+            (_key("addr", address), settings.LOGIN_MAX_FAILURES_PER_ADDRESS)]
+
+
+def login_wait(username: str, address: str) -> int | None:
+    """Seconds this login must wait (too many failures for the name or the address), or None."""
+    keys = _keys(username, address)
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    values = cache.get_many([k for k, _ in keys] + [f"{k}:start" for k, _ in keys])
+    now = time.time()
+    waits = [
+        max(1, math.ceil(values.get(f"{key}:start", now) + window - now))
+        for key, limit in keys if values.get(key, 0) >= limit
+    ]
+    return max(waits) if waits else None
+
+
+def record_login_failure(username: str, address: str) -> None:
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    for key, _ in _keys(username, address):
+        cache.add(f"{key}:start", time.time(), window)
+        if not cache.add(key, 1, window):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, window)
+
+
+def record_login_success(username: str) -> None:
+    """The right password clears the name's count (not the address's: one address may try many names)."""
+    key, _ = _keys(username, "")[0]
+    cache.delete_many([key, f"{key}:start"])
