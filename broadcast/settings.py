@@ -144,6 +144,9 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'loa.sqlite3'}")
+# Demo accounts (known password) and demo content go only into the embedded default database, unless
+# this says the database named by DATABASE_URL is a demo one (`create_demo_users`, `seed_demo`).
+LOA_DEMO = env_bool("LOA_DEMO", False)
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 except Exception as exc:  # dj_database_url raises several types for a malformed URL

@@ -2,8 +2,7 @@
 
     .venv/bin/python scripts/bench_render.py [--repeat N] [--text FILE]
 
-Renders the long sample article (../shared/samples/press-article-so-tttt-ha-noi.txt relative to
-the repository) and prints wall time, audio seconds, real-time factor, peak memory (this process
+Renders the long demo article (broadcast/demo/article.txt, about 9,000 characters) and prints wall time, audio seconds, real-time factor, peak memory (this process
 and its children) and the ratio of Loa's full render (normalize text, synthesize in parallel
 pieces joined by pydub, loudness + true-peak limiting, MP3 with an independent decode-and-measure
 running while it is encoded) to the baseline (espeak-ng CLI to WAV, then ffmpeg to the same MP3
@@ -28,8 +27,7 @@ sys.path.insert(0, str(REPO))
 from broadcast.audio.engines import EspeakEngine  # noqa: E402
 from broadcast.audio.normalize import speakable_text  # noqa: E402
 from broadcast.audio.render import RenderLimits, RenderSettings, render_speech  # noqa: E402
-
-ARTICLE = REPO.parent / "shared" / "samples" / "press-article-so-tttt-ha-noi.txt"
+from broadcast.demo import ARTICLE  # noqa: E402
 
 
 def peak_rss_mb() -> tuple[float, float]:

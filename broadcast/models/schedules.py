@@ -20,6 +20,7 @@ class Schedule(models.Model):
     # {"all": bool, "districts": [code], "stations": [code], "kinds": [kind]}: the union of these.
     targets = models.JSONField("đối tượng", default=dict)
     immediate = models.BooleanField("phát ngay", default=False)
+    is_demo = models.BooleanField("dữ liệu mẫu", default=False, editable=False)  # made by `seed_demo`
     target_station_count = models.PositiveIntegerField("số đài nhận", default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)

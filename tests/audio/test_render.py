@@ -12,6 +12,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
+from broadcast import demo
 from broadcast.audio import render as render_module
 from broadcast.audio import segments
 from broadcast.audio.engines import ChainEngine, EspeakEngine, GTTSEngine
@@ -34,7 +35,6 @@ from broadcast.audio.wav import pcm16_to_wav
 
 from .conftest import tone
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "bulletins.json"
 SHORT = "Ủy ban nhân dân phường thông báo lịch tiêm chủng."
 
 
@@ -65,7 +65,7 @@ def leftovers(directory: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def bulletins() -> list[dict]:
-    return json.loads(SAMPLES.read_text(encoding="utf-8"))
+    return demo.load_bulletins()
 
 
 # --- the real thing: sample bulletins ------------------------------------------------------------

@@ -1,27 +1,27 @@
-"""Demo content: the sample bulletins drafted, submitted, rendered, approved (by someone else), scheduled
-for today to every active station, and today's playlists built. Re-running reuses what exists.
+"""Demo content: the demo bulletins (broadcast/demo/bulletins.json) drafted, submitted, rendered, approved
+(by someone else), scheduled for today to every active station, and today's playlists built.
 
-Uses the workflow services (issue 4) and the distribution services (issue 5), as the app itself does.
+It acts only on what it made itself (`Bulletin.is_demo`, `Schedule.is_demo`): a bulletin a person wrote is
+never approved, scheduled or edited, whatever its title. Re-running reuses the demo objects that exist.
+Allowed where demo accounts are (DEBUG on; the embedded SQLite default, --force or LOA_DEMO=true).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from broadcast import demo
 from broadcast.models import AudioRendition, Bulletin, Schedule
 from broadcast.selectors.playlists import LOCAL_TZ, local_today
 from stations import roles
-
-# ../shared/samples beside the checkout holds the real Vietnamese sample bulletins.
-DEFAULT_SAMPLES = Path(settings.BASE_DIR).parent / "shared" / "samples" / "bulletins.json"
+from stations.management.commands.create_demo_users import check_demo_allowed
 
 
 def _user(username: str, role: str) -> Any:
@@ -37,9 +37,11 @@ class Command(BaseCommand):
     help = "Tạo dữ liệu mẫu: bản tin mẫu đã duyệt, có âm thanh, lên lịch phát hôm nay, danh sách phát đã dựng."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--samples", default=str(DEFAULT_SAMPLES),
-                            help="tệp JSON các bản tin mẫu [{title, category, priority, body}]")
+        parser.add_argument("--samples", help="tệp JSON các bản tin mẫu [{title, category, priority, body}] "
+                                              "(mặc định: bản tin mẫu kèm theo Loa)")
         parser.add_argument("--slots", default="morning,evening", help="khung giờ phát, cách nhau bởi dấu phẩy")
+        parser.add_argument("--force", action="store_true",
+                            help="tạo cả trong cơ sở dữ liệu do DATABASE_URL chỉ định (chỉ khi đó là dữ liệu thử)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from broadcast.services import bulletins as workflow
@@ -47,12 +49,11 @@ class Command(BaseCommand):
         from broadcast.services.playlists import rebuild_playlists
         from broadcast.services.schedules import create_schedule
 
-        path = Path(opts["samples"])
-        if not path.exists():
-            path = DEFAULT_SAMPLES
-        if not path.exists():
-            raise CommandError(f"Không tìm thấy tệp bản tin mẫu: {opts['samples']}")
-        samples = json.loads(path.read_text(encoding="utf-8"))
+        check_demo_allowed("Dữ liệu mẫu", force=opts["force"])
+        path = Path(opts["samples"]) if opts["samples"] else demo.BULLETINS
+        if not path.is_file():
+            raise CommandError(f"Không tìm thấy tệp bản tin mẫu: {path}")
+        samples = demo.load_bulletins(path)
         # Demo accounts of create_demo_users when present; the approver is never the author.
         editor = _user("bientap", roles.EDITOR)
         approver = _user("kiemduyet", roles.APPROVER)
@@ -60,12 +61,14 @@ class Command(BaseCommand):
         today = local_today()
         slots = [s.strip() for s in opts["slots"].split(",") if s.strip()]
         for sample in samples:
-            bulletin = Bulletin.objects.filter(title=sample["title"]).order_by("-id").first()
+            bulletin = Bulletin.objects.filter(is_demo=True, title=sample["title"]).order_by("-id").first()
             if bulletin is None:
-                bulletin = workflow.create_bulletin(
-                    editor, sample["title"], sample["body"], category=sample.get("category", "other"),
-                    priority=sample.get("priority", "normal"),
-                )
+                with transaction.atomic():
+                    bulletin = workflow.create_bulletin(
+                        editor, sample["title"], sample["body"], category=sample.get("category", "other"),
+                        priority=sample.get("priority", "normal"),
+                    )
+                    Bulletin.objects.filter(pk=bulletin.pk).update(is_demo=True)
                 self.stdout.write(f"  + bản nháp: {bulletin.title}")
             if bulletin.status == Bulletin.Status.DRAFT:
                 bulletin = workflow.submit(bulletin, editor)
@@ -82,12 +85,22 @@ class Command(BaseCommand):
             if bulletin.status != Bulletin.Status.APPROVED:
                 continue
             scheduled = Schedule.objects.filter(
-                bulletin=bulletin, start_date__lte=today, end_date__gte=today, cancelled_at__isnull=True
+                bulletin=bulletin, is_demo=True, start_date__lte=today, end_date__gte=today,
+                cancelled_at__isnull=True,
             ).exists()
             if not scheduled:
-                create_schedule(bulletin, by=scheduler, start_date=today, end_date=today, slots=slots,
-                                targets={"all": True})
+                with transaction.atomic():
+                    schedule = create_schedule(bulletin, by=scheduler, start_date=today, end_date=today,
+                                               slots=slots, targets={"all": True})
+                    Schedule.objects.filter(pk=schedule.pk).update(is_demo=True)
                 self.stdout.write(f"  ⏰ lên lịch hôm nay: {bulletin.title}")
+        people_today = Schedule.objects.filter(
+            is_demo=False, cancelled_at__isnull=True, start_date__lte=today, end_date__gte=today
+        ).exists()
+        if people_today:
+            # Today's playlists also carry schedules people made: those are built from now on, as always.
+            self.stdout.write("Danh sách phát hôm nay có cả lịch do người dùng tạo: giữ nguyên cách dựng thường lệ.")
+            return
         # Built as of midnight, so today's slots that already began still get their plays: the demo
         # should show a full day whatever the hour it is seeded (the builder never fills a started slot).
         midnight = dt.datetime.combine(today, dt.time.min, LOCAL_TZ)

@@ -1,4 +1,9 @@
-"""Creates one demo account per role. Development only: refused when DEBUG is off."""
+"""Creates one demo account per role, all with the same printed password.
+
+Development only: refused when DEBUG is off, and refused on any database but the embedded SQLite
+default (var/loa.sqlite3) unless asked for with --force or LOA_DEMO=true: a DATABASE_URL inherited
+from the shell may name a real database, where a known password would be an open door.
+"""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,12 +24,33 @@ DEMO_USERS = [
 ]
 
 
+def embedded_default_database() -> bool:
+    return settings.DATABASE_URL == f"sqlite:///{settings.VAR_DIR / 'loa.sqlite3'}"
+
+
+def check_demo_allowed(what: str, force: bool = False) -> None:
+    """Raises CommandError unless demo data may go into this database (shared with `seed_demo`)."""
+    if not settings.DEBUG:
+        raise CommandError(f"{what} chỉ được tạo khi DEBUG bật (môi trường phát triển).")
+    if force or settings.LOA_DEMO or embedded_default_database():
+        return
+    raise CommandError(
+        f"{what} chỉ được tạo trong cơ sở dữ liệu SQLite mặc định (var/loa.sqlite3). DATABASE_URL đang chỉ "
+        "tới một cơ sở dữ liệu khác, có thể là dữ liệu thật: nếu đúng là cơ sở dữ liệu để thử, hãy chạy lại "
+        "với --force hoặc đặt LOA_DEMO=true."
+    )
+
+
 class Command(BaseCommand):
-    help = "Tạo tài khoản dùng thử cho mỗi vai trò (chỉ khi DEBUG bật)."
+    help = ("Tạo tài khoản dùng thử cho mỗi vai trò (chỉ khi DEBUG bật, và chỉ trong SQLite mặc định "
+            "trừ khi có --force hoặc LOA_DEMO=true).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true",
+                            help="tạo cả trong cơ sở dữ liệu do DATABASE_URL chỉ định (chỉ khi đó là dữ liệu thử)")
 
     def handle(self, *args, **options):
-        if not settings.DEBUG:
-            raise CommandError("Tài khoản dùng thử chỉ được tạo khi DEBUG bật (môi trường phát triển).")
+        check_demo_allowed("Tài khoản dùng thử", force=options["force"])
         User = get_user_model()
         district = District.objects.order_by("code").first()
         self.stdout.write(f"Tài khoản dùng thử (CHỈ ĐỂ THỬ, mật khẩu chung: {DEMO_PASSWORD}):")
