@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Station simulator: plays the part of the loudspeaker stations over HTTP, with real tokens.
 
-For every active station it (as a supervisor) issues a fresh station token, then, as the station,
-sends a heartbeat, downloads today's playlist and reports what "aired": every item whose planned
+For every active station it, as the station, sends a heartbeat, downloads today's playlist and reports what "aired": every item whose planned
 start has passed is reported played (a few fail). A fraction of stations stays silent (never calls),
 so the dashboard shows true, non-trivial coverage. Deterministic for a given --seed.
+
+Station tokens are kept in --tokens (default $LOA_VAR_DIR/simulator-tokens.json, mode 0600): a supervisor
+issues a token only for a station that has none there or whose token the server refuses (issuing one
+revokes the station's previous token, so re-issuing all on every run would cut off real devices).
 
     python scripts/simulate_stations.py --base-url http://127.0.0.1:8000 --username giamsat --password …
 
@@ -16,14 +19,63 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
 AGENT = "loa-sim/1.0"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def default_tokens_path() -> Path:
+    return Path(os.environ.get("LOA_VAR_DIR") or REPO / "var") / "simulator-tokens.json"
+
+
+@dataclass
+class TokenStore:
+    """Station tokens of one server, kept between runs in a file only the owner can read."""
+
+    path: Path
+    base_url: str
+    tokens: dict[str, str] = field(default_factory=dict)
+    issued: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, path: Path, base_url: str) -> TokenStore:
+        store = cls(path, base_url)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return store
+        # Tokens of another server are never sent to this one.
+        if isinstance(data, dict) and data.get("base_url") == base_url and isinstance(data.get("tokens"), dict):
+            store.tokens = {str(k): str(v) for k, v in data["tokens"].items()}
+        return store
+
+    def get(self, code: str) -> str | None:
+        with self.lock:
+            return self.tokens.get(code)
+
+    def put(self, code: str, token: str) -> None:
+        with self.lock:
+            self.tokens[code] = token
+            self.issued += 1
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out, self.lock:
+            json.dump({"base_url": self.base_url, "tokens": self.tokens}, out, indent=1, sort_keys=True)
+        os.replace(tmp, self.path)
 
 
 @dataclass
@@ -61,19 +113,29 @@ def active_stations(staff: requests.Session, base: str, limit: int | None) -> li
     return codes[:limit] if limit else codes
 
 
-def simulate_one(code: str, args: argparse.Namespace, staff: requests.Session, now: dt.datetime) -> Outcome:
+def issue_token(staff: requests.Session, base: str, code: str, store: TokenStore) -> str:
+    resp = staff.post(f"{base}/api/v1/stations/{code}/token/", timeout=30)
+    resp.raise_for_status()
+    token = resp.json()["token"]
+    store.put(code, token)
+    return token
+
+
+def simulate_one(code: str, args: argparse.Namespace, staff: requests.Session, now: dt.datetime,
+                 store: TokenStore) -> Outcome:
     out = Outcome(code)
     if _fraction(code, args.seed, "silent") < args.silent_fraction:
         out.silent = True
         return out
     try:
-        token = staff.post(f"{args.base_url}/api/v1/stations/{code}/token/", timeout=30)
-        token.raise_for_status()
+        token = store.get(code) or issue_token(staff, args.base_url, code, store)
         station = requests.Session()
-        station.headers["Authorization"] = f"Bearer {token.json()['token']}"
-        hb = station.post(f"{args.base_url}/api/v1/station/heartbeat/",
-                          json={"agent_version": AGENT, "state": "idle", "disk_free_mb": 2048, "volume": 80},
-                          timeout=30)
+        station.headers["Authorization"] = f"Bearer {token}"
+        beat = {"agent_version": AGENT, "state": "idle", "disk_free_mb": 2048, "volume": 80}
+        hb = station.post(f"{args.base_url}/api/v1/station/heartbeat/", json=beat, timeout=30)
+        if hb.status_code == 401:  # revoked, or the database was reset: only then a new token
+            station.headers["Authorization"] = f"Bearer {issue_token(staff, args.base_url, code, store)}"
+            hb = station.post(f"{args.base_url}/api/v1/station/heartbeat/", json=beat, timeout=30)
         hb.raise_for_status()
         day = args.date or hb.json()["server_time"][:10]
         playlist = station.get(f"{args.base_url}/api/v1/station/playlist/", params={"date": day}, timeout=60)
@@ -117,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="simulate only the first N active stations")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tokens", type=Path, default=default_tokens_path(),
+                        help="file keeping the station tokens between runs (default: $LOA_VAR_DIR/simulator-tokens.json)")
     args = parser.parse_args(argv)
     args.base_url = args.base_url.rstrip("/")
     if not args.password:
@@ -125,13 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     staff = staff_session(args.base_url, args.username, args.password)
     codes = active_stations(staff, args.base_url, args.limit)
     now = dt.datetime.now(dt.UTC)
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        outcomes = list(pool.map(lambda c: simulate_one(c, args, staff, now), codes))
+    store = TokenStore.load(args.tokens, args.base_url)
+    try:
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            outcomes = list(pool.map(lambda c: simulate_one(c, args, staff, now, store), codes))
+    finally:
+        store.save()
     silent = sum(o.silent for o in outcomes)
     errors = [o for o in outcomes if o.error]
     print(f"Mô phỏng {len(codes)} đài: {len(codes) - silent} gửi nhịp tim, {silent} im lặng; "
           f"{sum(o.reported for o in outcomes)} báo cáo ({sum(o.accepted for o in outcomes)} mới, "
-          f"{sum(o.failed for o in outcomes)} lỗi phát); {len(errors)} đài gặp lỗi kết nối.")
+          f"{sum(o.failed for o in outcomes)} lỗi phát); {len(errors)} đài gặp lỗi kết nối; "
+          f"{store.issued} khóa truy cập mới (các đài khác dùng lại khóa trong {args.tokens}).")
     for o in errors[:5]:
         print(f"  {o.code}: {o.error}", file=sys.stderr)
     return 1 if errors and len(errors) == len(codes) - silent else 0
