@@ -211,11 +211,17 @@ class BulletinListCreate(BulletinObjectMixin, generics.ListAPIView):
 
 class BulletinDetail(BulletinObjectMixin, APIView):
     def get_permissions(self) -> list[BasePermission]:
-        return [Editors()] if self.request.method == "PATCH" else [Readers()]
+        return [Editors()] if self.request.method in ("PATCH", "DELETE") else [Readers()]
 
     @extend_schema(responses=BulletinSerializer)
     def get(self, request: Request, pk: int) -> Response:
         return self.detail(self.get_bulletin())
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        """The author deletes a draft never submitted (403 for others, 409 once submitted)."""
+        services.delete_draft(self.get_bulletin(), request.user)
+        return Response(status=204)
 
     @extend_schema(request=BulletinPatchSerializer, responses=BulletinSerializer)
     def patch(self, request: Request, pk: int) -> Response:
@@ -270,6 +276,17 @@ class BulletinReject(_Action):
 
     def act(self, bulletin: Bulletin, user: Any, data: dict[str, Any]) -> Bulletin:
         return services.reject(bulletin, user, data["comment"])
+
+
+@extend_schema(request=CommentSerializer, responses=BulletinSerializer)
+class BulletinWithdraw(_Action):
+    """in_review → draft: the author takes the bulletin back before an approver decides."""
+
+    permission_classes = [Editors]
+    input_serializer = CommentSerializer
+
+    def act(self, bulletin: Bulletin, user: Any, data: dict[str, Any]) -> Bulletin:
+        return services.withdraw(bulletin, user, data.get("comment", ""))
 
 
 @extend_schema(request=CommentSerializer, responses=BulletinSerializer)
@@ -417,6 +434,7 @@ urlpatterns = [
     path("bulletins/<int:pk>/submit/", BulletinSubmit.as_view(), name="bulletin-submit"),
     path("bulletins/<int:pk>/approve/", BulletinApprove.as_view(), name="bulletin-approve"),
     path("bulletins/<int:pk>/reject/", BulletinReject.as_view(), name="bulletin-reject"),
+    path("bulletins/<int:pk>/withdraw/", BulletinWithdraw.as_view(), name="bulletin-withdraw"),
     path("bulletins/<int:pk>/archive/", BulletinArchive.as_view(), name="bulletin-archive"),
     path("bulletins/<int:pk>/history/", BulletinHistory.as_view(), name="bulletin-history"),
     path("bulletins/<int:pk>/speakable/", BulletinSpeakable.as_view(), name="bulletin-speakable"),

@@ -48,10 +48,16 @@ class NoSpeakableTextError(SpeakableTextError):
 class TextTooLongError(SpeakableTextError):
     code = "text_too_long"
 
-    def __init__(self, length: int, maximum: int) -> None:
+    def __init__(self, length: int, maximum: int, *, spoken: bool = False) -> None:
         self.length = length
         self.maximum = maximum
-        super().__init__(f"Văn bản quá dài: {length} ký tự, tối đa cho phép {maximum} ký tự.")
+        if spoken:  # what the engine reads: numbers, abbreviations and dates written out in words
+            super().__init__(
+                f"Văn bản quá dài khi đọc thành lời (số, chữ viết tắt, ngày tháng được đọc thành chữ): {length} ký tự,"
+                f" tối đa cho phép {maximum} ký tự. Hãy rút gọn nội dung."
+            )
+        else:
+            super().__init__(f"Văn bản quá dài: {length} ký tự, tối đa cho phép {maximum} ký tự.")
 
 
 # --- engines -------------------------------------------------------------------------------------

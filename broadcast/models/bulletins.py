@@ -83,6 +83,22 @@ class Bulletin(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # --- workflow rules about one bulletin (services check them under the row lock) ---
+
+    def is_author(self, user: object) -> bool:
+        return self.author_id is not None and self.author_id == getattr(user, "pk", None)
+
+    def can_withdraw(self, user: object) -> bool:
+        """The author takes a bulletin out of review, back to draft, before an approver decides."""
+        return self.is_author(user) and self.status == self.Status.IN_REVIEW
+
+    def was_ever_submitted(self) -> bool:
+        return self.live_revision_id is not None or self.revisions.filter(submitted_at__isnull=False).exists()
+
+    def can_delete(self, user: object) -> bool:
+        """Only the author, only a draft never submitted: nobody reviewed, scheduled or aired any of it."""
+        return self.is_author(user) and self.status == self.Status.DRAFT and not self.was_ever_submitted()
+
 
 class BulletinRevision(models.Model):
     """A numbered version of a bulletin's text. Frozen once submitted; approval binds its exact audio."""

@@ -15,7 +15,12 @@ from typing import Any, BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
-from broadcast.audio.errors import AudioValidationError, SpeakableTextError
+from broadcast.audio.errors import (
+    AudioValidationError,
+    SpeakableTextError,
+    TextTooLongError,
+    UnknownVoiceError,
+)
 from broadcast.models import AudioRendition, Bulletin, BulletinRevision, BulletinTransition
 from broadcast.services import rendering
 from broadcast.signals import live_revision_changed
@@ -29,10 +34,12 @@ __all__ = [
     "archive",
     "attach_recording",
     "create_bulletin",
+    "delete_draft",
     "edit_bulletin",
     "reject",
     "retry_audio",
     "submit",
+    "withdraw",
 ]
 
 S = Bulletin.Status
@@ -97,6 +104,21 @@ def _validate_text(title: str, body: str) -> None:
         raise InvalidInput("Nội dung không được để trống.", code="blank", field="body")
 
 
+def _validate_speech(title: str, body: str) -> None:
+    """The renderer's text limit, measured as it measures it (the spoken form), while the editor can fix it."""
+    try:
+        rendering.speakable_for(title, body)
+    except TextTooLongError as exc:
+        raise InvalidInput(str(exc), code=exc.code, field="body") from exc
+
+
+def _validate_voice(voice: str) -> None:
+    try:
+        rendering.check_voice(voice)
+    except UnknownVoiceError as exc:
+        raise InvalidInput(str(exc), code=exc.code, field="voice") from exc
+
+
 def _record(bulletin: Bulletin, revision: BulletinRevision, from_status: str, to_status: str, by: Any,
             comment: str = "") -> BulletinTransition:
     return BulletinTransition.objects.create(
@@ -122,6 +144,8 @@ def create_bulletin(
     _validate_text(title, body)
     _validate_choice("category", category, Bulletin.Category, "Chuyên mục")
     _validate_choice("priority", priority, Bulletin.Priority, "Mức ưu tiên")
+    _validate_speech(title, body)
+    _validate_voice(voice)
     title = title.strip()
     with transaction.atomic():
         bulletin = Bulletin.objects.create(
@@ -187,12 +211,16 @@ def edit_bulletin(bulletin: Bulletin, by: Any, **changes: Any) -> Bulletin:
         _validate_choice("category", changes["category"], Bulletin.Category, "Chuyên mục")
     if "priority" in changes:
         _validate_choice("priority", changes["priority"], Bulletin.Priority, "Mức ưu tiên")
+    if "voice" in changes:
+        _validate_voice(changes["voice"])
     with transaction.atomic():
         bulletin = _locked(bulletin)
         current = bulletin.current_revision
         new_title = changes.get("title", current.title)
         new_body = changes.get("body", current.body)
         _validate_text(new_title, new_body)
+        if "title" in changes or "body" in changes:
+            _validate_speech(new_title, new_body)
         if not any(getattr(current, k) != v for k, v in changes.items()):
             _check_editable(bulletin, by, "sửa")  # the same answer as a real edit would get
             return bulletin  # nothing changes: no new revision
@@ -221,6 +249,7 @@ def submit(bulletin: Bulletin, by: Any) -> Bulletin:
         revision = bulletin.current_revision
         rendition = revision.rendition
         if rendition is None or rendition.source != AudioRendition.Source.RECORDING:
+            _validate_voice(revision.voice or bulletin.voice)  # the configured engine may have changed
             try:
                 rendition = rendering.ensure_tts_rendition(revision)
             except SpeakableTextError as exc:
@@ -234,6 +263,37 @@ def submit(bulletin: Bulletin, by: Any) -> Bulletin:
         if rendition.status == AudioRendition.Status.PENDING:
             rendering.enqueue_render(rendition.pk)
     return bulletin
+
+
+def withdraw(bulletin: Bulletin, by: Any, comment: str = "") -> Bulletin:
+    """in_review → draft: the author takes the bulletin back before an approver decides (recorded)."""
+    with transaction.atomic():
+        bulletin = _locked(bulletin)
+        if not bulletin.is_author(by):
+            raise Forbidden("Chỉ tác giả được rút bản tin khỏi hàng chờ duyệt.", code="not_author")
+        if not bulletin.can_withdraw(by):
+            raise _conflict(bulletin, "rút lại")
+        _record(bulletin, bulletin.current_revision, S.IN_REVIEW, S.DRAFT, by, (comment or "").strip())
+        bulletin.status = S.DRAFT
+        bulletin.save(update_fields=["status", "updated_at"])
+    return bulletin
+
+
+def delete_draft(bulletin: Bulletin, by: Any) -> None:
+    """The author deletes a draft that was never submitted, with its revisions and history."""
+    with transaction.atomic():
+        bulletin = _locked(bulletin)
+        if not bulletin.is_author(by):
+            raise Forbidden("Chỉ tác giả được xóa bản nháp này.", code="not_author")
+        if not bulletin.can_delete(by):
+            if bulletin.status == S.DRAFT:
+                raise StateConflict("Không thể xóa bản tin đã gửi duyệt; hãy lưu trữ nếu không dùng nữa.",
+                                    code="was_submitted")
+            raise _conflict(bulletin, "xóa")
+        Bulletin.objects.filter(pk=bulletin.pk).update(current_revision=None)  # PROTECT, like the trail's links
+        BulletinTransition.objects.filter(bulletin=bulletin).delete()
+        BulletinRevision.objects.filter(bulletin=bulletin).delete()
+        Bulletin.objects.filter(pk=bulletin.pk).delete()
 
 
 def _check_four_eyes(bulletin: Bulletin, by: Any, action: str) -> None:

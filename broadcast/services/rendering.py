@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "RenderProfile",
     "RetryLater",
+    "check_voice",
     "claim",
     "enqueue_render",
     "heartbeat",
@@ -87,10 +88,33 @@ def speakable_for(title: str, body: str) -> str:
 
     Raises SpeakableTextError (Vietnamese message) when there is nothing to read or too much.
     """
+    from broadcast.audio.errors import TextTooLongError
     from broadcast.audio.normalize import speakable_text
 
+    limit = _audio_config().limits.max_text_chars
     text = f"{title.strip()}.\n\n{body}" if title.strip() else body
-    return speakable_text(text, lexicon_overrides(), max_chars=_audio_config().limits.max_text_chars)
+    speakable = speakable_text(text, lexicon_overrides(), max_chars=limit)  # the written text first: cheap
+    if len(speakable) > limit:  # the renderer measures what it reads
+        raise TextTooLongError(len(speakable), limit, spoken=True)
+    return speakable
+
+
+def check_voice(voice: str) -> None:
+    """Raises UnknownVoiceError (Vietnamese message) when the configured engine has no such voice.
+    Blank means the default voice."""
+    from broadcast.audio.engines import supports_voice
+    from broadcast.audio.errors import UnknownVoiceError
+
+    if not voice:
+        return
+    config = _audio_config()
+    engine = config.build_engine(config.engine)
+    if not supports_voice(engine, voice):
+        voices = ", ".join(getattr(engine, "voices", ()))
+        raise UnknownVoiceError(
+            f"Giọng đọc “{voice}” không có trong bộ đọc “{config.engine}” (các giọng có: {voices}).",
+            engine=config.engine,
+        )
 
 
 def _get_or_create(key: dict[str, str], defaults: dict[str, Any]) -> AudioRendition:

@@ -272,3 +272,109 @@ def test_a_patch_that_changes_nothing_gets_the_same_answer_as_an_edit(editor, cl
         client_for(editor).post(f"{URL}{data['id']}/submit/")
     same = client_for(editor).patch(f"{URL}{data['id']}/", {"title": data["title"]}, format="json")
     assert same.status_code == 409  # in review: no edits, not even empty ones
+
+
+# ------------------------------------------------------------- limits checked where the editor can fix them
+
+
+def _limit(settings, chars: int) -> None:  # noqa: ANN001
+    settings.LOA_AUDIO = {**settings.LOA_AUDIO, "MAX_TEXT_CHARS": chars}
+
+
+def test_a_megabyte_body_is_refused_at_create_and_nothing_is_stored(editor, client_for):
+    response = client_for(editor).post(URL, {**PAYLOAD, "body": "Thông báo. " * 120_000}, format="json")
+    assert response.status_code == 400 and "quá dài" in response.data["body"][0]
+    assert not Bulletin.objects.exists()
+
+
+def test_a_body_whose_spoken_form_is_over_the_limit_is_refused_at_create(editor, client_for, settings):
+    _limit(settings, 200)
+    body = "Số điện thoại 0912345678, mã 123456789. " * 4  # under 200 characters written, far over spoken
+    assert len(body) < 200
+    response = client_for(editor).post(URL, {**PAYLOAD, "body": body}, format="json")
+    assert response.status_code == 400, response.data
+    assert "đọc" in response.data["body"][0] and "200" in response.data["body"][0]
+    assert not Bulletin.objects.exists()
+
+
+def test_an_edit_over_the_limit_is_refused_and_the_text_is_kept(editor, client_for, settings):
+    data = _create(client_for(editor))
+    _limit(settings, 200)
+    response = client_for(editor).patch(f"{URL}{data['id']}/", {"body": "Nội dung dài. " * 30}, format="json")
+    assert response.status_code == 400 and "body" in response.data
+    assert Bulletin.objects.get(pk=data["id"]).current_revision.body == PAYLOAD["body"]
+
+
+def test_a_voice_the_engine_does_not_have_is_refused_at_create_and_edit(editor, client_for):
+    response = client_for(editor).post(URL, {**PAYLOAD, "voice": "en-klingon"}, format="json")
+    assert response.status_code == 400 and "en-klingon" in response.data["voice"][0]
+    data = _create(client_for(editor), voice="vi-vn-x-south")
+    response = client_for(editor).patch(f"{URL}{data['id']}/", {"voice": "en-klingon"}, format="json")
+    assert response.status_code == 400 and "Giọng đọc" in response.data["voice"][0]
+
+
+def test_submit_refuses_a_voice_the_configured_engine_no_longer_has(editor, client_for, settings, fake_render):
+    data = _create(client_for(editor), voice="vi-vn-x-south")
+    settings.LOA_AUDIO = {**settings.LOA_AUDIO, "ENGINE": "gtts"}  # gTTS reads only "vi"
+    response = client_for(editor).post(f"{URL}{data['id']}/submit/")
+    assert response.status_code == 400 and "voice" in response.data
+    assert Bulletin.objects.get(pk=data["id"]).status == "draft"
+    assert fake_render.calls == []
+
+
+# ------------------------------------------------------------------------------- withdraw and delete
+
+
+def test_the_author_withdraws_a_bulletin_from_review_back_to_draft(editor, client_for, fake_render,
+                                                                   django_capture_on_commit_callbacks):
+    data = _submitted(client_for(editor), django_capture_on_commit_callbacks)
+    response = client_for(editor).post(f"{URL}{data['id']}/withdraw/", {"comment": "Sửa lại số liệu"},
+                                       format="json")
+    assert response.status_code == 200, response.data
+    assert response.data["status"] == "draft"
+    history = client_for(editor).get(f"{URL}{data['id']}/history/").data
+    assert (history[-1]["from_status"], history[-1]["to_status"]) == ("in_review", "draft")
+    assert history[-1]["by"] == editor.username and history[-1]["comment"] == "Sửa lại số liệu"
+    # editable again, and submittable again
+    assert client_for(editor).patch(f"{URL}{data['id']}/", {"title": "Tin đã sửa"}, format="json").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(editor).post(f"{URL}{data['id']}/submit/").status_code == 200
+
+
+def test_only_the_author_withdraws_and_only_from_review(editor, other_editor, approver, client_for, fake_render,
+                                                        django_capture_on_commit_callbacks):
+    data = _submitted(client_for(editor), django_capture_on_commit_callbacks)
+    response = client_for(other_editor).post(f"{URL}{data['id']}/withdraw/")
+    assert response.status_code == 403 and "tác giả" in response.data["detail"]
+    assert client_for(approver).post(f"{URL}{data['id']}/withdraw/").status_code == 403
+    draft = _create(client_for(editor))
+    response = client_for(editor).post(f"{URL}{draft['id']}/withdraw/")
+    assert response.status_code == 409 and "Bản nháp" in response.data["detail"]
+
+
+def test_the_author_deletes_a_draft_never_submitted(editor, client_for):
+    data = _create(client_for(editor))
+    client_for(editor).patch(f"{URL}{data['id']}/", {"title": "Tin khác"}, format="json")
+    assert client_for(editor).delete(f"{URL}{data['id']}/").status_code == 204
+    assert not Bulletin.objects.filter(pk=data["id"]).exists()
+    assert not BulletinTransition.objects.filter(bulletin_id=data["id"]).exists()
+
+
+def test_others_cannot_delete_and_a_submitted_bulletin_is_never_deleted(editor, other_editor, approver, client_for,
+                                                                        fake_render,
+                                                                        django_capture_on_commit_callbacks):
+    draft = _create(client_for(editor))
+    response = client_for(other_editor).delete(f"{URL}{draft['id']}/")
+    assert response.status_code == 403 and "tác giả" in response.data["detail"]
+    assert client_for(approver).delete(f"{URL}{draft['id']}/").status_code == 403
+    submitted = _submitted(client_for(editor), django_capture_on_commit_callbacks)
+    client_for(editor).post(f"{URL}{submitted['id']}/withdraw/")  # a draft again, but it was submitted
+    response = client_for(editor).delete(f"{URL}{submitted['id']}/")
+    assert response.status_code == 409 and "đã gửi duyệt" in response.data["detail"]
+    assert Bulletin.objects.filter(pk__in=[draft["id"], submitted["id"]]).count() == 2
+
+
+def test_withdraw_and_delete_rules_live_on_the_bulletin(editor, other_editor):
+    bulletin = services.create_bulletin(editor, "Tin", "Nội dung.")
+    assert bulletin.can_delete(editor) and not bulletin.can_delete(other_editor)
+    assert not bulletin.can_withdraw(editor)
