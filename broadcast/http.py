@@ -68,6 +68,14 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return f'"{etag}"' in candidates or etag in candidates
 
 
+def _if_range_holds(if_range: str | None, etag: str | None) -> bool:
+    """RFC 9110 If-Range: the range applies only if the validator is our strong ETag. No Last-Modified
+    is sent, so a date never validates."""
+    if not if_range:
+        return True
+    return etag is not None and if_range.strip() == f'"{etag}"'
+
+
 def serve_file(
     request: HttpRequest,
     path: Path | str,
@@ -111,6 +119,8 @@ def serve_file(
         return response
 
     byte_range = parse_range(request.headers.get("Range"), size)
+    if byte_range is not None and not _if_range_holds(request.headers.get("If-Range"), etag):
+        byte_range = None  # the client holds part of another version: it gets the whole current one
     if byte_range is False:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"

@@ -336,6 +336,26 @@ CELERY_BEAT_SCHEDULE["playlists-nightly"] = {
 }
 # --- end distribution settings ---
 
+# --- station download and retention settings ---
+# Signed audio URLs in an M3U8 stop working this many days after their playlist's date.
+STATION_AUDIO_URL_DAYS = env_int("STATION_AUDIO_URL_DAYS", 3, minimum=1, maximum=60)
+# A station's last_seen_at is written at most once per this many seconds (every request reads it).
+STATION_LAST_SEEN_RESOLUTION_SECONDS = env_int("STATION_LAST_SEEN_RESOLUTION_SECONDS", 60, minimum=1)
+# Largest heartbeat `state` (as JSON) kept on the station row; larger → 400.
+STATION_HEARTBEAT_STATE_MAX_BYTES = env_int("STATION_HEARTBEAT_STATE_MAX_BYTES", 4096, minimum=256, maximum=65536)
+# Retention (manage.py prune and its nightly beat task): station status history, failed and superseded
+# uploads and audio no playlist or play log refers to are kept this long; cached bundles and player
+# copies for RETENTION_CACHE_DAYS; the play log (planned plays and their reports) for the legal period.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=1)
+RETENTION_CACHE_DAYS = env_int("RETENTION_CACHE_DAYS", 10, minimum=1)
+RETENTION_PLAY_LOG_DAYS = env_int("RETENTION_PLAY_LOG_DAYS", 730, minimum=1)
+RETENTION_BROKER_HOURS = env_int("RETENTION_BROKER_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["retention-prune"] = {
+    "task": "broadcast.prune_retention",
+    "schedule": _crontab(hour=3, minute=15),
+}
+# --- end station download and retention settings ---
+
 # --- proof-of-play settings (reports, health, coverage, dashboard) ---
 # Most playback reports one POST /station/reports/ may carry (more → 413).
 REPORTS_MAX_BATCH = env_int("REPORTS_MAX_BATCH", 1000, minimum=1, maximum=10000)

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.throttling import SimpleRateThrottle
 
-from . import roles
+from . import health, roles
 from .models import Station, StationCredential
 
 
@@ -59,6 +59,7 @@ class StationTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Khóa truy cập không hợp lệ hoặc đã bị thu hồi.")
         if not credential.station.active:
             raise exceptions.AuthenticationFailed("Đài đang bị tạm ngừng.")
+        health.touch_last_seen(credential.station.pk, credential.station.last_seen_at)
         return StationPrincipal(credential.station, credential), credential
 
     def authenticate_header(self, request: Any) -> str:
@@ -107,4 +108,20 @@ class StationThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         station = getattr(request.user, "station", None)
-        return self.cache_format % {"scope": self.scope, "ident": station.pk} if station else None
+        return self.station_key(station.pk) if station else None
+
+    def station_key(self, station_id: int) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": station_id}
+
+    def allow_station(self, station_id: int) -> bool:
+        """The same count as allow_request, for paths that answer before DRF runs (the 304 poll)."""
+        if self.rate is None:
+            return True
+        self.key = self.station_key(station_id)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            return self.throttle_failure()
+        return self.throttle_success()

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Station, StationStatusChange
@@ -76,6 +77,27 @@ def record_heartbeat(
     for name, value in fields.items():
         setattr(station, name, value)
     return station
+
+
+def last_seen_is_stale(last_seen_at: datetime | None, now: datetime) -> bool:
+    """Whether a request at `now` should write last_seen_at (at most once per the resolution)."""
+    resolution = timedelta(seconds=settings.STATION_LAST_SEEN_RESOLUTION_SECONDS)
+    return last_seen_at is None or now - last_seen_at >= resolution
+
+
+def touch_last_seen(station_id: int, last_seen_at: datetime | None, now: datetime | None = None) -> bool:
+    """Records that the station made a request. Callers pass the last_seen_at they already read, so a
+    station seen recently costs nothing; otherwise one conditional UPDATE (two web workers racing write
+    once). Health status and the heartbeat deadline stay the heartbeat's business."""
+    now = now or timezone.now()
+    if not last_seen_is_stale(last_seen_at, now):
+        return False
+    cutoff = now - timedelta(seconds=settings.STATION_LAST_SEEN_RESOLUTION_SECONDS)
+    return bool(
+        Station.objects.filter(pk=station_id)
+        .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=cutoff))
+        .update(last_seen_at=now)
+    )
 
 
 @dataclass

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
@@ -96,6 +97,13 @@ class HeartbeatSerializer(serializers.Serializer):
     state = serializers.JSONField(required=False)
     disk_free_mb = serializers.FloatField(required=False, min_value=0, allow_null=True)
     volume = serializers.FloatField(required=False, min_value=0, allow_null=True)
+
+    def validate_state(self, value: Any) -> Any:
+        # Stored on the station row and read by every dashboard query: a few KB at most.
+        limit = settings.STATION_HEARTBEAT_STATE_MAX_BYTES
+        if len(json.dumps(value, ensure_ascii=False).encode()) > limit:
+            raise serializers.ValidationError(f"Trạng thái thiết bị quá lớn (tối đa {limit // 1024} KB).")
+        return value
 
 
 class HeartbeatReplySerializer(serializers.Serializer):

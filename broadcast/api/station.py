@@ -1,9 +1,9 @@
 """Station-facing download protocol (API.md, "Station-facing"): playlist JSON/M3U8, day bundle, audio.
 
-Authentication: `Authorization: Bearer <station token>`. Audio URLs inside an M3U8 additionally carry a
-signature (`?c=<credential id>&sig=<hmac>`) so a plain player (VLC, mpv, ffplay) can play the list
-as-is without sending headers; the signature is bound to the station's current credential and to the
-file's sha256, so issuing a new token revokes old signed URLs, and it opens only that station's audio.
+Authentication: `Authorization: Bearer <station token>`. Plain players (VLC, mpv, ffplay) cannot send
+headers: `station/player-url/` hands a device a signed M3U8 feed URL, whose audio URLs are signed too
+(broadcast/api/signed_urls.py): bound to the station's current credential, expiring a few days after
+the playlist date, opening only that playlist's audio.
 
 Dates outside the published range (PLAYLIST_DAYS_BACK days ago … PLAYLIST_DAYS_AHEAD days ahead)
 answer 400; a date inside it that has no playlist (yet) answers an empty playlist with version 0.
@@ -12,41 +12,40 @@ answer 400; a date inside it that has no playlist (yet) answers an empty playlis
 from __future__ import annotations
 
 import datetime as dt
-import hmac
+import hashlib
 import json
 import math
-import shutil
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.urls import re_path, reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import authentication, exceptions, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from stations import health
 from stations.api import StationAPIView
-from stations.auth import StationPrincipal, StationTokenAuthentication
-from stations.models import StationCredential
+from stations.auth import StationThrottle, StationTokenAuthentication
 from stations.selectors import hash_token
 
 from ..http import serve_file
 from ..models import Playlist
 from ..selectors import playlists as selectors
+from ..services import downloads
 from .common import query_date
-
-_SIG_SALT = "loa.station-audio"
-
+from .signed_urls import (
+    SignedAudioAuthentication,
+    SignedPlaylistAuthentication,
+    signed_audio_query,
+    signed_playlist_query,
+)
 
 # ---------------------------------------------------------------- plumbing
 
@@ -70,41 +69,6 @@ class AnyAcceptNegotiation(BaseContentNegotiation):
 
     def select_renderer(self, request: Any, renderers: Any, format_suffix: Any = None) -> Any:
         return renderers[0], renderers[0].media_type
-
-
-def audio_signature(credential_id: int, sha256: str) -> str:
-    return salted_hmac(_SIG_SALT, f"{credential_id}:{sha256}", algorithm="sha256").hexdigest()[:32]
-
-
-class SignedAudioAuthentication(authentication.BaseAuthentication):
-    """`?c=<credential id>&sig=<hmac>` on an audio URL (from the station's M3U8)."""
-
-    def authenticate(self, request: Any) -> tuple[StationPrincipal, StationCredential] | None:
-        cred, sig = request.query_params.get("c"), request.query_params.get("sig")
-        sha256 = (request.parser_context or {}).get("kwargs", {}).get("sha256")
-        if not cred or not sig or not sha256:
-            return None
-        if not cred.isdigit() or not hmac.compare_digest(audio_signature(int(cred), sha256), sig):
-            raise exceptions.AuthenticationFailed("Chữ ký địa chỉ âm thanh không hợp lệ.")
-        credential = (
-            StationCredential.objects.select_related("station")
-            .filter(pk=int(cred), revoked_at__isnull=True, station__active=True).first()
-        )
-        if credential is None:
-            raise exceptions.AuthenticationFailed("Khóa truy cập đã bị thu hồi.")
-        return StationPrincipal(credential.station, credential), credential
-
-    def authenticate_header(self, request: Any) -> str:
-        return 'Bearer realm="station"'
-
-
-class SignedAudioScheme(OpenApiAuthenticationExtension):
-    target_class = "broadcast.api.station.SignedAudioAuthentication"
-    name = "signedAudioUrl"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {"type": "apiKey", "in": "query", "name": "sig",
-                "description": "Địa chỉ âm thanh đã ký trong M3U8 (?c=<mã khóa>&sig=<chữ ký>)."}
 
 
 def _requested_date(request: Request) -> dt.date:
@@ -166,21 +130,44 @@ def playlist_document(playlist: Playlist | None, station: Any, date: dt.date, ba
     }
 
 
-def playlist_m3u8(document: dict[str, Any], url_for: Any) -> str:
-    """Extended M3U. The #EXT-X- tags (a finished VOD list) let ffmpeg-based players (ffplay, mpv) open
-    it over HTTP; VLC and plain M3U players read #EXTINF and the URLs and ignore the rest."""
+def playlist_hls(document: dict[str, Any], url_for: Any) -> str:
+    """The network M3U8: a finished HLS VOD list, one item per segment, so ffmpeg, ffplay and mpv (via
+    libavformat) open it over HTTP and VLC's HLS module plays it; the URLs point at the player copies
+    (services/downloads.py), whose missing ID3 tags let the items join without decoder errors.
+    A discontinuity between items: each is its own encoding with timestamps from zero."""
     items = document["items"]
     longest = max((math.ceil(i["audio"]["duration_ms"] / 1000) for i in items), default=1)
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{max(1, longest)}",
              "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD",
              f"#PLAYLIST:{document['station']} {document['date']} v{document['version']}"]
-    for item in items:
-        seconds = max(1, round(item["audio"]["duration_ms"] / 1000))
-        title = " ".join(str(item["bulletin"]["title"]).split())
-        lines.append(f"#EXTINF:{seconds},{title}")
+    for n, item in enumerate(items):
+        if n:
+            lines.append("#EXT-X-DISCONTINUITY")
+        lines.append(f"#EXTINF:{item['audio']['duration_ms'] / 1000:.3f},{_title(item)}")
         lines.append(url_for(item["audio"]["sha256"]))
     lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
+
+
+def playlist_m3u(document: dict[str, Any], url_for: Any) -> str:
+    """The bundle's M3U: a plain music playlist of the exact files (no HLS tags), which VLC and mpv play
+    file after file, each opened on its own."""
+    lines = ["#EXTM3U", f"#PLAYLIST:{document['station']} {document['date']} v{document['version']}"]
+    for item in document["items"]:
+        lines.append(f"#EXTINF:{max(1, round(item['audio']['duration_ms'] / 1000))},{_title(item)}")
+        lines.append(url_for(item["audio"]["sha256"]))
+    return "\n".join(lines) + "\n"
+
+
+def _title(item: dict[str, Any]) -> str:
+    return " ".join(str(item["bulletin"]["title"]).split())
+
+
+def _not_modified(etag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # ---------------------------------------------------------------- views
@@ -193,7 +180,8 @@ class StationPlaylist(StationAPIView):
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # Fast path for the hot polling case (JSON, If-None-Match): one query checks the token and
-        # reads the ETag together, skipping DRF's machinery. Anything else takes the normal path.
+        # reads the ETag together, skipping DRF's machinery; it still counts against the station's rate
+        # and records the station as seen. Anything else (and a throttled poll) takes the normal path.
         inm = request.headers.get("If-None-Match")
         auth = request.headers.get("Authorization", "")
         if inm and auth[:7].lower() == "bearer " and request.GET.get("format", "json") == "json":
@@ -204,12 +192,11 @@ class StationPlaylist(StationAPIView):
                 date = None
             first, last = selectors.published_range()
             if date is not None and first <= date <= last:
-                etag = selectors.etag_for_token(hash_token(auth[7:].strip()), date)
-                if etag is not None and _etag_matches(inm, etag):
-                    response = HttpResponseNotModified()
-                    response["ETag"] = etag
-                    response["Cache-Control"] = "private, no-cache"
-                    return response
+                check = selectors.etag_for_token(hash_token(auth[7:].strip()), date)
+                if (check is not None and _etag_matches(inm, check.etag)
+                        and StationThrottle().allow_station(check.station_id)):
+                    health.touch_last_seen(check.station_id, check.last_seen_at)
+                    return _not_modified(check.etag)
         return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
@@ -224,92 +211,142 @@ class StationPlaylist(StationAPIView):
         }), 304: None},
     )
     def get(self, request: Request) -> Response:
+        if request.accepted_renderer.format == "m3u8":
+            return m3u8_response(request)
         station = request.user.station
         date = _requested_date(request)
-        m3u8 = request.accepted_renderer.format == "m3u8"
         etag = selectors.playlist_etag(station, date)
-        if m3u8:  # signed URLs depend on the credential, so the M3U8 has its own validator
-            etag = f'{etag[:-1]}-m3u8-c{request.auth.pk}"'
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
         if _etag_matches(request.headers.get("If-None-Match"), etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         playlist = selectors.station_playlist(station.pk, date)
-        base = _base_url(request)
-        document = playlist_document(playlist, station, date, base)
-        if m3u8:
-            cred = request.auth.pk
+        return Response(playlist_document(playlist, station, date, _base_url(request)), headers=headers)
 
-            def signed(sha: str) -> str:
-                return f"{base}{_audio_path(sha)}?c={cred}&sig={audio_signature(cred, sha)}"
 
-            return Response(playlist_m3u8(document, signed), headers=headers, content_type="audio/x-mpegurl")
-        return Response(document, headers=headers)
+def m3u8_response(request: Request) -> Response:
+    """The network M3U8 of the requested date, its audio URLs signed for the request's credential."""
+    station, cred = request.user.station, request.auth.pk
+    date = _requested_date(request)
+    # Signed URLs depend on the credential and their lifetime, so the M3U8 has its own validator.
+    etag = f'{selectors.playlist_etag(station, date)[:-1]}-m3u8-c{cred}-d{settings.STATION_AUDIO_URL_DAYS}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if _etag_matches(request.headers.get("If-None-Match"), etag):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    base = _base_url(request)
+    document = playlist_document(selectors.station_playlist(station.pk, date), station, date, base)
+
+    def signed(sha: str) -> str:
+        return f"{base}{_audio_path(sha)}?{signed_audio_query(cred, date, sha)}"
+
+    return Response(playlist_hls(document, signed), headers=headers, content_type="audio/x-mpegurl")
+
+
+class StationPlaylistFeed(StationAPIView):
+    """The M3U8 for plain players, opened with the signed URL from `station/player-url/` (no headers)."""
+
+    authentication_classes = [SignedPlaylistAuthentication, StationTokenAuthentication]
+    renderer_classes = [M3U8Renderer, JSONRenderer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD, mặc định hôm nay")],
+        responses={(200, "audio/x-mpegurl"): OpenApiTypes.STR, 304: None},
+    )
+    def get(self, request: Request) -> Response:
+        return m3u8_response(request)
+
+
+class StationPlayerURL(StationAPIView):
+    """The signed M3U8 URL to give a plain player (VLC, mpv, ffplay); a new token revokes it."""
+
+    authentication_classes = [StationTokenAuthentication]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD, mặc định: hôm nay")],
+        responses={200: inline_serializer("StationPlayerURL", {"m3u8_url": serializers.URLField()})},
+    )
+    def get(self, request: Request) -> Response:
+        url = f"{_base_url(request)}{reverse('station-playlist-feed')}?{signed_playlist_query(request.auth.pk)}"
+        if "date" in request.query_params:
+            url += f"&date={_requested_date(request).isoformat()}"
+        return Response({"m3u8_url": url})
 
 
 class StationBundle(StationAPIView):
-    """The day in one ZIP: playlist.json, playlist.m3u8 (relative paths) and audio/<sha256>.mp3."""
+    """The day in one ZIP: playlist.json, playlist.m3u8 (relative paths) and audio/<sha256>.mp3.
+
+    Built once per playlist version and cached; resumable with `Range` (and `If-Range: <ETag>`)."""
 
     content_negotiation_class = AnyAcceptNegotiation
 
     @extend_schema(
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD, mặc định hôm nay")],
-        responses={(200, "application/zip"): OpenApiTypes.BINARY, 304: None},
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, 304: None,
+                   416: None},
     )
     def get(self, request: Request) -> HttpResponse:
         station = request.user.station
         date = _requested_date(request)
-        core = selectors.playlist_etag(station, date)
-        etag = f'{core[:-1]}-zip"'
+        base = _base_url(request)
+        version, core = selectors.playlist_validator(station, date)
+        # playlist.json carries absolute audio URLs, so the bytes (and the ETag) depend on the base URL.
+        etag = f'{core[:-1]}-zip-{hashlib.sha256(base.encode()).hexdigest()[:8]}"'
         if _etag_matches(request.headers.get("If-None-Match"), etag):
-            response = HttpResponse(status=304)
-            response["ETag"] = etag
-            return response
+            return _not_modified(etag)
+        path = downloads.bundle_path(station.code, date, version, etag)
+        if not path.is_file():
+            unavailable = self._build(path, station, date, base)
+            if unavailable is not None:
+                return unavailable
+        return serve_file(request, path, content_type="application/zip", etag=etag.strip('"'),
+                          filename=f"{station.code}-{date.isoformat()}.zip", cache_control="private, no-cache")
+
+    @staticmethod
+    def _build(path: Path, station: Any, date: dt.date, base: str) -> Response | None:
         playlist = selectors.station_playlist(station.pk, date)
-        document = playlist_document(playlist, station, date, _base_url(request))
+        document = playlist_document(playlist, station, date, base)
         media_root = Path(settings.MEDIA_ROOT)
         files: dict[str, Path] = {}
         for item in playlist.placed_items if playlist else []:
-            path = media_root / item.rendition.file
-            if not path.is_file():
+            source = media_root / item.rendition.file
+            if not source.is_file():
                 response = Response({"detail": "Âm thanh chưa sẵn sàng, thử lại sau."},
                                     status=status.HTTP_503_SERVICE_UNAVAILABLE)
                 response["Retry-After"] = "60"
                 return response
-            files[item.sha256] = path
-        spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
-        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr("playlist.json", json.dumps(document, ensure_ascii=False, indent=1))
-            zf.writestr("playlist.m3u8", playlist_m3u8(document, lambda sha: f"audio/{sha}.mp3"))
-            for sha, path in files.items():
-                with path.open("rb") as src, zf.open(f"audio/{sha}.mp3", "w") as dst:
-                    shutil.copyfileobj(src, dst, 256 * 1024)
-        size = spool.tell()
-        spool.seek(0)
-        response = FileResponse(spool, content_type="application/zip", as_attachment=True,
-                                filename=f"{station.code}-{date.isoformat()}.zip")
-        response["Content-Length"] = str(size)
-        response["ETag"] = etag
-        response["Cache-Control"] = "private, no-cache"
-        return response
+            files[item.sha256] = source
+        m3u = playlist_m3u(document, lambda sha: f"audio/{sha}.mp3")
+        downloads.write_bundle(path, document, m3u, files.items(), date)
+        return None
 
 
 class StationAudio(StationAPIView):
-    """An MP3 by sha256, only if it is in this station's playlists (404 otherwise). Range → 206."""
+    """An MP3 by sha256, only if it is in this station's playlists (404 otherwise). Range → 206.
 
-    authentication_classes = [StationTokenAuthentication, SignedAudioAuthentication]
+    The plain URL (Bearer token): the exact file, its sha256 checks. The signed URL from the M3U8 (with
+    or without a Bearer header): the player copy of a file in the signed date's playlist."""
+
+    authentication_classes = [SignedAudioAuthentication, StationTokenAuthentication]
     content_negotiation_class = AnyAcceptNegotiation
 
     @extend_schema(responses={(200, "audio/mpeg"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, 404: None})
     def get(self, request: Request, sha256: str) -> HttpResponse:
-        rendition = selectors.station_has_audio(request.user.station.pk, sha256)
+        signed_date = getattr(request, "auth_date", None)
+        # The URL pattern takes any case so an upper-case name gets this 404, not a routing one.
+        rendition = (selectors.station_has_audio(request.user.station.pk, sha256, signed_date)
+                     if sha256 == sha256.lower() else None)
         path = Path(settings.MEDIA_ROOT) / rendition.file if rendition else None
         if path is None or not path.is_file():
             raise exceptions.NotFound("Không tìm thấy tệp âm thanh.")
+        if signed_date is not None:
+            return serve_file(request, downloads.player_copy(sha256, path), etag=f"{sha256}-frames",
+                              filename=f"{sha256}.mp3")
         return serve_file(request, path, etag=sha256, filename=f"{sha256}.mp3")
 
 
 urlpatterns = [
     re_path(r"^station/playlist/$", StationPlaylist.as_view(), name="station-playlist"),
+    re_path(r"^station/playlist\.m3u8$", StationPlaylistFeed.as_view(), name="station-playlist-feed"),
+    re_path(r"^station/player-url/$", StationPlayerURL.as_view(), name="station-player-url"),
     re_path(r"^station/bundle/$", StationBundle.as_view(), name="station-bundle"),
-    re_path(r"^station/audio/(?P<sha256>[0-9a-f]{64})\.mp3$", StationAudio.as_view(), name="station-audio"),
+    re_path(r"^station/audio/(?P<sha256>[0-9a-fA-F]{64})\.mp3$", StationAudio.as_view(), name="station-audio"),
 ]

@@ -180,9 +180,9 @@ def test_m3u8_lists_extinf_and_absolute_signed_urls(setup):
     assert response.status_code == 200 and response["Content-Type"].startswith("audio/x-mpegurl")
     lines = response.content.decode().splitlines()
     assert lines[0] == "#EXTM3U"
-    assert "#EXTINF:1,Lịch tiêm chủng, đợt 2" in lines
+    assert "#EXTINF:1.000,Lịch tiêm chủng, đợt 2" in lines
     urls = [line for line in lines if line.startswith("http")]
-    assert len(urls) == 2 and all("sig=" in u for u in urls)
+    assert len(urls) == 2 and all("&s=" in u for u in urls)
     # The signed URL opens the audio without a header; a tampered signature does not.
     path = urls[0].removeprefix("http://testserver")
     assert APIClient().get(path).status_code == 200
@@ -214,3 +214,257 @@ def test_ffprobe_opens_the_m3u8_from_a_live_server(live_server, settings):
     assert result.returncode == 0, result.stderr
     fmt = json.loads(result.stdout)["format"]
     assert float(fmt["duration"]) > 1.5
+
+
+# ---------------------------------------------------------------- bundle: resumable, built once per version
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_a_resumed_bundle_download_reassembles_to_the_identical_bytes(setup):
+    client = setup["client"]
+    whole = client.get(BUNDLE, {"date": tomorrow()})
+    data, etag = _body(whole), whole["ETag"]
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes"
+
+    first = client.get(BUNDLE, {"date": tomorrow()}, HTTP_RANGE="bytes=0-999")
+    assert first.status_code == 206 and first["Content-Range"] == f"bytes 0-999/{len(data)}"
+    rest = client.get(BUNDLE, {"date": tomorrow()}, HTTP_RANGE="bytes=1000-", HTTP_IF_RANGE=etag)
+    assert rest.status_code == 206 and rest["Content-Range"] == f"bytes 1000-{len(data) - 1}/{len(data)}"
+
+    resumed = _body(first) + _body(rest)
+    assert resumed == data
+    assert zipfile.ZipFile(io.BytesIO(resumed)).testzip() is None
+
+
+def test_a_bundle_range_under_a_stale_if_range_gets_the_whole_new_bundle(setup):
+    client = setup["client"]
+    old = client.get(BUNDLE, {"date": tomorrow()})["ETag"]
+    scheduled([setup["station"]], title="Mới")
+    rebuild_playlists([setup["station"].pk], [setup["day"]])
+
+    response = client.get(BUNDLE, {"date": tomorrow()}, HTTP_RANGE="bytes=1000-", HTTP_IF_RANGE=old)
+
+    assert response.status_code == 200 and response["ETag"] != old
+    assert len(zipfile.ZipFile(io.BytesIO(_body(response))).namelist()) == 2 + 2
+
+
+def test_an_unsatisfiable_bundle_range_is_416_with_the_size(setup):
+    client = setup["client"]
+    size = len(_body(client.get(BUNDLE, {"date": tomorrow()})))
+    response = client.get(BUNDLE, {"date": tomorrow()}, HTTP_RANGE=f"bytes={size}-")
+    assert response.status_code == 416 and response["Content-Range"] == f"bytes */{size}"
+
+
+def test_the_bundle_is_built_once_per_playlist_version(setup, monkeypatch):
+    from broadcast.services import downloads
+
+    built = []
+    real = downloads.write_bundle
+    monkeypatch.setattr(downloads, "write_bundle", lambda *a, **k: built.append(a) or real(*a, **k))
+    client = setup["client"]
+
+    one = _body(client.get(BUNDLE, {"date": tomorrow()}))
+    two = _body(client.get(BUNDLE, {"date": tomorrow()}))
+    assert one == two and len(built) == 1
+    cached = list((Path(dj_settings.MEDIA_ROOT) / "cache" / "bundles").rglob("*.zip"))
+    assert len(cached) == 1 and cached[0].read_bytes() == one
+    assert not [p for p in cached[0].parent.iterdir() if p.name.startswith(".")]  # no temp file left
+
+    scheduled([setup["station"]], title="Mới")
+    rebuild_playlists([setup["station"].pk], [setup["day"]])
+    three = _body(client.get(BUNDLE, {"date": tomorrow()}))
+    assert three != one and len(built) == 2
+
+
+# ---------------------------------------------------------------- plain players
+
+
+def _ffmpeg_decode(url: str, *headers: str) -> subprocess.CompletedProcess:
+    extra = ["-headers", "".join(f"{h}\r\n" for h in headers)] if headers else []
+    return subprocess.run(["ffmpeg", "-nostdin", "-v", "error", *extra, "-i", url, "-f", "null", "-"],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def live_playlist(live_server, settings):
+    """A station with three 1.5 s items tomorrow, served by a live server."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    station = StationFactory()
+    scheduled([station], title="Một", seconds=1.5, slots=("morning",))
+    scheduled([station], title="Hai", seconds=1.5, slots=("morning",))
+    scheduled([station], title="Ba", seconds=1.5, slots=("evening",))
+    rebuild_playlists([station.pk], [local_today() + dt.timedelta(days=1)])
+    return {"station": station, "token": issue_station_token(station), "base": live_server.url}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ffmpeg_decodes_the_m3u8_item_after_item_without_errors_at_boundaries(live_playlist):
+    url = f"{live_playlist['base']}{PLAYLIST}?date={tomorrow()}&format=m3u8"
+    result = _ffmpeg_decode(url, f"Authorization: Bearer {live_playlist['token']}")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_plain_player_opens_the_signed_m3u8_url_without_headers_and_decodes_it_cleanly(live_playlist):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {live_playlist['token']}")
+    link = client.get("/api/v1/station/player-url/", {"date": tomorrow()})
+    assert link.status_code == 200
+    url = link.json()["m3u8_url"].replace("http://testserver", live_playlist["base"])
+
+    result = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "info", "-i", url, "-f", "null", "-"], capture_output=True, text=True,
+        timeout=120)
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower() or "missing" in line.lower()]
+    assert result.returncode == 0 and not errors, result.stderr
+    # All three items were decoded, one after another (3 × 1.5 s).
+    decoded = [line for line in result.stderr.replace("\r", "\n").splitlines() if "time=" in line][-1]
+    hours, minutes, seconds = decoded.split("time=")[1].split()[0].split(":")
+    assert float(seconds) + 60 * int(minutes) >= 4.0
+
+
+# ---------------------------------------------------------------- audio lookup and signed URLs
+
+
+def test_the_playlist_item_sha256_lookup_is_indexed(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, PlaylistItem._meta.db_table)
+    indexed = [c["columns"] for c in constraints.values() if c["index"] or c["unique"]]
+    assert ["playlist_id", "sha256"] in indexed, indexed
+
+
+def test_an_upper_case_sha256_gets_the_same_404_as_an_unknown_file(setup):
+    mine = setup["mine"].live_revision.rendition.sha256
+    client = setup["client"]
+    unknown = client.get(f"/api/v1/station/audio/{'0' * 64}.mp3")
+    upper = client.get(f"/api/v1/station/audio/{mine.upper()}.mp3")
+    assert unknown.status_code == upper.status_code == 404
+    assert upper.json() == unknown.json() and upper["Content-Type"] == unknown["Content-Type"]
+
+
+def _signed_audio_urls(setup) -> list[str]:
+    body = setup["client"].get(PLAYLIST, {"date": tomorrow(), "format": "m3u8"}).content.decode()
+    return [line.removeprefix("http://testserver") for line in body.splitlines() if line.startswith("http")]
+
+
+def test_signed_audio_urls_carry_an_expiry_a_few_days_after_their_playlist_date(setup, settings):
+    from urllib.parse import parse_qs, urlsplit
+
+    url = _signed_audio_urls(setup)[0]
+    query = parse_qs(urlsplit(url).query)
+    assert set(query) == {"c", "d", "e", "s"}
+    expires = dt.datetime.fromtimestamp(int(query["e"][0]), tz=dt.UTC)
+    day_after = dt.datetime.combine(setup["day"] + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    assert day_after < expires <= day_after + dt.timedelta(days=settings.STATION_AUDIO_URL_DAYS + 1)
+    assert APIClient().get(url).status_code == 200
+
+
+def test_an_expired_signed_audio_url_is_refused(setup):
+    from broadcast.api.station import signed_audio_query
+
+    sha = setup["mine"].live_revision.rendition.sha256
+    cred = setup["station"].credentials.get(revoked_at__isnull=True).pk
+    past = int(dt.datetime.now(tz=dt.UTC).timestamp()) - 60
+    future = past + 3600
+    url = f"/api/v1/station/audio/{sha}.mp3?"
+    assert APIClient().get(url + signed_audio_query(cred, setup["day"], sha, future)).status_code == 200
+    expired = APIClient().get(url + signed_audio_query(cred, setup["day"], sha, past))
+    assert expired.status_code == 401 and "hết hạn" in expired.json()["detail"]
+
+
+def test_a_signed_url_opens_only_audio_of_that_stations_playlist(setup):
+    from broadcast.api.station import signed_audio_query
+
+    theirs = setup["theirs"].live_revision.rendition.sha256
+    mine = setup["mine"].live_revision.rendition.sha256
+    cred = setup["station"].credentials.get(revoked_at__isnull=True).pk
+    future = int(dt.datetime.now(tz=dt.UTC).timestamp()) + 3600
+    # A valid signature over a file that is not in the station's playlist of that date opens nothing.
+    assert APIClient().get(f"/api/v1/station/audio/{theirs}.mp3?"
+                           + signed_audio_query(cred, setup["day"], theirs, future)).status_code == 404
+    today = local_today()
+    assert APIClient().get(f"/api/v1/station/audio/{mine}.mp3?"
+                           + signed_audio_query(cred, today - dt.timedelta(days=1), mine, future)).status_code == 404
+    # The signature binds the file: moving it to another sha256 is refused.
+    url = _signed_audio_urls(setup)[0]
+    assert APIClient().get(url.replace(mine, theirs)).status_code == 401
+
+
+@pytest.mark.parametrize("param, value", [
+    ("c", "²"), ("c", "abc"), ("c", "１"), ("c", "-1"), ("c", "9" * 40),
+    ("e", "x"), ("e", "²"), ("e", "9" * 40), ("d", "ngày"), ("d", "2026-99-99"),
+    ("s", "é" * 32), ("s", "zz"), ("s", ""),
+])
+def test_a_malformed_signed_url_parameter_is_401_never_500(setup, param, value):
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    url = _signed_audio_urls(setup)[0]
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    query[param] = value
+    response = APIClient().get(f"{parts.path}?{urlencode(query)}")
+    assert response.status_code == 401, response.content[:200]
+    assert response.json()["detail"]
+
+
+# ---------------------------------------------------------------- the 304 polling path
+
+
+def test_the_304_fast_path_counts_against_the_station_throttle(setup, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
+                        {**SimpleRateThrottle.THROTTLE_RATES, "station": "3/min"})
+    cache.clear()
+    client = setup["client"]
+    etag = client.get(PLAYLIST, {"date": tomorrow()})["ETag"]  # 1
+    statuses = [client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code
+                for _ in range(3)]
+    assert statuses == [304, 304, 429]
+    cache.clear()
+
+
+def test_the_304_fast_path_updates_last_seen_at_most_once_per_resolution(
+        setup, settings, django_assert_max_num_queries):
+    from stations.models import Station
+
+    settings.STATION_LAST_SEEN_RESOLUTION_SECONDS = 60
+    client, station = setup["client"], setup["station"]
+    etag = client.get(PLAYLIST, {"date": tomorrow()})["ETag"]
+    Station.objects.filter(pk=station.pk).update(last_seen_at=None)
+
+    assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    seen = Station.objects.get(pk=station.pk).last_seen_at
+    assert seen is not None
+
+    with django_assert_max_num_queries(1):  # recently seen: the one read, no write
+        assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert Station.objects.get(pk=station.pk).last_seen_at == seen
+
+    old = seen - dt.timedelta(minutes=5)
+    Station.objects.filter(pk=station.pk).update(last_seen_at=old)
+    assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert Station.objects.get(pk=station.pk).last_seen_at > old
+
+
+# ---------------------------------------------------------------- heartbeat
+
+
+def test_a_heartbeat_state_over_the_cap_is_refused_in_vietnamese_and_nothing_is_stored(setup):
+    from stations.models import Station
+
+    client = setup["client"]
+    ok = client.post("/api/v1/station/heartbeat/", {"agent_version": "1.0", "state": {"disk": "ok"}}, format="json")
+    assert ok.status_code == 200
+    huge = {"log": "x" * 20_000}
+    response = client.post("/api/v1/station/heartbeat/", {"agent_version": "1.1", "state": huge}, format="json")
+    assert response.status_code in (400, 413)
+    assert "state" in response.json() and "KB" in response.json()["state"][0]
+    station = Station.objects.get(pk=setup["station"].pk)
+    assert station.agent_version == "1.0" and station.agent_state["state"] == {"disk": "ok"}
