@@ -407,6 +407,9 @@ LOA_AUDIO: dict = {
     "MAX_UPLOAD_MB": env_int("LOA_AUDIO_MAX_UPLOAD_MB", 50, minimum=1, maximum=2048),
     "MIN_RECORDING_S": env_float("LOA_AUDIO_MIN_RECORDING_S", 1.0, minimum=0.0, maximum=600.0),
     "MAX_RECORDING_S": env_float("LOA_AUDIO_MAX_RECORDING_S", 1800.0, minimum=1.0, maximum=14400.0),
+    "MAX_RECORDING_CHANNELS": env_int("LOA_AUDIO_MAX_RECORDING_CHANNELS", 2, minimum=1, maximum=8),
+    "MAX_RECORDING_RATE": env_int("LOA_AUDIO_MAX_RECORDING_RATE", 48000, minimum=8000, maximum=384000),
+    "DECODE_CPU_S": env_float("LOA_AUDIO_DECODE_CPU_S", 60.0, minimum=1.0, maximum=3600.0),
     "WORKERS": env_int("LOA_AUDIO_WORKERS", 2, minimum=1, maximum=16),
 }
 # --- end audio settings ---

@@ -59,6 +59,9 @@ class AudioConfig:
             ),
             min_recording_s=float(d.get("MIN_RECORDING_S", base_limits.min_recording_s)),
             max_recording_s=float(d.get("MAX_RECORDING_S", base_limits.max_recording_s)),
+            max_recording_channels=int(d.get("MAX_RECORDING_CHANNELS", base_limits.max_recording_channels)),
+            max_recording_rate=int(d.get("MAX_RECORDING_RATE", base_limits.max_recording_rate)),
+            decode_cpu_s=float(d.get("DECODE_CPU_S", base_limits.decode_cpu_s)),
         )
         espeak = {
             "binary": str(d.get("ESPEAK_BINARY", "espeak-ng")),

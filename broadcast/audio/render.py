@@ -153,6 +153,12 @@ class RenderLimits:
     max_upload_bytes: int = 50 * 1024 * 1024
     min_recording_s: float = 1.0
     max_recording_s: float = 1800.0
+    # Decoding cost grows with channels × rate × duration: a tiny FLAC of 30 minutes of 7.1-channel 192 kHz
+    # silence would cost seconds of CPU. Refused from the probe, before any decoding; the decoder also
+    # runs under a CPU-time limit for what the probe cannot see.
+    max_recording_channels: int = 2
+    max_recording_rate: int = 48_000
+    decode_cpu_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -912,8 +918,27 @@ def probe_audio(source: Path, settings: RenderSettings, limits: RenderLimits) ->
             continue
     if duration is not None:
         _check_duration(duration, limits)
+    _check_format(audio, limits)
     return {"size_bytes": size, "duration_s": duration, "codec": audio.get("codec_name"),
             "format": info.get("format", {}).get("format_name")}  # fmt: skip
+
+
+def _check_format(audio: dict, limits: RenderLimits) -> None:
+    try:
+        channels = int(audio.get("channels") or 0)
+        rate = int(audio.get("sample_rate") or 0)
+    except (TypeError, ValueError):
+        raise AudioValidationError("Tệp tải lên không phải âm thanh hoặc đã bị hỏng.", code="not_audio") from None
+    if channels > limits.max_recording_channels:
+        raise AudioValidationError(
+            f"Bản ghi có {channels} kênh âm thanh, tối đa {limits.max_recording_channels} kênh (mono hoặc stereo).",
+            code="too_many_channels",
+        )
+    if rate > limits.max_recording_rate:
+        raise AudioValidationError(
+            f"Tần số lấy mẫu {rate / 1000:g} kHz quá cao, tối đa {limits.max_recording_rate / 1000:g} kHz.",
+            code="sample_rate_too_high",
+        )
 
 
 def _check_duration(duration: float, limits: RenderLimits) -> None:
@@ -950,8 +975,14 @@ def render_recording(
              str(settings.sample_rate), "-t", str(limits.max_recording_s + 1), "-f", "s16le", "pipe:1"],
             timeout=settings.tool_timeout_s,
             what="Giải mã tệp ghi âm",
+            cpu_seconds=limits.decode_cpu_s,
         )  # fmt: skip
-    except RenderError:
+    except RenderError as exc:
+        if exc.code == "tool_cpu_limit":
+            raise AudioValidationError(
+                "Giải mã tệp ghi âm tốn quá nhiều thời gian xử lý; hãy tải lên bản MP3 hoặc WAV thông thường.",
+                code="decode_too_costly",
+            ) from None
         raise AudioValidationError("Tệp ghi âm bị hỏng, không giải mã được.", code="corrupt_audio") from None
     samples = np.frombuffer(raw, dtype="<i2")
     _check_duration(samples.size / settings.sample_rate, limits)

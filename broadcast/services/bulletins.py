@@ -227,9 +227,12 @@ def edit_bulletin(bulletin: Bulletin, by: Any, **changes: Any) -> Bulletin:
         revision = _editable_revision(bulletin, by, "sửa")
         for field, value in changes.items():
             setattr(revision, field, value.strip() if field == "title" else value)
+        dropped = None
         if "body" in changes and revision.rendition_id and changes["body"] != current.body:
+            dropped = revision.rendition_id
             revision.rendition = None  # a recording of the old text no longer matches
         revision.save()
+        rendering.discard_unused_recording(dropped)
         if bulletin.live_revision_id is None:
             # Nothing airs yet, so the bulletin shows (and filters by) what is being written.
             bulletin.title, bulletin.category = revision.title, revision.category
@@ -291,9 +294,13 @@ def delete_draft(bulletin: Bulletin, by: Any) -> None:
                                     code="was_submitted")
             raise _conflict(bulletin, "xóa")
         Bulletin.objects.filter(pk=bulletin.pk).update(current_revision=None)  # PROTECT, like the trail's links
+        recordings = list(BulletinRevision.objects.filter(bulletin=bulletin, rendition__isnull=False)
+                          .values_list("rendition_id", flat=True).distinct())  # fmt: skip
         BulletinTransition.objects.filter(bulletin=bulletin).delete()
         BulletinRevision.objects.filter(bulletin=bulletin).delete()
         Bulletin.objects.filter(pk=bulletin.pk).delete()
+        for rendition_id in recordings:
+            rendering.discard_unused_recording(rendition_id)
 
 
 def _check_four_eyes(bulletin: Bulletin, by: Any, action: str) -> None:
@@ -387,8 +394,10 @@ def attach_recording(bulletin: Bulletin, by: Any, upload: BinaryIO, size: int | 
             bulletin = _locked(bulletin)
             revision = _editable_revision(bulletin, by, "thêm bản ghi âm cho")
             rendition = rendering.store_recording(received)
+            replaced = revision.rendition_id if revision.rendition_id != rendition.pk else None
             revision.rendition = rendition
             revision.save(update_fields=["rendition"])
+            rendering.discard_unused_recording(replaced)  # a superseded upload leaves no files behind
             if rendition.status == AudioRendition.Status.PENDING:
                 rendering.enqueue_render(rendition.pk)
     finally:

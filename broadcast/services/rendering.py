@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
 from broadcast.audio.errors import (
@@ -41,6 +41,7 @@ __all__ = [
     "RetryLater",
     "check_voice",
     "claim",
+    "discard_unused_recording",
     "enqueue_render",
     "heartbeat",
     "ensure_tts_rendition",
@@ -454,6 +455,30 @@ def store_recording(received: ReceivedRecording) -> AudioRendition:
     shutil.move(received.path, _recording_upload_path(rendition))
     _pending_again(rendition)
     return rendition
+
+
+def discard_unused_recording(rendition_id: int | None) -> bool:
+    """A recording nothing refers to any more (replaced by a newer upload, or its text changed): its row
+    goes now, its upload and MP3 once the transaction commits. Kept while any revision or playlist item
+    refers to it (the same bytes uploaded for another bulletin, an approved revision). True when removed."""
+    rendition = AudioRendition.objects.filter(pk=rendition_id, source=AudioRendition.Source.RECORDING).first()
+    if rendition is None:
+        return False
+    files = [_recording_upload_path(rendition)]
+    if rendition.file:
+        files.append(Path(settings.MEDIA_ROOT) / rendition.file)
+    try:
+        with transaction.atomic():
+            rendition.delete()
+    except ProtectedError:
+        return False
+
+    def remove() -> None:
+        for path in files:
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(remove)
+    return True
 
 
 def _too_large_message(limit: int) -> str:

@@ -256,3 +256,48 @@ def test_a_recording_for_a_bulletin_in_review_is_refused_before_the_file_is_read
         services.attach_recording(Bulletin.objects.get(pk=bulletin.pk), editor, upload)
     assert upload.tell() == 0
     assert not AudioRendition.objects.filter(source=AudioRendition.Source.RECORDING).exists()
+
+
+def _upload(seconds: float) -> io.BytesIO:
+    upload = io.BytesIO(_wav_bytes(seconds))
+    upload.name = "ghi-am.wav"
+    return upload
+
+
+def _media_files() -> set[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_recording_replaced_by_a_newer_upload_is_removed(editor, django_capture_on_commit_callbacks, settings):
+    settings.LOA_AUDIO = {**settings.LOA_AUDIO, "DEFAULT_CHIME": False}  # the real pipeline: it consumes uploads
+    bulletin = services.create_bulletin(editor, "Tin ghi âm", "Nội dung.")
+    services.attach_recording(bulletin, editor, _upload(2.0))  # not processed yet: the upload waits
+    first = Bulletin.objects.get(pk=bulletin.pk).current_revision.rendition
+    waiting = _media_files()
+    assert any(name.startswith("uploads/") for name in waiting)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attach_recording(bulletin, editor, _upload(2.5))
+    second = Bulletin.objects.get(pk=bulletin.pk).current_revision.rendition
+    assert second.pk != first.pk and second.status == "ready"
+    assert not AudioRendition.objects.filter(pk=first.pk).exists()
+    assert _media_files() == {second.file}  # the first upload is gone, nothing else left behind
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attach_recording(bulletin, editor, _upload(3.0))  # replaces a processed one: its MP3 goes
+    third = Bulletin.objects.get(pk=bulletin.pk).current_revision.rendition
+    assert _media_files() == {third.file} and not AudioRendition.objects.filter(pk=second.pk).exists()
+
+
+def test_a_replaced_recording_still_used_elsewhere_is_kept(editor, other_editor, fake_render,
+                                                           django_capture_on_commit_callbacks):
+    same = _wav_bytes(2.0)
+    mine = services.create_bulletin(editor, "Tin", "Nội dung.")
+    theirs = services.create_bulletin(other_editor, "Tin khác", "Nội dung khác.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attach_recording(mine, editor, io.BytesIO(same))
+        services.attach_recording(theirs, other_editor, io.BytesIO(same))
+    shared = Bulletin.objects.get(pk=theirs.pk).current_revision.rendition
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attach_recording(mine, editor, _upload(2.5))
+    assert AudioRendition.objects.filter(pk=shared.pk).exists()
+    assert (Path(settings.MEDIA_ROOT) / shared.file).is_file()
