@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Shared set-up for scripts/run and scripts/test: Debian packages (ffmpeg, espeak-ng, chromium for
-# browser tests), Python >= 3.12, .venv and the project in it. Safe to run again: it reuses what exists.
-# Usage: source scripts/setup.sh [--with-browser]
+# Shared set-up for scripts/run, scripts/test and .ci/run: Debian packages (ffmpeg, espeak-ng; chromium
+# for browser tests; PostgreSQL and Redis for CI), Python >= 3.12, .venv and the project in it.
+# Safe to run again: it reuses what exists.
+# Usage: source scripts/setup.sh [--with-browser] [--with-services]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,25 +29,43 @@ find_python() {
   return 1
 }
 
+# Sourced without arguments, "$@" is the caller's: only these two words mean anything here.
+with_browser=0 with_services=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) with_browser=1 ;;
+    --with-services) with_services=1 ;;
+  esac
+done
+
 need_debs=()
 command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
-if [ "${1:-}" = "--with-browser" ] && [ ! -x /usr/bin/chromium ]; then need_debs+=(chromium); fi
-if [ ${#need_debs[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "Cài gói Debian: ${need_debs[*]} …"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null \
-      || die "apt-get không cài được ${need_debs[*]}"
-  else
-    die "Thiếu ${need_debs[*]}: hãy cài bằng 'sudo apt-get install ${need_debs[*]}' rồi chạy lại."
-  fi
+if [ "$with_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_debs+=(chromium); fi
+if [ "$with_services" = 1 ]; then
+  # What .ci/run starts: a PostgreSQL cluster (pg_ctlcluster, psql, pg_isready) and Redis (server, cli).
+  { command -v pg_ctlcluster && command -v psql && command -v pg_isready; } >/dev/null 2>&1 \
+    || need_debs+=(postgresql)
+  { command -v redis-server && command -v redis-cli; } >/dev/null 2>&1 || need_debs+=(redis-server)
 fi
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Cài gói Debian: $* …"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+      || die "apt-get không cài được $*"
+  else
+    die "Thiếu $*: hãy cài bằng 'sudo apt-get install $*' rồi chạy lại."
+  fi
+}
+if [ ${#need_debs[@]} -gt 0 ]; then apt_install "${need_debs[@]}"; fi
 
 mkdir -p var
 if [ ! -x .venv/bin/python ]; then
   PY="$(find_python)" || die "Cần Python >= 3.12 (ví dụ 'pyenv install 3.12' hoặc 'apt-get install python3.12 python3.12-venv')."
   say "Tạo môi trường ảo .venv bằng $("$PY" --version) …"
+  # Debian's own Python ships venv's pip bootstrap separately.
+  "$PY" -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
   # A failed venv (Debian without python3-venv: no ensurepip) would leave a .venv without pip that the
   # next run takes for a finished one.
   "$PY" -m venv .venv || { rm -rf .venv; die "Không tạo được .venv bằng $PY (Debian/Ubuntu: cài gói python3-venv)."; }

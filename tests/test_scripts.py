@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
+import os
+import signal
+import socket
 import stat
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -58,3 +65,147 @@ def test_simulator_reuses_its_station_tokens_on_a_second_run(live_server, tmp_pa
     assert again[codes[0]] != first[codes[0]]
     assert {c: again[c] for c in codes[1:]} == {c: first[c] for c in codes[1:]}
     assert json.loads(tokens.read_text())["tokens"][codes[0]] != stored["tokens"][codes[0]]
+
+
+# --- scripts/run: serves, keeps serving when the worker dies, stops everything on SIGTERM ---------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Live descendants of pid (from /proc), with their command lines."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    out = {}
+    for p in found:
+        try:
+            out[p] = (Path("/proc") / str(p) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _serving(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.5)
+
+
+def _worker_pids(pid: int) -> set[int]:
+    # The worker's main process (its pool children have the same command line but a worker parent).
+    procs = _descendants(pid)
+    return {p for p, cmd in procs.items() if " worker " in cmd and "celery" in cmd
+            and int((Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()[1]) not in procs}
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to follow the child processes")
+def test_scripts_run_restarts_a_dead_worker_and_stops_all_children_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CELERY_", "DATABASE_URL", "LOA_", "PYTEST", "DJANGO_"))}
+    # A database named by DATABASE_URL: scripts/run leaves the demo accounts, content and simulator out.
+    env.update(LOA_VAR_DIR=str(tmp_path / "var"), LOA_PORT=str(port), LOA_STOP_TIMEOUT="5",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),
+               STATIC_ROOT=str(tmp_path / "static"))
+    log = (tmp_path / "run.log").open("w")
+    proc = subprocess.Popen([str(REPO / "scripts" / "run")], cwd=tmp_path, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    seen: dict[int, str] = {}
+    try:
+        _wait_for(lambda: _serving(port) or proc.poll() is not None, 240, "scripts/run to serve")
+        assert proc.poll() is None, (tmp_path / "run.log").read_text()
+        _wait_for(lambda: len(_worker_pids(proc.pid)) == 1, 60, "the Celery worker")
+        children = _descendants(proc.pid)
+        seen.update(children)
+        assert any("beat" in cmd for cmd in children.values()) and any("runserver" in cmd for cmd in children.values())
+
+        (worker,) = _worker_pids(proc.pid)
+        os.kill(worker, signal.SIGKILL)
+        _wait_for(lambda: _worker_pids(proc.pid) - {worker}, 30, "a new worker")
+        assert _serving(port) and proc.poll() is None
+        assert "khởi động lại" in (tmp_path / "run.log").read_text()
+
+        children = _descendants(proc.pid)
+        seen.update(children)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        _wait_for(lambda: not [p for p in children if _alive(p)], 10, "every child of scripts/run to be gone")
+        assert time.monotonic() - started < 20
+        assert not _serving(port)
+    finally:
+        seen.update(_descendants(proc.pid))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for p, cmd in seen.items():  # left-overs of a failed run, never another process
+            if _alive(p) and ("celery" in cmd or "manage.py" in cmd):
+                with contextlib.suppress(OSError):
+                    os.kill(p, signal.SIGKILL)
+        log.close()
+
+
+# --- the set-up installs what CI starts -----------------------------------------------------------
+
+
+def _setup_with_fake_apt(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, str]:
+    """Sources scripts/setup.sh with a PATH that has the audio tools but no PostgreSQL or Redis, and an
+    apt-get that only writes down what it was asked."""
+    import shutil
+
+    bin_dir, calls = tmp_path / "bin", tmp_path / "apt-calls"
+    bin_dir.mkdir()
+    for tool in ("ffmpeg", "espeak-ng", "mkdir", "sha256sum", "cut", "rm", "touch", "id", "dirname", "cat"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    (bin_dir / "apt-get").write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    (bin_dir / "apt-get").chmod(0o755)
+    result = subprocess.run(
+        ["/bin/bash", "-c", 'source scripts/setup.sh "$@" && echo READY', "setup", *args],
+        cwd=REPO, env={"PATH": str(bin_dir), "HOME": str(tmp_path)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return result, calls.read_text() if calls.exists() else ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the set-up installs Debian packages only as root")
+def test_setup_with_services_installs_postgresql_and_redis_when_missing(tmp_path: Path) -> None:
+    result, calls = _setup_with_fake_apt(tmp_path, "--with-browser", "--with-services")
+    assert result.returncode == 0 and "READY" in result.stdout, result.stderr
+    install = [line.split() for line in calls.splitlines() if line.startswith("install")]
+    assert len(install) == 1 and {"postgresql", "redis-server"} <= set(install[0])
+
+
+def test_setup_without_services_installs_neither(tmp_path: Path) -> None:
+    result, calls = _setup_with_fake_apt(tmp_path)
+    assert result.returncode == 0 and "READY" in result.stdout, result.stderr
+    assert "postgresql" not in calls and "redis" not in calls
