@@ -2,3 +2,4 @@
 
 from .playlists import *  # noqa: F403
 from .rendering import *  # noqa: F403
+from .retention import *  # noqa: F403
