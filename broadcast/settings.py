@@ -374,9 +374,6 @@ LOGIN_REDIRECT_URL = "/dashboard/"
 # --- end proof-of-play settings ---
 
 # --- audio settings (owned by broadcast/audio) ---
-# Tolerated station clock error: a play may claim to start this much before its slot began or after
-# its day ended; further out, the report is refused as implausible.
-REPORTS_CLOCK_SKEW_SECONDS = env_int("REPORTS_CLOCK_SKEW_SECONDS", 900, minimum=0, maximum=86400)
 # Read by broadcast.audio.config.AudioConfig.from_django_settings(). Engine "espeak" works offline;
 # "chain" tries LOA_TTS_CHAIN in order (e.g. gtts,espeak) and records why earlier engines failed.
 LOA_AUDIO: dict = {

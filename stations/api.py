@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import roles, selectors, services
-from .auth import HasRole, IsStaffReader, IsStation, StationThrottle, StationTokenAuthentication
+from . import selectors, services
+from .auth import HasPerm, IsStaffReader, IsStation, StationThrottle, StationTokenAuthentication
 from .models import District, Station
 
 
@@ -97,9 +97,12 @@ class StationDetail(generics.RetrieveAPIView):
 
 
 class StationTokenIssue(APIView):
-    """Issues a new token for a station (the old one stops working). The token is shown only here."""
+    """POST issues a new token for a station (the old one stops working; the token is shown only here).
+    DELETE revokes it."""
 
-    permission_classes = [HasRole.of(roles.SUPERVISOR)]
+    def get_permissions(self) -> list[HasPerm]:
+        perm = "stations.change_stationcredential" if self.request.method == "DELETE" else "stations.add_stationcredential"
+        return [HasPerm.of(perm)()]
 
     @extend_schema(
         request=None,
@@ -110,6 +113,13 @@ class StationTokenIssue(APIView):
         station = get_object_or_404(Station, code=code)
         token = services.issue_station_token(station, issued_by=request.user)
         return Response({"station": station.code, "token": token}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, code: str) -> Response:
+        """Revokes the station's token without issuing another: the device gets 401 until a new one."""
+        station = get_object_or_404(Station, code=code)
+        services.revoke_station_tokens(station)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 urlpatterns = [

@@ -95,6 +95,22 @@ class HasRole(permissions.BasePermission):
         return type(f"HasRole_{'_'.join(role_names)}", (cls,), {"roles": role_names})
 
 
+class HasPerm(permissions.BasePermission):
+    """Staff users holding all of `perms` ("app_label.codename"), through their role groups (the grants of
+    roles.ROLE_GRANTS) or directly; superusers always. Use `HasPerm.of(...)`."""
+
+    perms: tuple[str, ...] = ()
+    message = "Bạn không có quyền thực hiện thao tác này."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        return is_staff_user(user) and user.is_active and user.has_perms(self.perms)
+
+    @classmethod
+    def of(cls, *perm_names: str) -> type[HasPerm]:
+        return type(f"HasPerm_{'_'.join(p.replace('.', '_') for p in perm_names)}", (cls,), {"perms": perm_names})
+
+
 class IsStaffReader(HasRole):
     """Any staff role may read the registry."""
 

@@ -36,21 +36,21 @@ def has_role(user: Any, *roles: str) -> bool:
 
 
 def grant_permissions(apps: Any, app_label: str, grants: dict[str, list[str]]) -> None:
-    """Data-migration helper: creates the role groups and gives them `app_label`'s model permissions.
+    """Data-migration helper: creates the role groups and sets their permissions on `app_label`'s models
+    to exactly `grants` (a permission a role no longer has is taken away; other apps' are left alone).
 
     `grants` maps a role to codenames such as "view_station". Permissions are normally created after
-    migrations run, so they are created here first for this app.
+    migrations run, so they are created here first for this app (the default ones and each model's
+    Meta.permissions).
     """
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
     for model in apps.get_app_config(app_label).get_models():
         ct, _ = ContentType.objects.get_or_create(app_label=app_label, model=model._meta.model_name)
-        for action in model._meta.default_permissions:
-            Permission.objects.get_or_create(
-                content_type=ct,
-                codename=f"{action}_{model._meta.model_name}",
-                defaults={"name": f"Can {action} {model._meta.verbose_name_raw}"},
-            )
+        declared = [(f"{action}_{model._meta.model_name}", f"Can {action} {model._meta.verbose_name_raw}")
+                    for action in model._meta.default_permissions]
+        for codename, name in [*declared, *model._meta.permissions]:
+            Permission.objects.get_or_create(content_type=ct, codename=codename, defaults={"name": name})
     Group = apps.get_model("auth", "Group")
     for role in ALL_ROLES:
         Group.objects.get_or_create(name=role)
@@ -60,11 +60,15 @@ def grant_permissions(apps: Any, app_label: str, grants: dict[str, list[str]]) -
         missing = set(codenames) - set(perms.values_list("codename", flat=True))
         if missing:
             raise RuntimeError(f"unknown permissions for {app_label}: {sorted(missing)}")
+        group.permissions.remove(*group.permissions.filter(content_type__app_label=app_label).exclude(pk__in=perms))
         group.permissions.add(*perms)
 
 
-# Model permissions of each role, per app label. Applied by each app's data migration and again after
-# every migrate/flush (post_migrate), so test flushes and new models never leave a role without them.
+# Model permissions of each role, per app label: what the API checks (stations.auth.HasPerm), so a
+# grant here is the whole rule; the one table of tests/broadcast/test_permission_matrix.py states it.
+# Applied by the data migrations and again, exactly, after every migrate/flush (post_migrate).
+# Scheduling and cancelling (add/change_schedule) are the supervisor's; approving and rejecting
+# (approve_bulletin) the approver's, never on their own bulletin (a rule of the workflow service).
 _BROADCAST_READ = [
     "view_bulletin", "view_bulletinrevision", "view_bulletintransition", "view_audiorendition",
     "view_pronunciationentry", "view_schedule", "view_playlist", "view_playlistitem",
@@ -75,16 +79,18 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         "approver": ["view_district", "view_station"],
         "supervisor": [
             "view_district", "view_station", "change_station", "view_stationstatuschange",
-            "view_stationcredential", "add_stationcredential", "view_districtoperator",
+            "view_stationcredential", "add_stationcredential", "change_stationcredential", "view_districtoperator",
         ],
         "district_operator": ["view_district", "view_station", "view_stationstatuschange"],
     },
     "broadcast": {
         "editor": [*_BROADCAST_READ, "add_bulletin", "change_bulletin", "add_pronunciationentry",
-                   "change_pronunciationentry", "delete_pronunciationentry", "add_schedule"],
-        "approver": [*_BROADCAST_READ, "change_bulletin", "add_schedule"],
-        "supervisor": [*_BROADCAST_READ, "add_schedule", "change_schedule", "delete_schedule", "view_playbackreport"],
-        "district_operator": ["view_playlist", "view_playlistitem", "view_playbackreport"],
+                   "change_pronunciationentry", "delete_pronunciationentry"],
+        "approver": [*_BROADCAST_READ, "approve_bulletin", "archive_bulletin"],
+        "supervisor": [*_BROADCAST_READ, "archive_bulletin", "add_schedule", "change_schedule", "delete_schedule",
+                       "view_playbackreport"],
+        # Their district only (the scope is applied by the views): schedules, playlists, coverage.
+        "district_operator": ["view_schedule", "view_playlist", "view_playlistitem", "view_playbackreport"],
     },
 }
 

@@ -26,12 +26,16 @@ from broadcast.selectors import bulletins as selectors
 from broadcast.services import bulletins as services
 from broadcast.services import rendering
 from stations import roles
-from stations.auth import HasRole
+from stations.auth import HasPerm, HasRole
 
+# Writes need the permission the role grants (stations/roles.py); the workflow service adds the rules
+# about the object (only the author edits and submits; nobody approves their own bulletin).
 Readers = HasRole.of(*selectors.READER_ROLES)
-Editors = HasRole.of(roles.EDITOR)
-Approvers = HasRole.of(roles.APPROVER)
-Archivers = HasRole.of(roles.APPROVER, roles.SUPERVISOR)
+Authors = HasPerm.of("broadcast.add_bulletin")
+Editors = HasPerm.of("broadcast.change_bulletin")
+Approvers = HasPerm.of("broadcast.approve_bulletin")
+Archivers = HasPerm.of("broadcast.archive_bulletin")
+LexiconEditors = HasRole.of(roles.EDITOR)
 
 
 # ------------------------------------------------------------------------------------------- serializers
@@ -196,7 +200,7 @@ class BulletinListCreate(BulletinObjectMixin, generics.ListAPIView):
     ordering_fields = ["created_at", "updated_at", "priority", "status"]
 
     def get_permissions(self) -> list[BasePermission]:
-        return [Editors()] if self.request.method == "POST" else [Readers()]
+        return [Authors()] if self.request.method == "POST" else [Readers()]
 
     def get_queryset(self):
         return selectors.bulletins_for(self.request.user)
@@ -413,7 +417,7 @@ class PronunciationList(generics.ListCreateAPIView):
     queryset = PronunciationEntry.objects.all()
 
     def get_permissions(self) -> list[BasePermission]:
-        return [Editors()] if self.request.method == "POST" else [Readers()]
+        return [LexiconEditors()] if self.request.method == "POST" else [Readers()]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.save(created_by=self.request.user)
@@ -425,7 +429,7 @@ class PronunciationDetail(generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_permissions(self) -> list[BasePermission]:
-        return [Readers()] if self.request.method in ("GET", "HEAD", "OPTIONS") else [Editors()]
+        return [Readers()] if self.request.method in ("GET", "HEAD", "OPTIONS") else [LexiconEditors()]
 
 
 urlpatterns = [

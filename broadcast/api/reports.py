@@ -28,16 +28,16 @@ from rest_framework.views import APIView
 from broadcast.selectors import coverage as coverage_selectors
 from broadcast.selectors.playlists import playlist_versions
 from broadcast.services import reports as report_services
-from stations import health, roles
+from stations import health
 from stations.api import StationAPIView
-from stations.auth import HasRole
+from stations.auth import HasPerm
 from stations.models import Station
 from stations.selectors import visible_stations
 
 from .common import query_date, scoped_district_id
 
 logger = logging.getLogger(__name__)
-CoverageReader = HasRole.of(roles.SUPERVISOR, roles.DISTRICT_OPERATOR)
+CoverageReader = HasPerm.of("broadcast.view_playbackreport")  # supervisors, district operators (their district)
 MAX_EXPORT_DAYS = 366
 
 

@@ -14,16 +14,19 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from stations import roles
-from stations.auth import HasRole, IsStaffReader
+from stations.auth import HasPerm, IsStaffReader
 from stations.models import Station
 
 from ..models import Bulletin, Playlist, PlaylistItem, Schedule
 from ..selectors import playlists as selectors
+from ..selectors.access import schedules_reaching
 from ..services import schedules as services
-from .common import query_date
+from .common import query_date, scoped_district_id
 
-CAN_SCHEDULE = HasRole.of(roles.EDITOR, roles.SUPERVISOR)
+# Scheduling and cancelling are the supervisor's (the grants of stations/roles.py).
+CAN_SCHEDULE = HasPerm.of("broadcast.add_schedule")
+CAN_CANCEL = HasPerm.of("broadcast.change_schedule")
+CAN_READ = HasPerm.of("broadcast.view_schedule")
 
 
 class Conflict(exceptions.APIException):
@@ -102,10 +105,12 @@ class ScheduleListCreate(generics.ListAPIView):
     ordering_fields = ["created_at", "start_date"]
 
     def get_permissions(self) -> list[Any]:
-        return [CAN_SCHEDULE()] if self.request.method == "POST" else [IsStaffReader()]
+        return [CAN_SCHEDULE()] if self.request.method == "POST" else [CAN_READ()]
 
     def get_queryset(self) -> Any:
-        return selectors.schedule_list().order_by("-created_at", "-id")
+        # District operators: only schedules reaching their district; others may narrow with ?district=.
+        district_id = scoped_district_id(self.request.user, self.request.query_params.get("district"))
+        return schedules_reaching(selectors.schedule_list(), district_id).order_by("-created_at", "-id")
 
     @extend_schema(request=ScheduleCreateSerializer, responses={201: ScheduleSerializer})
     def post(self, request: Request) -> Response:
@@ -131,10 +136,10 @@ class ScheduleDetail(generics.RetrieveAPIView):
     serializer_class = ScheduleSerializer
 
     def get_permissions(self) -> list[Any]:
-        return [CAN_SCHEDULE()] if self.request.method == "DELETE" else [IsStaffReader()]
+        return [CAN_CANCEL()] if self.request.method == "DELETE" else [CAN_READ()]
 
     def get_queryset(self) -> Any:
-        return selectors.schedule_list()
+        return schedules_reaching(selectors.schedule_list(), scoped_district_id(self.request.user, None))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

@@ -36,6 +36,7 @@ def hash_legacy_tokens(apps, schema_editor):
 # (role, codename) changes of this migration; the full grants live in stations/roles.py (post_migrate).
 GRANT = [
     ("approver", "approve_bulletin"), ("approver", "archive_bulletin"), ("supervisor", "archive_bulletin"),
+    ("district_operator", "view_schedule"),
 ]
 REVOKE = [("editor", "add_schedule"), ("approver", "add_schedule"), ("approver", "change_bulletin")]
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 
 from stations.models import Station
 
@@ -56,15 +53,3 @@ class PlaybackReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station_id}:{self.report_id} {self.status}"
-
-    @staticmethod
-    def plausible_start_window(
-        day: dt.date, slot_start: dt.datetime | None, planned_start: dt.datetime | None, *, skew: dt.timedelta,
-    ) -> tuple[dt.datetime, dt.datetime]:
-        """When a play of an item planned on local `day` may have started, as (earliest, latest): from
-        its slot's start (or its own planned start if earlier, or if it has no slot of the station) to
-        the end of its day, each widened by the tolerated clock `skew`."""
-        day_start = dt.datetime.combine(day, dt.time.min, timezone.get_default_timezone())
-        begins = [t for t in (slot_start, planned_start) if t is not None]
-        earliest = min(begins) if begins else day_start
-        return earliest - skew, day_start + dt.timedelta(days=1) + skew

@@ -30,16 +30,16 @@ def body(bulletin: Bulletin, **kw) -> dict:
     return data
 
 
-def test_editor_schedules_an_approved_bulletin_and_gets_the_target_count(client_for, editor,
-                                                                          django_capture_on_commit_callbacks):
+def test_supervisor_schedules_an_approved_bulletin_and_gets_the_target_count(client_for, supervisor,
+                                                                              django_capture_on_commit_callbacks):
     district = DistrictFactory()
     stations = [StationFactory(district=district) for _ in range(3)]
     StationFactory()  # another district
     bulletin = approved_bulletin()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(editor).post(URL, body(bulletin, targets={"districts": [district.code]}),
-                                           format="json")
+        response = client_for(supervisor).post(URL, body(bulletin, targets={"districts": [district.code]}),
+                                               format="json")
 
     assert response.status_code == 201, response.json()
     data = response.json()
@@ -107,6 +107,31 @@ def test_approvers_and_district_operators_cannot_create_but_can_list(client_for,
     assert client_for(district_operator).get(URL).status_code == 200
 
 
+def test_district_operator_lists_only_schedules_reaching_their_district(client_for, supervisor, district_operator):
+    own = district_operator.district_operator.district
+    own_station = StationFactory(district=own)
+    other_station = StationFactory()
+    StationFactory(kind=Station.Kind.DISTRICT_CENTER)  # in another district
+    made = {}
+    for name, targets in {
+        "all": {"all": True}, "district": {"districts": [own.code]}, "station": {"stations": [own_station.code]},
+        "commune_kind": {"kinds": ["commune"]},
+        "other_district": {"districts": [other_station.district.code]},
+        "other_station": {"stations": [other_station.code]}, "center_kind": {"kinds": ["district_center"]},
+    }.items():
+        response = client_for(supervisor).post(URL, body(approved_bulletin(title=name), targets=targets),
+                                               format="json")
+        assert response.status_code == 201, response.json()
+        made[name] = response.json()["id"]
+
+    listed = client_for(district_operator).get(URL).json()
+
+    assert sorted(r["bulletin_title"] for r in listed["results"]) == ["all", "commune_kind", "district", "station"]
+    assert client_for(district_operator).get(f"{URL}{made['other_district']}/").status_code == 404
+    assert client_for(district_operator).get(f"{URL}{made['district']}/").status_code == 200
+    assert client_for(supervisor).get(URL).json()["count"] == 7
+
+
 def test_list_filters_by_bulletin_and_date(client_for, supervisor):
     StationFactory()
     a, b = approved_bulletin(title="A"), approved_bulletin(title="B")
@@ -164,15 +189,15 @@ def test_staff_playlist_view_shows_unplaced_items_and_is_scoped_for_district_ope
 
 
 def test_admin_cancels_schedules_through_the_service_and_cannot_add_or_edit_them(
-        client_for, editor, django_capture_on_commit_callbacks):
+        client_for, supervisor, django_capture_on_commit_callbacks):
     from django.test import Client
 
     from tests.factories import UserFactory
 
     station = StationFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        created = client_for(editor).post(URL, body(approved_bulletin(), targets={"stations": [station.code]}),
-                                          format="json").json()
+        created = client_for(supervisor).post(URL, body(approved_bulletin(), targets={"stations": [station.code]}),
+                                              format="json").json()
     assert PlaylistItem.objects.filter(playlist__station=station, schedule_id=created["id"]).exists()
     admin_user = UserFactory(username="quantri", is_staff=True, is_superuser=True)
     browser = Client()

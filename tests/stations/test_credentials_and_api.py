@@ -132,3 +132,46 @@ def test_anonymous_requests_are_refused(api_client):
 def test_openapi_schema_and_docs_are_served(client):
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_supervisor_revokes_a_station_token_without_issuing_a_new_one(client_for, supervisor, station,
+                                                                     station_client_for):
+    device = station_client_for(station)
+    beat = {"agent_version": "1.0"}
+    assert device.post("/api/v1/station/heartbeat/", beat, format="json").status_code == 200
+
+    response = client_for(supervisor).delete(f"/api/v1/stations/{station.code}/token/")
+
+    assert response.status_code == 204
+    assert not StationCredential.objects.filter(station=station, revoked_at__isnull=True).exists()
+    refused = device.post("/api/v1/station/heartbeat/", beat, format="json")
+    assert refused.status_code == 401 and "thu hồi" in refused.json()["detail"]
+    # Revoking again changes nothing and is not an error.
+    assert client_for(supervisor).delete(f"/api/v1/stations/{station.code}/token/").status_code == 204
+    assert client_for(supervisor).delete("/api/v1/stations/KHONG-CO/token/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["editor", "approver", "district_operator"])
+def test_only_supervisors_revoke_station_tokens(client_for, role, station):
+    issue_station_token(station)
+    response = client_for(UserFactory(roles=[role])).delete(f"/api/v1/stations/{station.code}/token/")
+    assert response.status_code == 403
+    assert StationCredential.objects.filter(station=station, revoked_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_revoke_station_token_command(station, station_client_for):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    device = station_client_for(station)
+    out = StringIO()
+    call_command("revoke_station_token", station.code, stdout=out)
+
+    assert "Đã thu hồi 1 khóa" in out.getvalue()
+    assert device.post("/api/v1/station/heartbeat/", {"agent_version": "1.0"}, format="json").status_code == 401
+    with pytest.raises(CommandError, match="Không có đài"):
+        call_command("revoke_station_token", "KHONG-CO")
