@@ -222,3 +222,23 @@ def test_api_and_role_grants_agree(role):
 def test_users_of_a_role_hold_its_grants(role):
     user = UserFactory(username=f"grants-{role}", roles=GROUPS[role])
     assert {p for p in user.get_all_permissions() if p.split(".")[0] in ROLE_GRANTS} == _role_perms(role)
+
+
+def test_schedule_list_scope_follows_the_district_helper(client_for, supervisor, district_operator):
+    own = district_operator.district_operator.district
+    own_station, other_station = StationFactory(district=own), StationFactory()
+    world = World(district_operator, own_station, other_station, UserFactory(roles=["editor"]), supervisor)
+    mine, theirs = _schedule(world, own_station), _schedule(world, other_station)
+
+    def ids(user, **params) -> list[int]:
+        response = client_for(user).get("/api/v1/schedules/", params)
+        assert response.status_code == 200, response.content
+        return sorted(r["id"] for r in response.json()["results"])
+
+    assert ids(supervisor) == sorted([mine.pk, theirs.pk])
+    assert ids(supervisor, district=other_station.district.code) == [theirs.pk]
+    assert ids(district_operator) == [mine.pk]
+    assert ids(district_operator, district=own.code) == [mine.pk]
+    response = client_for(district_operator).get("/api/v1/schedules/", {"district": other_station.district.code})
+    assert response.status_code == 404
+    assert client_for(supervisor).get("/api/v1/schedules/", {"district": "KHONG-CO"}).status_code == 404

@@ -175,3 +175,16 @@ def test_revoke_station_token_command(station, station_client_for):
     assert device.post("/api/v1/station/heartbeat/", {"agent_version": "1.0"}, format="json").status_code == 401
     with pytest.raises(CommandError, match="Không có đài"):
         call_command("revoke_station_token", "KHONG-CO")
+
+
+@pytest.mark.django_db
+def test_a_revoked_station_gets_401_on_the_fast_unchanged_playlist_poll(client_for, supervisor, station,
+                                                                       station_client_for):
+    device = station_client_for(station)
+    first = device.get("/api/v1/station/playlist/")
+    assert first.status_code == 200
+    assert device.get("/api/v1/station/playlist/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+    assert client_for(supervisor).delete(f"/api/v1/stations/{station.code}/token/").status_code == 204
+
+    assert device.get("/api/v1/station/playlist/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 401
