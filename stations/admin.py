@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from . import services
 from .models import District, DistrictOperator, Station, StationCredential, StationStatusChange
 
 
@@ -16,6 +17,9 @@ class DistrictAdmin(admin.ModelAdmin):
     @admin.display(description="số đài", ordering="station_count")
     def station_total(self, obj: District) -> int:
         return obj.station_count
+
+    def save_model(self, request, obj: District, form, change: bool) -> None:
+        services.save_district_edit(obj, form.changed_data)
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -45,6 +49,11 @@ class StationAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "last_seen_at", "heartbeat_deadline", "status_changed_at", "agent_version",
                        "agent_state", "created_at", "updated_at"]
     inlines = [CredentialInline, StatusChangeInline]
+
+    def save_model(self, request, obj: Station, form, change: bool) -> None:
+        # The form has run Station.clean (the registry's slot rule); the service remembers the hand
+        # edits and rebuilds the station's playlists when targeting changed.
+        services.save_station_edit(obj, form.changed_data)
 
 
 @admin.register(DistrictOperator)

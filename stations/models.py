@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+# The pseudo-slot of immediate (emergency) plays in a playlist: no station slot may take its name.
+EMERGENCY_SLOT = "now"
+_SLOT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 DEFAULT_SLOTS: list[dict[str, str]] = [
     {"name": "morning", "start": "06:00", "end": "06:30"},
@@ -14,6 +23,37 @@ DEFAULT_SLOTS: list[dict[str, str]] = [
 
 def default_slots() -> list[dict[str, str]]:
     return [dict(slot) for slot in DEFAULT_SLOTS]
+
+
+def validate_slots(slots: Any) -> list[dict[str, str]]:
+    """Checks a slot list ([{name, start, end}]) and returns it normalized (in time order); raises
+    ValueError with a Vietnamese message. The one slot rule of the registry: import, admin and API."""
+    if not isinstance(slots, list) or not slots:
+        raise ValueError("cần ít nhất một khung giờ")
+    seen: set[str] = set()
+    cleaned = []
+    for slot in slots:
+        if not isinstance(slot, dict) or set(slot) != {"name", "start", "end"}:
+            raise ValueError("mỗi khung giờ cần đúng các trường name, start, end")
+        name, start, end = str(slot["name"]), str(slot["start"]), str(slot["end"])
+        if not _SLOT_NAME_RE.match(name):
+            raise ValueError(f"tên khung giờ không hợp lệ: {name!r}")
+        if name == EMERGENCY_SLOT:
+            raise ValueError(f"tên khung giờ {name!r} dành cho bản tin phát ngay")
+        if name in seen:
+            raise ValueError(f"khung giờ trùng tên: {name}")
+        for value in (start, end):
+            if not _TIME_RE.match(value):
+                raise ValueError(f"giờ không hợp lệ: {value!r} (định dạng HH:MM)")
+        if end <= start:
+            raise ValueError(f"khung giờ {name}: giờ kết thúc phải sau giờ bắt đầu")
+        seen.add(name)
+        cleaned.append({"name": name, "start": start, "end": end})
+    ordered = sorted(cleaned, key=lambda s: s["start"])
+    for previous, current in zip(ordered, ordered[1:], strict=False):
+        if current["start"] < previous["end"]:
+            raise ValueError(f"khung giờ {previous['name']} và {current['name']} chồng nhau")
+    return ordered
 
 
 class District(models.Model):
@@ -54,6 +94,8 @@ class Station(models.Model):
     admin_code = models.CharField("mã ĐVHC", max_length=16, blank=True)
     slots = models.JSONField("khung giờ phát", default=default_slots)
     active = models.BooleanField("đang hoạt động", default=True)
+    # Registry fields a person changed by hand (of EDITABLE_FIELDS): a re-import keeps them (unless reset).
+    edited_fields = models.JSONField("sửa tay", default=list, blank=True, editable=False)
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
     updated_at = models.DateTimeField("cập nhật lúc", auto_now=True)
 
@@ -84,8 +126,19 @@ class Station(models.Model):
             ),
         ]
 
+    # Fields a schedule's targets or the playlist builder depend on: a change rebuilds the station's playlists.
+    TARGETING_FIELDS = ("code", "kind", "district", "slots", "active")
+    # Fields supervisors edit by hand, kept by a re-import of the registry.
+    EDITABLE_FIELDS = ("slots", "active")
+
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        try:
+            self.slots = validate_slots(self.slots)
+        except ValueError as exc:
+            raise ValidationError({"slots": [f"Khung giờ không hợp lệ: {exc}."]}) from None
 
     @property
     def slot_names(self) -> list[str]:

@@ -13,14 +13,12 @@ from typing import Any, TextIO
 from django.db import transaction
 from django.utils import timezone
 
-from .models import District, Station, StationCredential, default_slots
+from .models import District, Station, StationCredential, default_slots, validate_slots
 from .selectors import hash_token
 from .signals import stations_changed
 
 CSV_COLUMNS = ["code", "name", "kind", "district_code", "district_name", "admin_code", "slots", "active"]
 _SLOT_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)=(?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})$")
-_SLOT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 DISTRICT_CENTER_PREFIX = "TTVH-"
 STATION_IMPORT_FIELDS = ["code", "name", "kind", "district", "admin_code", "slots", "active"]
 
@@ -40,6 +38,7 @@ class ImportCounts:
     stations_created: int = 0
     stations_updated: int = 0
     stations_unchanged: int = 0
+    edits_kept: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -47,38 +46,12 @@ class ImportCounts:
             f"Quận/huyện: tạo mới {self.districts_created}, cập nhật {self.districts_updated}. "
             f"Đài: tạo mới {self.stations_created}, cập nhật {self.stations_updated}, "
             f"không đổi {self.stations_unchanged}."
+            + (f" Giữ khung giờ/trạng thái sửa tay của {self.edits_kept} đài (--reset để ghi đè)."
+               if self.edits_kept else "")
         )
 
 
 # ---------------------------------------------------------------- slots
-
-
-def validate_slots(slots: Any) -> list[dict[str, str]]:
-    """Checks a slot list ([{name, start, end}]) and returns it normalized; raises ValueError."""
-    if not isinstance(slots, list) or not slots:
-        raise ValueError("cần ít nhất một khung giờ")
-    seen: set[str] = set()
-    cleaned = []
-    for slot in slots:
-        if not isinstance(slot, dict) or set(slot) != {"name", "start", "end"}:
-            raise ValueError("mỗi khung giờ cần đúng các trường name, start, end")
-        name, start, end = str(slot["name"]), str(slot["start"]), str(slot["end"])
-        if not _SLOT_NAME_RE.match(name):
-            raise ValueError(f"tên khung giờ không hợp lệ: {name!r}")
-        if name in seen:
-            raise ValueError(f"khung giờ trùng tên: {name}")
-        for value in (start, end):
-            if not _TIME_RE.match(value):
-                raise ValueError(f"giờ không hợp lệ: {value!r} (định dạng HH:MM)")
-        if end <= start:
-            raise ValueError(f"khung giờ {name}: giờ kết thúc phải sau giờ bắt đầu")
-        seen.add(name)
-        cleaned.append({"name": name, "start": start, "end": end})
-    ordered = sorted(cleaned, key=lambda s: s["start"])
-    for previous, current in zip(ordered, ordered[1:], strict=False):
-        if current["start"] < previous["end"]:
-            raise ValueError(f"khung giờ {previous['name']} và {current['name']} chồng nhau")
-    return ordered
 
 
 def parse_slots(text: str) -> list[dict[str, str]]:
@@ -234,10 +207,13 @@ def rows_from_csv(stream: TextIO) -> list[StationRow]:
 
 
 @transaction.atomic
-def import_rows(rows: list[StationRow], progress: Callable[[int, int], None] | None = None) -> ImportCounts:
+def import_rows(
+    rows: list[StationRow], progress: Callable[[int, int], None] | None = None, *, reset: bool = False,
+) -> ImportCounts:
     """Creates or updates districts and stations; keyed by official unit code, so re-runs never duplicate.
 
-    All or nothing: runs in one transaction.
+    A station's slots and active flag that a supervisor edited by hand (`Station.edited_fields`) are kept;
+    `reset` overwrites them with the source's too and forgets the edits. All or nothing: one transaction.
     """
     counts = ImportCounts()
     districts = {d.code: d for d in District.objects.all()}
@@ -262,9 +238,9 @@ def import_rows(rows: list[StationRow], progress: Callable[[int, int], None] | N
     by_code = {s.code: s for s in Station.objects.all()}
     to_create: list[Station] = []
     to_update: list[Station] = []
-    schedule_relevant: set[int] = set()
+    retargeted: set[int] = set()
     for index, row in enumerate(rows, start=1):
-        values = {
+        values: dict[str, Any] = {
             "code": row.code,
             "name": row.name,
             "kind": row.kind,
@@ -277,29 +253,75 @@ def import_rows(rows: list[StationRow], progress: Callable[[int, int], None] | N
         station = station or by_code.get(row.code)
         if station is None:
             to_create.append(Station(**values))
-        elif any(getattr(station, k) != v for k, v in values.items()):
-            if station.slots != row.slots or station.active != row.active:
-                schedule_relevant.add(station.pk)
-            for k, v in values.items():
-                setattr(station, k, v)
+        elif changed := _apply_row(station, values, reset=reset, counts=counts):
+            if changed & _TARGETING_ATTRS:
+                retargeted.add(station.pk)
             to_update.append(station)
         else:
             counts.stations_unchanged += 1
         if progress and (index % 200 == 0 or index == len(rows)):
             progress(index, len(rows))
-    changed_ids = [s.pk for s in to_update if s.pk in schedule_relevant]
     Station.objects.bulk_create(to_create, batch_size=500)
     if to_update:
         now = timezone.now()
         for station in to_update:
             station.updated_at = now
-        Station.objects.bulk_update(to_update, [*STATION_IMPORT_FIELDS, "updated_at"], batch_size=500)
-    if changed_ids or to_create:
-        ids = changed_ids + [s.pk for s in to_create if s.pk]
-        transaction.on_commit(lambda: stations_changed.send(sender=Station, station_ids=ids))
+        Station.objects.bulk_update(to_update, [*STATION_IMPORT_FIELDS, "edited_fields", "updated_at"],
+                                    batch_size=500)
+    notify_stations_changed([*sorted(retargeted), *(s.pk for s in to_create if s.pk)])
     counts.stations_created = len(to_create)
     counts.stations_updated = len(to_update)
     return counts
+
+
+_TARGETING_ATTRS = {"district_id" if f == "district" else f for f in Station.TARGETING_FIELDS}
+
+
+def _apply_row(station: Station, values: dict[str, Any], *, reset: bool, counts: ImportCounts) -> set[str]:
+    """Sets the source's values on an existing station (but not the fields edited by hand, unless
+    reset); returns the names of the attributes that changed."""
+    if reset:
+        values = {**values, "edited_fields": []}
+    else:
+        kept = [f for f in station.edited_fields or [] if f in values and getattr(station, f) != values[f]]
+        counts.edits_kept += bool(kept)
+        values = {k: v for k, v in values.items() if k not in kept}
+    changed = {k for k, v in values.items() if getattr(station, k) != v}
+    for k in changed:
+        setattr(station, k, values[k])
+    return changed
+
+
+# ---------------------------------------------------------------- edits by hand
+
+
+def notify_stations_changed(station_ids: Iterable[int]) -> None:
+    """After the commit, tell whoever listens (the playlist builder) that these stations' targeting changed."""
+    ids = sorted({int(pk) for pk in station_ids})
+    if ids:
+        transaction.on_commit(lambda: stations_changed.send(sender=Station, station_ids=ids))
+
+
+@transaction.atomic
+def save_station_edit(station: Station, changed_fields: Iterable[str]) -> Station:
+    """Saves a station a person edited (admin, API), already validated (`full_clean`): the editable
+    fields changed by hand are remembered (a re-import keeps them) and a targeting change rebuilds
+    the station's playlists."""
+    changed = set(changed_fields)
+    station.edited_fields = sorted(set(station.edited_fields or []) | (changed & set(Station.EDITABLE_FIELDS)))
+    station.save()
+    if changed & set(Station.TARGETING_FIELDS):
+        notify_stations_changed([station.pk])
+    return station
+
+
+@transaction.atomic
+def save_district_edit(district: District, changed_fields: Iterable[str]) -> District:
+    """Saves a district a person edited; a new code changes which schedules reach its stations."""
+    district.save()
+    if "code" in set(changed_fields):
+        notify_stations_changed(district.stations.values_list("pk", flat=True))
+    return district
 
 
 def export_rows(stream: TextIO, stations: Iterable[Station]) -> int:

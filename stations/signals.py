@@ -2,5 +2,7 @@
 
 from django.dispatch import Signal
 
-# A station's slots or active flag changed. kwargs: station_ids (list[int]).
+# Something a schedule's targets or the playlist builder depend on changed for these stations (code,
+# kind, district or its code, slots, active), from an import, the admin or the API; sent after the
+# commit (`services.notify_stations_changed`). kwargs: station_ids (list[int]).
 stations_changed = Signal()

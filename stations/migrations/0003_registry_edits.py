@@ -1,6 +1,6 @@
-"""Schema for registry edits."""
+"""Schema for registry edits: which fields a person changed by hand (a re-import keeps them)."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -9,4 +9,10 @@ class Migration(migrations.Migration):
         ("stations", "0002_roles"),
     ]
 
-    operations = []
+    operations = [
+        migrations.AddField(
+            model_name="station",
+            name="edited_fields",
+            field=models.JSONField(blank=True, default=list, editable=False, verbose_name="sửa tay"),
+        ),
+    ]

@@ -1,4 +1,5 @@
 import io
+import json
 
 import pytest
 from vietnam_provinces.legacy import District as VpDistrict
@@ -135,3 +136,62 @@ def test_verbose_import_progress_ends_its_line(tmp_path):
     err = io.StringIO()
     call_command("import_registry", csv=good, verbosity=2, stdout=io.StringIO(), stderr=err)
     assert err.getvalue() == "\r  1/1 đài\n"  # not left open for the next output to run into
+
+
+def _write_csv(path, *, name="Đài A", district="001", code="A1", slots="morning=06:00-06:30", active="true"):
+    path.write_text(GOOD_HEADER + f"{code},{name},commune,{district},Quận {district},00001,{slots},{active}\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.django_db
+def test_reimport_updates_names_but_keeps_a_supervisors_slot_and_active_edits_unless_reset(tmp_path, admin_client):
+    from django.core.management import call_command
+
+    source = _write_csv(tmp_path / "r.csv")
+    call_command("import_registry", csv=source, stdout=io.StringIO(), stderr=io.StringIO())
+    station = Station.objects.get(code="A1")
+    edited = [{"name": "noon", "start": "11:00", "end": "11:15"}]
+    resp = admin_client.post(f"/admin/stations/station/{station.pk}/change/", {
+        "code": "A1", "name": station.name, "kind": "commune", "district": station.district_id,
+        "admin_code": "00001", "slots": json.dumps(edited),  # and "active" left unticked
+        "credentials-TOTAL_FORMS": "0", "credentials-INITIAL_FORMS": "0",
+        "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0",
+    })
+    assert resp.status_code == 302
+
+    call_command("import_registry", csv=_write_csv(source, name="Đài A (mới)"), stdout=io.StringIO(),
+                 stderr=io.StringIO())
+    station.refresh_from_db()
+    assert station.name == "Đài A (mới)"
+    assert (station.slots, station.active) == (edited, False)  # the supervisor's edits survive
+
+    call_command("import_registry", csv=source, reset=True, stdout=io.StringIO(), stderr=io.StringIO())
+    station.refresh_from_db()
+    assert station.slots == [{"name": "morning", "start": "06:00", "end": "06:30"}] and station.active is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", [{"district": "002"}, {"code": "A2"}])
+def test_an_import_that_moves_or_renames_a_station_rebuilds_its_playlists(
+        tmp_path, django_capture_on_commit_callbacks, change):
+    import datetime as dt
+
+    from broadcast.models import PlaylistItem
+    from broadcast.selectors.playlists import local_today
+    from broadcast.services.playlists import rebuild_playlists
+    from broadcast.services.schedules import create_schedule
+    from tests.factories import UserFactory, approved_bulletin
+
+    services.import_rows(services.rows_from_csv(_write_csv(tmp_path / "r.csv").open(encoding="utf-8")))
+    station = Station.objects.get(code="A1")
+    tomorrow = local_today() + dt.timedelta(days=1)
+    create_schedule(approved_bulletin(), by=UserFactory(roles=["supervisor"]), start_date=tomorrow,
+                    end_date=tomorrow, slots=["morning"], targets={"districts": ["001"]} if "district" in change else {"stations": ["A1"]})
+    rebuild_playlists([station.pk], [tomorrow])
+    assert PlaylistItem.objects.filter(playlist__station=station, position__isnull=False).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_rows(services.rows_from_csv(_write_csv(tmp_path / "r2.csv", **change).open(encoding="utf-8")))
+
+    assert not PlaylistItem.objects.filter(playlist__station=station, position__isnull=False).exists()

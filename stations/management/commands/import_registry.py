@@ -22,8 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--active", choices=["all", "none", "district_centers", "communes"], default="all",
                             help="những đài nào bắt đầu ở trạng thái hoạt động")
         parser.add_argument("--csv", type=Path, help="tệp CSV (cột: " + ", ".join(services.CSV_COLUMNS) + ")")
+        parser.add_argument("--reset", action="store_true",
+                            help="ghi đè cả khung giờ và trạng thái hoạt động mà giám sát đã sửa tay")
 
-    def handle(self, *args, province: int, active: str, csv: Path | None, **options):
+    def handle(self, *args, province: int, active: str, csv: Path | None, reset: bool = False, **options):
         started = time.monotonic()
         try:
             if csv:
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         def progress(done: int, total: int) -> None:
             self.stderr.write(f"\r  {done}/{total} đài", ending="")
 
-        counts = services.import_rows(rows, progress=progress if show_progress else None)
+        counts = services.import_rows(rows, progress=progress if show_progress else None, reset=reset)
         if show_progress and rows:
             self.stderr.write("")  # end the progress line
         self.stdout.write(self.style.SUCCESS(counts.summary()) + f" ({time.monotonic() - started:.2f} s)")
