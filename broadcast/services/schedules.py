@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from stations.models import District, Station
 
-from ..models import Bulletin, Schedule
+from ..models import Bulletin, PlaylistItem, Schedule
 from ..selectors.playlists import LOCAL_TZ, build_dates, local_today, schedule_is_airable, target_station_ids
-from .playlists import RebuildStats, rebuild_playlists
+from .playlists import Placement, RebuildStats, placement_of, rebuild_playlists
+from .playlists.enqueue import rebuild_for_schedule_on_commit
 
 __all__ = [
     "ScheduleConflict",
@@ -94,11 +95,16 @@ def create_schedule(
     days_of_week: Sequence[int] | None = None,
     plays_per_slot: int = 1,
     immediate: bool = False,
+    now: dt.datetime | None = None,
 ) -> Schedule:
     """Schedules the bulletin's approved (live) revision; the affected playlists rebuild on commit.
+    The returned schedule carries `placement`: what the build does with its plays (placed, carried,
+    unplaced and why), computed by the builder's planner as of `now` (default: the present; a build
+    as of another moment, like the demo's as of midnight, passes that moment).
 
     Raises ScheduleConflict if the bulletin has no approved revision with ready audio, and
-    ScheduleValidationError ({field: [messages]}) for bad dates, slots, days or targets.
+    ScheduleValidationError ({field: [messages]}) for bad dates, slots, days or targets, for a range
+    without any of the chosen days, and when not one play could be placed (saying why).
     """
     if not schedule_is_airable(bulletin):
         raise ScheduleConflict("Chỉ bản tin đã duyệt (âm thanh sẵn sàng) mới được lên lịch phát.")
@@ -123,6 +129,10 @@ def create_schedule(
     days = sorted(set(days_of_week or []))
     if any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in days):
         errors["days_of_week"] = ["Thứ trong tuần phải là số từ 0 (thứ Hai) đến 6 (Chủ nhật)."]
+    elif days and start_date and end_date and not immediate and not any(
+            (start_date + dt.timedelta(days=n)).weekday() in days
+            for n in range(min(7, (end_date - start_date).days + 1))):
+        errors["days_of_week"] = ["Không có ngày nào trong khoảng đã chọn rơi vào các thứ đã chọn."]
     if not isinstance(plays_per_slot, int) or not 1 <= plays_per_slot <= MAX_PLAYS_PER_SLOT:
         errors["plays_per_slot"] = [f"Số lần mỗi khung phải từ 1 đến {MAX_PLAYS_PER_SLOT}."]
     slot_names = list(dict.fromkeys(slots or []))
@@ -153,12 +163,22 @@ def create_schedule(
             plays_per_slot=plays_per_slot, targets=norm_targets, immediate=immediate,
             target_station_count=len(station_ids), created_by=by,
         )
-        transaction.on_commit(lambda: _enqueue_schedule_rebuild(schedule.pk))
+        placement = placement_of(schedule, now=now)
+        if not placement.placed:
+            raise ScheduleValidationError({"slots": [_nothing_placed(placement)]})  # rolls the schedule back
+        _enqueue_schedule_rebuild(schedule.pk)
+    schedule.placement = placement
     return schedule
 
 
+def _nothing_placed(placement: Placement) -> str:
+    why = "; ".join(f"{r['message']} ({r['count']} lượt)" for r in placement.reason_list())
+    return f"Không xếp được lượt phát nào: {why or 'không có lượt phát nào trong những ngày đã chọn.'}"
+
+
 def cancel_schedule(schedule: Schedule, by: Any) -> Schedule:
-    """Cancels a schedule: its plays in slots still to come disappear at the rebuild; past plays stay."""
+    """Cancels a schedule: its plays in slots still to come disappear at the rebuild, on every station
+    holding one (also one that has since moved district or been deactivated); past plays stay."""
     with transaction.atomic():
         locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
         if locked.cancelled_at is not None:
@@ -166,15 +186,13 @@ def cancel_schedule(schedule: Schedule, by: Any) -> Schedule:
         locked.cancelled_at = timezone.now()
         locked.cancelled_by = by
         locked.save(update_fields=["cancelled_at", "cancelled_by"])
-        transaction.on_commit(lambda: _enqueue_schedule_rebuild(locked.pk))
+        _enqueue_schedule_rebuild(locked.pk)
     schedule.cancelled_at, schedule.cancelled_by = locked.cancelled_at, locked.cancelled_by
     return schedule
 
 
 def _enqueue_schedule_rebuild(schedule_id: int) -> None:
-    from ..tasks.playlists import rebuild_for_schedule_task
-
-    rebuild_for_schedule_task.delay(schedule_id)
+    rebuild_for_schedule_on_commit(schedule_id)
 
 
 def _schedule_dates(schedule: Schedule, window: Iterable[dt.date]) -> list[dt.date]:
@@ -183,19 +201,28 @@ def _schedule_dates(schedule: Schedule, window: Iterable[dt.date]) -> list[dt.da
             if schedule.start_date <= d <= schedule.end_date or (schedule.immediate and d == created)]
 
 
+def _holders(dates: Iterable[dt.date], **item_filter: Any) -> set[int]:
+    """Stations whose playlists on these dates hold such items, whatever their district or state now."""
+    return set(PlaylistItem.objects.filter(playlist__date__in=list(dates), **item_filter)
+               .values_list("playlist__station_id", flat=True).distinct())
+
+
 def rebuild_for_schedule(schedule_id: int) -> RebuildStats:
-    """Rebuilds only the stations and dates a schedule touches (after creation or cancellation)."""
+    """Rebuilds only the stations and dates a schedule touches (after creation or cancellation): the
+    stations it targets now and those holding its plays."""
     schedule = Schedule.objects.filter(pk=schedule_id).first()
     if schedule is None:
         return RebuildStats()
     dates = _schedule_dates(schedule, build_dates())
     if not dates:
         return RebuildStats()
-    return rebuild_playlists(target_station_ids(schedule.targets or {}), dates)
+    station_ids = set(target_station_ids(schedule.targets or {})) | _holders(dates, schedule_id=schedule_id)
+    return rebuild_playlists(station_ids, dates)
 
 
 def rebuild_for_bulletin(bulletin_id: int) -> RebuildStats:
-    """A bulletin's live revision changed: rebuild the stations and dates its schedules touch."""
+    """A bulletin's live revision changed: rebuild the stations and dates its schedules touch, and the
+    stations holding its plays."""
     window = build_dates()
     station_ids: set[int] = set()
     dates: set[dt.date] = set()
@@ -204,12 +231,15 @@ def rebuild_for_bulletin(bulletin_id: int) -> RebuildStats:
         if schedule_dates:
             dates.update(schedule_dates)
             station_ids.update(target_station_ids(schedule.targets or {}))
+    if dates:
+        station_ids |= _holders(dates, bulletin_id=bulletin_id)
     if not station_ids:
         return RebuildStats()
     return rebuild_playlists(station_ids, dates)
 
 
 def rebuild_for_stations(station_ids: Iterable[int]) -> RebuildStats:
-    """Stations' slots or active flag changed: rebuild their coming playlists."""
+    """Stations' targeting changed (code, kind, district, slots, active): rebuild their coming playlists
+    (a deactivated station keeps only the plays already airing)."""
     ids = list(station_ids)
     return rebuild_playlists(ids, build_dates()) if ids else RebuildStats()

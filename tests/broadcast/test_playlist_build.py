@@ -101,9 +101,10 @@ def test_within_a_priority_the_older_schedule_gets_the_slot():
 
 def test_what_fits_no_slot_is_recorded_unplaced_with_a_reason_never_dropped():
     station = StationFactory(slots=SHORT_SLOTS)
+    roomy = StationFactory()  # s3 fits there, so it is accepted (a schedule placing nothing is refused)
     s1 = schedule(bulletin_of(50_000), [station], slots=("morning",))
     s2 = schedule(bulletin_of(50_000), [station], slots=("morning",))
-    s3 = schedule(bulletin_of(50_000), [station], slots=("evening",))
+    s3 = schedule(bulletin_of(50_000), [station, roomy], slots=("evening",))
 
     rebuild_playlists([station.pk], [tomorrow()])
 
@@ -223,7 +224,7 @@ def test_a_new_approved_revision_replaces_future_audio_keeping_item_ids(django_c
     assert Playlist.objects.get(station=station, date=tomorrow()).version == version + 1
 
 
-def test_archived_bulletin_leaves_the_coming_playlists():
+def test_archived_bulletin_leaves_the_coming_playlists(django_capture_on_commit_callbacks):
     station = StationFactory()
     bulletin = bulletin_of(5_000)
     schedule(bulletin, [station])
@@ -231,12 +232,13 @@ def test_archived_bulletin_leaves_the_coming_playlists():
     assert placed(station, tomorrow())
 
     Bulletin.objects.filter(pk=bulletin.pk).update(status=Bulletin.Status.ARCHIVED, live_revision=None)
-    live_revision_changed.send(sender=Bulletin, bulletin_id=bulletin.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the rebuild is queued once this commits
+        live_revision_changed.send(sender=Bulletin, bulletin_id=bulletin.pk)
 
     assert placed(station, tomorrow()) == []
 
 
-def test_changed_station_slots_rebuild_that_station():
+def test_changed_station_slots_rebuild_that_station(django_capture_on_commit_callbacks):
     station = StationFactory()
     schedule(bulletin_of(5_000), [station], slots=("evening",))
     rebuild_playlists([station.pk], [tomorrow()])
@@ -245,7 +247,8 @@ def test_changed_station_slots_rebuild_that_station():
     Station.objects.filter(pk=station.pk).update(
         slots=[{"name": "morning", "start": "06:00", "end": "06:30"},
                {"name": "evening", "start": "18:00", "end": "18:30"}])
-    stations_changed.send(sender=Station, station_ids=[station.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        stations_changed.send(sender=Station, station_ids=[station.pk])
 
     assert placed(station, tomorrow())[0].starts_at == at_local(tomorrow(), "18:00")
 
@@ -332,3 +335,57 @@ def test_items_keys_are_stable_and_content_hash_ignores_ids():
     rebuild_playlists([station.pk], [tomorrow()])
     assert Playlist.objects.get(station=station, date=tomorrow()).content_hash == digest
     assert playlist_services.IMMEDIATE_SLOT == "now"
+
+
+def test_cancelling_removes_plays_from_a_station_that_has_moved_district(django_capture_on_commit_callbacks):
+    old, new = DistrictFactory(), DistrictFactory()
+    station = StationFactory(district=old)
+    user = UserFactory(roles=["supervisor"])
+    s = create_schedule(bulletin_of(5_000), by=user, start_date=tomorrow(), end_date=tomorrow(),
+                        slots=["morning"], targets={"districts": [old.code]})
+    rebuild_playlists([station.pk], [tomorrow()])
+    assert len(placed(station, tomorrow())) == 1
+    Station.objects.filter(pk=station.pk).update(district=new)  # its own rebuild has not run yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_schedule(s, user)
+
+    assert PlaylistItem.objects.filter(schedule=s).count() == 0
+
+
+def test_cancelling_removes_plays_from_a_deactivated_station(django_capture_on_commit_callbacks):
+    station = StationFactory()
+    user = UserFactory(roles=["supervisor"])
+    s = schedule(bulletin_of(5_000), [station], start_date=tomorrow(), end_date=tomorrow())
+    rebuild_playlists([station.pk], [tomorrow()])
+    assert len(placed(station, tomorrow())) == 1
+    Station.objects.filter(pk=station.pk).update(active=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_schedule(s, user)
+
+    assert PlaylistItem.objects.filter(schedule=s).count() == 0
+
+
+def test_a_deactivated_station_loses_its_coming_plays_at_its_rebuild(django_capture_on_commit_callbacks):
+    station = StationFactory()
+    schedule(bulletin_of(5_000), [station], start_date=tomorrow(), end_date=tomorrow())
+    rebuild_playlists([station.pk], [tomorrow()])
+    Station.objects.filter(pk=station.pk).update(active=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stations_changed.send(sender=Station, station_ids=[station.pk])
+
+    assert placed(station, tomorrow()) == []
+
+
+def test_a_request_for_a_slot_that_has_begun_is_listed_unplaced_with_the_reason():
+    station = StationFactory()
+    today = local_today()
+    s = schedule(bulletin_of(5_000), [station], slots=("morning", "evening"), start_date=today)
+
+    rebuild_playlists([station.pk], [today], now=at_local(today, "12:00"))
+
+    items = {i.requested_slot: i for i in items_of(station, today) if i.schedule_id == s.pk}
+    assert items["evening"].position is not None
+    assert items["morning"].position is None and "đã bắt đầu" in items["morning"].unplaced_reason

@@ -117,7 +117,7 @@ def test_a_concurrent_build_between_plan_and_write_is_detected_and_planned_again
     _schedule(bulletin_of(5_000), district)
     rebuild_playlists([station.pk], [tomorrow()])
     _schedule(bulletin_of(6_000, title="Thêm"), district)
-    real_plan, calls = playlist_services._plan, []
+    real_plan, calls = playlist_services.builder._plan, []
 
     def plan_then_someone_else_builds(*args, **kwargs):
         plan = real_plan(*args, **kwargs)
@@ -126,7 +126,7 @@ def test_a_concurrent_build_between_plan_and_write_is_detected_and_planned_again
             Playlist.objects.filter(station=station).update(version=7)
         return plan
 
-    monkeypatch.setattr(playlist_services, "_plan", plan_then_someone_else_builds)
+    monkeypatch.setattr(playlist_services.builder, "_plan", plan_then_someone_else_builds)
     stats = rebuild_playlists([station.pk], [tomorrow()])
 
     assert calls == [False, False]

@@ -91,7 +91,8 @@ class Command(BaseCommand):
             if not scheduled:
                 with transaction.atomic():
                     schedule = create_schedule(bulletin, by=scheduler, start_date=today, end_date=today,
-                                               slots=slots, targets={"all": True})
+                                               slots=slots, targets={"all": True},
+                                               now=dt.datetime.combine(today, dt.time.min, LOCAL_TZ))
                     Schedule.objects.filter(pk=schedule.pk).update(is_demo=True)
                 self.stdout.write(f"  ⏰ lên lịch hôm nay: {bulletin.title}")
         people_today = Schedule.objects.filter(
