@@ -84,6 +84,39 @@ class ScheduleSerializer(serializers.ModelSerializer):
         return "cancelled" if obj.cancelled_at else "active"
 
 
+class PlacementReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["slot_started", "slot_full", "slot_missing"],
+        help_text="slot_started: khung giờ đã bắt đầu khi lên lịch; slot_full: không đủ thời lượng trong khung "
+                  "giờ và các khung sau trong ngày; slot_missing: đài không có khung giờ này.")
+    count = serializers.IntegerField(help_text="Số lượt phát chưa xếp vì lý do này.")
+    message = serializers.CharField(help_text="Lý do, bằng tiếng Việt.")
+
+
+class PlacementSerializer(serializers.Serializer):
+    """What the playlist build does with the new schedule's plays (the builder's own planner)."""
+
+    dates = serializers.ListField(
+        child=serializers.DateField(),
+        help_text="Ngày đã tính: các ngày của lịch trong số ngày đang dựng danh sách phát (hôm nay và "
+                  "PLAYLIST_DAYS_AHEAD ngày tới); lịch bắt đầu muộn hơn: những ngày đầu của nó.")
+    planned = serializers.IntegerField(help_text="Số lượt phát dự kiến (đài × ngày × khung × số lần) = placed + unplaced.")
+    placed = serializers.IntegerField(help_text="Số lượt đã xếp được vào danh sách phát (gồm cả carried).")
+    carried = serializers.IntegerField(help_text="Trong số placed: số lượt dời sang khung giờ sau vì khung yêu cầu đã đầy.")
+    unplaced = serializers.IntegerField(help_text="Số lượt không xếp được (có trong danh sách phát với lý do, không gửi tới đài).")
+    reasons = PlacementReasonSerializer(many=True, source="reason_list",
+                                        help_text="Vì sao các lượt chưa xếp, theo lý do (nhiều nhất trước).")
+
+
+class ScheduleCreatedSerializer(ScheduleSerializer):
+    plan = PlacementSerializer(source="placement", read_only=True,
+                               help_text="Kết quả xếp lịch. Lịch không xếp được lượt nào bị từ chối (400).")
+
+    class Meta(ScheduleSerializer.Meta):
+        fields = [*ScheduleSerializer.Meta.fields, "plan"]
+        read_only_fields = fields
+
+
 class ScheduleFilter(django_filters.FilterSet):
     bulletin = django_filters.NumberFilter(field_name="bulletin_id")
     date = django_filters.DateFilter(method="filter_date", label="Ngày phát (YYYY-MM-DD)")
@@ -112,7 +145,7 @@ class ScheduleListCreate(generics.ListAPIView):
         district_id = scoped_district_id(self.request.user, self.request.query_params.get("district"))
         return schedules_reaching(selectors.schedule_list(), district_id).order_by("-created_at", "-id")
 
-    @extend_schema(request=ScheduleCreateSerializer, responses={201: ScheduleSerializer})
+    @extend_schema(request=ScheduleCreateSerializer, responses={201: ScheduleCreatedSerializer})
     def post(self, request: Request) -> Response:
         data = ScheduleCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -127,7 +160,7 @@ class ScheduleListCreate(generics.ListAPIView):
             raise Conflict(str(exc)) from None
         except services.ScheduleValidationError as exc:
             raise exceptions.ValidationError(exc.errors) from None
-        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+        return Response(ScheduleCreatedSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
 class ScheduleDetail(generics.RetrieveAPIView):

@@ -213,3 +213,54 @@ def test_admin_cancels_schedules_through_the_service_and_cannot_add_or_edit_them
     future = PlaylistItem.objects.filter(playlist__station=station, schedule_id=schedule.pk,
                                          playlist__date__gt=local_today())
     assert not future.exists()
+
+
+def test_the_201_answer_says_how_many_plays_were_placed_carried_and_unplaced_and_why(client_for, supervisor):
+    tomorrow = local_today() + dt.timedelta(days=1)
+    roomy = StationFactory(slots=[{"name": "morning", "start": "06:00", "end": "06:30"},
+                                  {"name": "evening", "start": "17:00", "end": "17:30"}])
+    tight = StationFactory(slots=[{"name": "morning", "start": "06:00", "end": "06:01"},
+                                  {"name": "evening", "start": "17:00", "end": "17:01"}])
+    day = {"start_date": tomorrow.isoformat(), "end_date": tomorrow.isoformat(),
+           "targets": {"stations": [roomy.code, tight.code]}}
+    first = client_for(supervisor).post(URL, body(approved_bulletin(seconds=50.0), **day), format="json")
+    assert first.status_code == 201, first.json()
+    assert first.json()["plan"]["placed"] == 2
+
+    # 50 s fill the tight station's morning; 50 s more carry to its evening; 50 s more fit nowhere there.
+    second = client_for(supervisor).post(URL, body(approved_bulletin(seconds=50.0), **day), format="json")
+    third = client_for(supervisor).post(URL, body(approved_bulletin(seconds=50.0), **day), format="json")
+
+    assert second.status_code == 201 and third.status_code == 201, third.json()
+    assert {k: second.json()["plan"][k] for k in ("planned", "placed", "carried", "unplaced")} == {
+        "planned": 2, "placed": 2, "carried": 1, "unplaced": 0}
+    plan = third.json()["plan"]
+    assert {k: plan[k] for k in ("planned", "placed", "carried", "unplaced")} == {
+        "planned": 2, "placed": 1, "carried": 0, "unplaced": 1}
+    assert plan["dates"] == [tomorrow.isoformat()]
+    assert [(r["code"], r["count"]) for r in plan["reasons"]] == [("slot_full", 1)]
+    assert "Không đủ thời lượng" in plan["reasons"][0]["message"]
+
+
+def test_a_schedule_that_can_place_nothing_is_refused_with_the_reason(client_for, supervisor):
+    # Today only, in a slot that began at midnight: nothing can air.
+    StationFactory(slots=[{"name": "dawn", "start": "00:00", "end": "00:01"}])
+    today = local_today().isoformat()
+    response = client_for(supervisor).post(
+        URL, body(approved_bulletin(), start_date=today, end_date=today, slots=["dawn"]), format="json")
+
+    assert response.status_code == 400
+    assert "đã bắt đầu" in " ".join(response.json()["slots"])
+    assert not Schedule.objects.exists()
+
+
+def test_a_range_without_any_of_the_chosen_weekdays_is_refused(client_for, supervisor):
+    StationFactory()
+    monday = local_today() + dt.timedelta(days=7 - local_today().weekday())
+    response = client_for(supervisor).post(
+        URL, body(approved_bulletin(), start_date=monday.isoformat(),
+                  end_date=(monday + dt.timedelta(days=1)).isoformat(), days_of_week=[6]), format="json")
+
+    assert response.status_code == 400
+    assert "days_of_week" in response.json()
+    assert not Schedule.objects.exists()
