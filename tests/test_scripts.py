@@ -130,18 +130,32 @@ def _worker_pids(pid: int) -> set[int]:
             and int((Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()[1]) not in procs}
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to follow the child processes")
-def test_scripts_run_restarts_a_dead_worker_and_stops_all_children_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+def _start_run(tmp_path: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CELERY_", "DATABASE_URL", "LOA_", "PYTEST", "DJANGO_"))}
     # A database named by DATABASE_URL: scripts/run leaves the demo accounts, content and simulator out.
     env.update(LOA_VAR_DIR=str(tmp_path / "var"), LOA_PORT=str(port), LOA_STOP_TIMEOUT="5",
                DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),
                STATIC_ROOT=str(tmp_path / "static"))
-    log = (tmp_path / "run.log").open("w")
-    proc = subprocess.Popen([str(REPO / "scripts" / "run")], cwd=tmp_path, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with (tmp_path / "run.log").open("w") as log:
+        return subprocess.Popen([str(REPO / "scripts" / "run")], cwd=tmp_path, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _kill_leftovers(proc: subprocess.Popen, seen: dict[int, str]) -> None:
+    seen.update(_descendants(proc.pid))
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    for p, cmd in seen.items():  # left-overs of a failed run, never another process
+        if _alive(p) and ("celery" in cmd or "manage.py" in cmd):
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to follow the child processes")
+def test_scripts_run_restarts_a_dead_worker_and_stops_all_children_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = _start_run(tmp_path, port)
     seen: dict[int, str] = {}
     try:
         _wait_for(lambda: _serving(port) or proc.poll() is not None, 240, "scripts/run to serve")
@@ -166,14 +180,26 @@ def test_scripts_run_restarts_a_dead_worker_and_stops_all_children_on_sigterm(tm
         assert time.monotonic() - started < 20
         assert not _serving(port)
     finally:
-        seen.update(_descendants(proc.pid))
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        for p, cmd in seen.items():  # left-overs of a failed run, never another process
-            if _alive(p) and ("celery" in cmd or "manage.py" in cmd):
-                with contextlib.suppress(OSError):
-                    os.kill(p, signal.SIGKILL)
-        log.close()
+        _kill_leftovers(proc, seen)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to follow the child processes")
+def test_scripts_run_stops_everything_with_a_message_when_the_web_server_dies(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = _start_run(tmp_path, port)
+    seen: dict[int, str] = {}
+    try:
+        _wait_for(lambda: _serving(port) or proc.poll() is not None, 240, "scripts/run to serve")
+        _wait_for(lambda: len(_worker_pids(proc.pid)) == 1, 60, "the Celery worker")
+        children = _descendants(proc.pid)
+        seen.update(children)
+        (server,) = [p for p, cmd in children.items() if "runserver" in cmd]
+        os.kill(server, signal.SIGKILL)
+        assert proc.wait(timeout=30) != 0
+        _wait_for(lambda: not [p for p in children if _alive(p)], 10, "the worker and beat to be gone")
+        assert "máy chủ web đã dừng" in (tmp_path / "run.log").read_text()
+    finally:
+        _kill_leftovers(proc, seen)
 
 
 # --- the set-up installs what CI starts -----------------------------------------------------------
