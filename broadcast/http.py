@@ -1,20 +1,64 @@
-"""Serving stored files over HTTP: single byte ranges (206/416), conditional GET by ETag (304),
-and hand-off to the front web server (X-Accel-Redirect / X-Sendfile) when AUDIO_SENDFILE is set.
+"""HTTP plumbing shared by every area.
 
-Reusable by every area that serves audio (staff preview, station downloads).
+Serving stored files: single byte ranges (206/416), conditional GET by ETag (304), and hand-off to
+the front web server (X-Accel-Redirect / X-Sendfile) when AUDIO_SENDFILE is set.
+
+Malformed requests: whatever a broken device, a fuzzer or an attacker sends (NUL bytes, JSON nested
+past the decoder's limits, bodies over DATA_UPLOAD_MAX_MEMORY_SIZE, thousands of parameters) is
+answered with a 4xx and a Vietnamese message, never a 500: a middleware, the JSON parser, the DRF
+exception handler and the Django error views below.
 """
 
 from __future__ import annotations
 
+import codecs
+import json as stdlib_json
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+    UnreadablePostError,
+)
+from django.utils.html import escape
+from rest_framework import exceptions, parsers
+from rest_framework.response import Response
+from rest_framework.utils import json
 
-__all__ = ["parse_range", "serve_file"]
+__all__ = [
+    "JSONParser", "RejectNulBytesMiddleware", "api_exception_handler", "bad_request", "page_not_found",
+    "csrf_failure", "parse_range", "permission_denied", "serve_file", "server_error",
+]
+
+MSG_BODY_TOO_LARGE = "Nội dung yêu cầu quá lớn."
+MSG_NUL_BYTE = "Địa chỉ hoặc tham số chứa ký tự NUL không hợp lệ."
+MSG_TOO_MANY_FIELDS = "Yêu cầu có quá nhiều tham số hoặc tệp."
+MSG_JSON_TOO_DEEP = "JSON không hợp lệ: lồng nhau quá sâu."
+MSG_JSON_INVALID = "JSON không hợp lệ (dòng {line}, cột {column}): {reason}."
+MSG_JSON_UNREADABLE = "JSON không hợp lệ: {reason}."
+MSG_JSON_NUL = "JSON không được chứa ký tự NUL (\\u0000)."
+MSG_MULTIPART_INVALID = "Dữ liệu multipart/form-data không hợp lệ."
+MSG_UNREADABLE_BODY = "Không đọc được nội dung yêu cầu."
+MSG_CSRF = "Thiếu hoặc sai mã chống giả mạo (CSRF); hãy tải lại trang."
+MSG_BAD_REQUEST = "Yêu cầu không hợp lệ."
+MSG_FORBIDDEN = "Bạn không có quyền truy cập địa chỉ này."
+MSG_PAGE_NOT_FOUND = "Không tìm thấy địa chỉ này."
+MSG_SERVER_ERROR = "Máy chủ gặp lỗi, xin thử lại sau."
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 64 * 1024
@@ -147,3 +191,147 @@ def serve_file(
     for key, value in headers.items():
         response[key] = value
     return response
+
+
+# ---------------------------------------------------------------- malformed requests
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(request: HttpRequest, status: int, detail: str, code: str) -> HttpResponse:
+    """JSON `{detail, code}` on the API, a small Vietnamese page elsewhere (admin, dashboard)."""
+    if _is_api(request):
+        return JsonResponse({"detail": detail, "code": code}, status=status,
+                            json_dumps_params={"ensure_ascii": False})
+    page = (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{status}</title></head>'
+            f"<body><h1>{status}</h1><p>{escape(detail)}</p></body></html>")
+    return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte in the path or the query string is a 400 before any view sees it.
+
+    PostgreSQL refuses NUL in text, so such a value would otherwise surface as a database error
+    (a 500) wherever a path segment or a filter reaches a query."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return error_response(request, 400, MSG_NUL_BYTE, "nul_byte")
+        return self.get_response(request)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser with Vietnamese messages. Nesting past the decoder's recursion limit is a
+    400 (DRF lets the RecursionError through as a 500), and so is a NUL character in any string:
+    PostgreSQL cannot store one (in text or jsonb), so it would fail later as a database error."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+            data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+        except RecursionError:
+            raise exceptions.ParseError(MSG_JSON_TOO_DEEP, code="json_too_deep") from None
+        except stdlib_json.JSONDecodeError as exc:
+            raise exceptions.ParseError(
+                MSG_JSON_INVALID.format(line=exc.lineno, column=exc.colno, reason=_json_reason(exc.msg)),
+                code="parse_error",
+            ) from None
+        except ValueError as exc:  # undecodable bytes, NaN/Infinity (strict JSON)
+            reason = "không phải UTF-8" if isinstance(exc, UnicodeDecodeError) else "giá trị không được phép"
+            raise exceptions.ParseError(MSG_JSON_UNREADABLE.format(reason=reason), code="parse_error") from None
+        # A raw NUL is invalid JSON already; only the escape can bring one in (rarely: walk only then).
+        if "\\u0000" in text and _has_nul(data):
+            raise exceptions.ParseError(MSG_JSON_NUL, code="nul_byte")
+        return data
+
+
+def _has_nul(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+_JSON_REASONS = {
+    "Expecting value": "thiếu giá trị",
+    "Extra data": "thừa dữ liệu sau giá trị",
+    "Unterminated string starting at": "chuỗi chưa đóng",
+    "Expecting property name enclosed in double quotes": "cần tên thuộc tính trong dấu nháy kép",
+    "Expecting ':' delimiter": "thiếu dấu hai chấm",
+    "Expecting ',' delimiter": "thiếu dấu phẩy",
+    "Invalid control character at": "ký tự điều khiển không hợp lệ",
+    "Invalid \\escape": "ký tự thoát không hợp lệ",
+}
+
+
+def _json_reason(message: str) -> str:
+    return _JSON_REASONS.get(message, "sai cú pháp")
+
+
+_DJANGO_404 = re.compile(r"^No .+ matches the given query\.$")
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """REST_FRAMEWORK's EXCEPTION_HANDLER: DRF's, plus the Django request errors it leaves as 500s
+    or English (oversized bodies, too many parameters, Django's "No X matches the given query.")."""
+    # Imported here: rest_framework.views reads the settings that name this module (DEFAULT_PARSER_CLASSES).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": MSG_BODY_TOO_LARGE, "code": "payload_too_large"}, status=413)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response({"detail": MSG_TOO_MANY_FIELDS, "code": "too_many_fields"}, status=400)
+    if isinstance(exc, UnreadablePostError):
+        return Response({"detail": MSG_UNREADABLE_BODY, "code": "parse_error"}, status=400)
+    if isinstance(exc, Http404) and (not exc.args or _DJANGO_404.match(str(exc.args[0]))):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("Multipart form parse error"):
+        exc = exceptions.ParseError(MSG_MULTIPART_INVALID)
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        exc = exceptions.PermissionDenied(MSG_CSRF)
+    return drf_exception_handler(exc, context)
+
+
+# Django's own error views (urls.py handler400/403/404/500), for what never reaches a DRF view: an
+# unknown address, an oversized body read by Django itself, a crash.
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(request, 413, MSG_BODY_TOO_LARGE, "payload_too_large")
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return error_response(request, 400, MSG_TOO_MANY_FIELDS, "too_many_fields")
+    return error_response(request, 400, MSG_BAD_REQUEST, "bad_request")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception) if isinstance(exception, PermissionDenied) and exception.args else MSG_FORBIDDEN
+    return error_response(request, 403, message, "permission_denied")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 404, MSG_PAGE_NOT_FOUND, "not_found")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_response(request, 500, MSG_SERVER_ERROR, "server_error")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django's own page is English."""
+    return error_response(request, 403, MSG_CSRF, "csrf_failed")

@@ -116,8 +116,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "broadcast.http.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,8 +187,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Vietnamese only, whatever Accept-Language a browser or device sends (hence no LocaleMiddleware).
+# broadcast/locale fills what DRF, django-filter and Django leave untranslated (it wins over theirs).
 LANGUAGE_CODE = "vi"
-LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LANGUAGES = [("vi", "Tiếng Việt")]
+LOCALE_PATHS = [BASE_DIR / "broadcast" / "locale"]
+# Largest request body Django reads into memory (JSON, forms; uploaded files are not counted):
+# more is a 413. A full report batch or the longest bulletin is far below the default 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=65_536)
+CSRF_FAILURE_VIEW = "broadcast.http.csrf_failure"
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -244,6 +251,12 @@ REST_FRAMEWORK = {
     # (a client-sent X-Forwarded-For must not pick its own throttle counter).
     "NUM_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY", False) else 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PARSER_CLASSES": [
+        "broadcast.http.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "broadcast.http.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Loa API",

@@ -34,7 +34,7 @@ from stations.auth import HasPerm
 from stations.models import Station
 from stations.selectors import visible_stations
 
-from .common import query_date, scoped_district_id
+from .common import query_date, query_id, scoped_district_id
 
 logger = logging.getLogger(__name__)
 CoverageReader = HasPerm.of("broadcast.view_playbackreport")  # supervisors, district operators (their district)
@@ -131,14 +131,6 @@ class StationHeartbeat(StationAPIView):
 # ---------------------------------------------------------------- staff: coverage
 
 
-def _bulletin_id(raw: str | None) -> int | None:
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise exceptions.ValidationError({"bulletin": ["Mã bản tin phải là số."]})
-    return int(raw)
-
-
 COUNT_FIELDS = {
     "expected": serializers.IntegerField(), "played": serializers.IntegerField(),
     "failed": serializers.IntegerField(), "missed": serializers.IntegerField(),
@@ -167,7 +159,7 @@ class CoverageView(APIView):
         day = query_date(request.query_params)
         district_id = scoped_district_id(request.user, request.query_params.get("district"))
         report = coverage_selectors.coverage_by_district(
-            day, district_id=district_id, bulletin_id=_bulletin_id(request.query_params.get("bulletin"))
+            day, district_id=district_id, bulletin_id=query_id(request.query_params, "bulletin")
         )
         return Response(report.as_dict())
 
@@ -210,7 +202,7 @@ class StationCoverageView(APIView):
             stations = stations.filter(status=wanted)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(stations.order_by("district__code", "code"), request, view=self)
-        counts = coverage_selectors.coverage_by_station(day, page, bulletin_id=_bulletin_id(params.get("bulletin")))
+        counts = coverage_selectors.coverage_by_station(day, page, bulletin_id=query_id(params, "bulletin"))
         rows = [
             {"code": s.code, "name": s.name, "district": s.district.code, "district_name": s.district.name,
              "status": s.status, "last_seen_at": s.last_seen_at, **counts[s.pk].as_dict()}

@@ -21,7 +21,7 @@ from ..models import Bulletin, Playlist, PlaylistItem, Schedule
 from ..selectors import playlists as selectors
 from ..selectors.access import schedules_reaching
 from ..services import schedules as services
-from .common import query_date, scoped_district_id
+from .common import IdFilter, check_date_range, query_date, scoped_district_id
 
 # Scheduling and cancelling are the supervisor's (the grants of stations/roles.py).
 CAN_SCHEDULE = HasPerm.of("broadcast.add_schedule")
@@ -48,9 +48,9 @@ class ScheduleCreateSerializer(serializers.Serializer):
     bulletin = serializers.PrimaryKeyRelatedField(
         queryset=Bulletin.objects.select_related("live_revision", "live_revision__rendition")
     )
-    start_date = serializers.DateField(required=False, allow_null=True, default=None,
+    start_date = serializers.DateField(required=False, allow_null=True, default=None, validators=[check_date_range],
                                        help_text="Bắt buộc, trừ khi immediate (mặc định hôm nay).")
-    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    end_date = serializers.DateField(required=False, allow_null=True, default=None, validators=[check_date_range])
     days_of_week = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6), required=False, default=list,
         help_text="0 = thứ Hai … 6 = Chủ nhật; trống = mọi ngày.",
@@ -118,7 +118,7 @@ class ScheduleCreatedSerializer(ScheduleSerializer):
 
 
 class ScheduleFilter(django_filters.FilterSet):
-    bulletin = django_filters.NumberFilter(field_name="bulletin_id")
+    bulletin = IdFilter(field_name="bulletin_id")
     date = django_filters.DateFilter(method="filter_date", label="Ngày phát (YYYY-MM-DD)")
     active = django_filters.BooleanFilter(field_name="cancelled_at", lookup_expr="isnull")
 
@@ -127,6 +127,7 @@ class ScheduleFilter(django_filters.FilterSet):
         fields = ["bulletin", "date", "active"]
 
     def filter_date(self, queryset: Any, name: str, value: dt.date) -> Any:
+        check_date_range(value, name)
         return queryset.filter(start_date__lte=value, end_date__gte=value)
 
 
