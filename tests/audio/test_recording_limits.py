@@ -43,11 +43,11 @@ def test_an_ordinary_stereo_recording_is_accepted(tmp_path):
 
 def test_the_worker_refuses_it_too_without_decoding(tmp_path, monkeypatch):
     """A file stored before the limits existed, or under other limits, is refused by the render too."""
-    from broadcast.audio import render as audio_render
+    from broadcast.audio.render import recording
 
     flac = _silence(tmp_path / "71.flac", seconds=3, rate=192000, layout="7.1")
     decoded = []
-    monkeypatch.setattr(audio_render, "run_tool", lambda *a, **k: decoded.append(a) or b"")
+    monkeypatch.setattr(recording, "run_tool", lambda *a, **k: decoded.append(a) or b"")
     with pytest.raises(AudioValidationError):
         render_recording(flac, tmp_path / "out.mp3", settings=RenderSettings(), limits=RenderLimits())
     assert decoded == []

@@ -30,7 +30,15 @@ from broadcast.audio.errors import (
 )
 from broadcast.audio.loudness import measure
 from broadcast.audio.normalize import speakable_text
-from broadcast.audio.render import RenderLimits, RenderSettings, render_recording, render_speech
+from broadcast.audio.render import (
+    RenderLimits,
+    RenderSettings,
+    encoding,
+    render_recording,
+    render_speech,
+    speech,
+    synthesis,
+)
 from broadcast.audio.wav import pcm16_to_wav
 
 from .conftest import tone
@@ -131,7 +139,7 @@ def test_long_text_is_synthesized_in_pieces_without_clicks(tmp_path: Path, monke
             calls.append(text)
             return super().synthesize(text, voice)
 
-    original_piece, original_produce = render_module._prepare_piece, render_module._produce
+    original_piece, original_produce = synthesis._prepare_piece, speech._produce
 
     def keep(wav: bytes, rate: int):  # noqa: ANN202
         piece = original_piece(wav, rate)
@@ -142,8 +150,8 @@ def test_long_text_is_synthesized_in_pieces_without_clicks(tmp_path: Path, monke
         captured["program"], captured["spans"] = program.copy(), list(spans)
         return original_produce(program, spans, *args, **kwargs)
 
-    monkeypatch.setattr(render_module, "_prepare_piece", keep)
-    monkeypatch.setattr(render_module, "_produce", produce)
+    monkeypatch.setattr(synthesis, "_prepare_piece", keep)
+    monkeypatch.setattr(speech, "_produce", produce)
     out = tmp_path / "long.mp3"
     settings = RenderSettings(use_default_chime=False)
     result = render_speech(speakable_text(" ".join(sentences)), out, engine=Counting(), voice="vi", settings=settings)
@@ -165,8 +173,8 @@ def test_long_text_is_synthesized_in_pieces_without_clicks(tmp_path: Path, monke
 
 def test_abrupt_engine_output_is_faded_at_the_join() -> None:
     loud = np.full(22050, 20000, dtype=np.int16)  # a DC step: the worst possible click
-    piece = render_module._prepare_piece(pcm16_to_wav(loud, 22050), 22050)
-    unit = segments.as_array(segments.join_with_silence(300, piece, 300, render_module._EDGE_FADE_MS)).astype(int)
+    piece = synthesis._prepare_piece(pcm16_to_wav(loud, 22050), 22050)
+    unit = segments.as_array(segments.join_with_silence(300, piece, 300, render_module.assembly._EDGE_FADE_MS)).astype(int)
     lead = segments.frames(segments.silence(300, 22050))
     assert unit.size == pytest.approx(lead * 2 + segments.frames(piece), abs=4)
     assert np.abs(unit[:lead]).max() == 0 and np.abs(unit[-lead:]).max() == 0
@@ -398,7 +406,7 @@ def test_jingle_in_a_compressed_format_is_decoded_by_pydub(tmp_path: Path, fmt: 
     jingle = tmp_path / f"j.{fmt}"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "2", str(jingle)], check=True)
     settings = RenderSettings(intro_jingle=jingle, use_default_chime=False)
-    loaded = render_module._load_jingle(jingle, settings)
+    loaded = render_module.assembly._load_jingle(jingle, settings)
     assert loaded.frame_rate == 22050 and loaded.channels == 1 and loaded.sample_width == 2
     samples = segments.as_array(loaded)
     assert abs(samples.size / 22050 - 1.2) < 0.06  # codec padding at most
@@ -422,7 +430,7 @@ def test_unusable_jingle_files_are_refused(tmp_path: Path) -> None:
     playlist = tmp_path / "j.ffconcat"  # a demuxer that would read other files: never decoded
     playlist.write_text(f"ffconcat version 1.0\nfile '{text}'\n", encoding="utf-8")
     with pytest.raises(RenderError) as err:
-        render_module._load_jingle(playlist, RenderSettings())
+        render_module.assembly._load_jingle(playlist, RenderSettings())
     assert err.value.code == "jingle_invalid"
     assert leftovers(tmp_path) == ["j.ffconcat", "j.ogg"]
 
@@ -495,7 +503,7 @@ def test_hanging_encoder_is_killed_by_the_timeout(tmp_path: Path, fake_binary) -
     program = (tone(2.0) // 2).astype(np.int16)
     started = time.monotonic()
     with pytest.raises(RenderError) as err:
-        render_module._encode_and_verify(program, np.ones(program.size // 64 + 1), settings, out_dir / "x.part")
+        encoding._encode_and_verify(program, np.ones(program.size // 64 + 1), settings, out_dir / "x.part")
     assert time.monotonic() - started < 10
     assert "thời gian" in str(err.value)
 
@@ -510,9 +518,9 @@ def test_the_encoder_is_not_left_running_when_the_verifier_cannot_start(tmp_path
         started.append(real_popen(*args, **kwargs))
         return started[-1]
 
-    monkeypatch.setattr(render_module.subprocess, "Popen", popen)
+    monkeypatch.setattr(encoding.subprocess, "Popen", popen)
     program = (tone(1.0) // 2).astype(np.int16)
     with pytest.raises(OSError):
-        render_module._encode_and_verify(program, np.ones(program.size // 64 + 1), RenderSettings(),
+        encoding._encode_and_verify(program, np.ones(program.size // 64 + 1), RenderSettings(),
                                          tmp_path / "x.part")  # fmt: skip
     assert started[0].poll() is not None  # the encoder was stopped, not left waiting on its stdin
