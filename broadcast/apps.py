@@ -6,4 +6,5 @@ class BroadcastConfig(AppConfig):
     verbose_name = "Phát thanh"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the distribution area's signal receivers)
+        # receivers: the distribution area's signal receivers; schema: the OpenAPI staff token scheme.
+        from . import receivers, schema  # noqa: F401
