@@ -190,7 +190,7 @@ class StationCoverageView(APIView):
         params = request.query_params
         day = query_date(params)
         district_id = scoped_district_id(request.user, params.get("district"))
-        stations = visible_stations(request.user).filter(active=True)
+        stations = coverage_selectors.stations_in_coverage(day, visible_stations(request.user))
         if district_id is not None:
             stations = stations.filter(district_id=district_id)
         wanted = params.get("status")

@@ -2,7 +2,8 @@
 
 import datetime
 
-from django.db import migrations
+import django.db.models.deletion
+from django.db import migrations, models
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 
@@ -32,12 +33,43 @@ def repair_unreadable_times(apps, schema_editor):
     )
 
 
+def open_spans_of_inactive_stations(apps, schema_editor):
+    """Stations already inactive: their deactivation time was not kept; their last registry change is
+    the best estimate."""
+    Station = apps.get_model("stations", "Station")
+    StationInactivity = apps.get_model("broadcast", "StationInactivity")
+    StationInactivity.objects.bulk_create(
+        StationInactivity(station_id=pk, since=updated_at)
+        for pk, updated_at in Station.objects.filter(active=False).values_list("pk", "updated_at")
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ("broadcast", "0008_playlist_plans"),
+        ("stations", "0004_station_access"),
     ]
 
     operations = [
         migrations.RunPython(repair_unreadable_times, migrations.RunPython.noop, elidable=True),
+        migrations.CreateModel(
+            name="StationInactivity",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("since", models.DateTimeField(verbose_name="ngừng hoạt động từ")),
+                ("until", models.DateTimeField(blank=True, null=True, verbose_name="hoạt động lại lúc")),
+                ("station", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
+                                              related_name="inactivities", to="stations.station")),
+            ],
+            options={
+                "verbose_name": "thời gian ngừng hoạt động",
+                "verbose_name_plural": "thời gian ngừng hoạt động",
+                "ordering": ["station", "since"],
+                "indexes": [models.Index(fields=["station", "since"], name="inactivity_station_since")],
+                "constraints": [models.UniqueConstraint(condition=models.Q(("until__isnull", True)),
+                                                        fields=("station",), name="inactivity_one_open_per_station")],
+            },
+        ),
+        migrations.RunPython(open_spans_of_inactive_stations, migrations.RunPython.noop),
     ]

@@ -2,7 +2,7 @@ from .access import StaffToken
 from .audio import AudioRendition, PronunciationEntry
 from .bulletins import Bulletin, BulletinRevision, BulletinTransition
 from .playlists import Playlist, PlaylistItem
-from .reports import PlaybackReport
+from .reports import PlaybackReport, StationInactivity
 from .schedules import Schedule
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "PronunciationEntry",
     "Schedule",
     "StaffToken",
+    "StationInactivity",
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from stations.models import Station
 
@@ -53,3 +56,40 @@ class PlaybackReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station_id}:{self.report_id} {self.status}"
+
+    @staticmethod
+    def plausible_start_window(
+        day: dt.date, slot_start: dt.datetime | None, planned_start: dt.datetime | None, *, skew: dt.timedelta,
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """When a play of an item planned on local `day` may have started, as (earliest, latest): from
+        its slot's start (or its own planned start if earlier, or if it has no slot of the station) to
+        the end of its day, each widened by the tolerated clock `skew`."""
+        day_start = dt.datetime.combine(day, dt.time.min, timezone.get_default_timezone())
+        begins = [t for t in (slot_start, planned_start) if t is not None]
+        earliest = min(begins) if begins else day_start
+        return earliest - skew, day_start + dt.timedelta(days=1) + skew
+
+
+class StationInactivity(models.Model):
+    """A span during which a station was deactivated (`until` is null while it still is): plays planned
+    to start within it are neither expected nor missed. Recorded from the registry's change signal."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="inactivities")
+    since = models.DateTimeField("ngừng hoạt động từ")
+    until = models.DateTimeField("hoạt động lại lúc", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "thời gian ngừng hoạt động"
+        verbose_name_plural = "thời gian ngừng hoạt động"
+        ordering = ["station", "since"]
+        indexes = [models.Index(fields=["station", "since"], name="inactivity_station_since")]
+        constraints = [
+            models.UniqueConstraint(fields=["station"], condition=Q(until__isnull=True),
+                                    name="inactivity_one_open_per_station"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_id}: {self.since:%Y-%m-%d %H:%M} → {self.until or '…'}"
+
+    def covers(self, moment: dt.datetime) -> bool:
+        return self.since <= moment and (self.until is None or moment < self.until)

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 
-from broadcast.models import PlaybackReport, PlaylistItem
+from broadcast.models import PlaybackReport, PlaylistItem, StationInactivity
 from broadcast.selectors.playlists import LOCAL_TZ, parse_slot_bounds
 from stations.models import District, Station, StationStatusChange
 
@@ -79,33 +79,72 @@ def grace() -> timedelta:
 
 
 def _pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
-    """Items whose slot (on `day`, per their station's slots) has not ended plus grace at `now`."""
+    """Items whose slot (on `day`, per their station's slots) has not ended plus grace at `now`.
+
+    Decided per item's own station, so a district's count is exactly the sum of its stations' counts:
+    an item in a slot its station defines waits for that slot's end; any other item (an immediate
+    emergency, a slot since renamed) waits for its own end.
+    """
     day_start = datetime.combine(day, time.min, LOCAL_TZ)
     if now >= day_start + timedelta(days=2) + grace():
         return Q(pk__in=[])  # every slot of that day is long over: the common, historical case
     open_ids: dict[str, list[int]] = {}
-    closed: set[str] = set()
+    closed_ids: dict[str, list[int]] = {}
+    all_ids: list[int] = []
     for station_id, slots in stations.values_list("id", "slots"):
+        all_ids.append(station_id)
         # The same slot bounds the builder packed the items into.
         for slot in parse_slot_bounds(slots, day):
-            if now < slot.end + grace():
-                open_ids.setdefault(slot.name, []).append(station_id)
-            else:
-                closed.add(slot.name)
-    known = set(open_ids) | closed
-    # Items in a slot name the station does not define (e.g. an immediate emergency): their own end.
-    q = ~Q(slot__in=known) & (Q(ends_at__gt=now - grace()) | Q(ends_at__isnull=True, starts_at__gt=now - grace()))
-    for name, ids in open_ids.items():
-        q |= Q(slot=name) if name not in closed else Q(slot=name, playlist__station_id__in=ids)
+            bucket = open_ids if now < slot.end + grace() else closed_ids
+            bucket.setdefault(slot.name, []).append(station_id)
+    own_end = Q(ends_at__gt=now - grace()) | Q(ends_at__isnull=True, starts_at__gt=now - grace())
+    known = set(open_ids) | set(closed_ids)
+    q = ~Q(slot__in=known) & own_end
+    for name in known:
+        opened, closed = open_ids.get(name, []), closed_ids.get(name, [])
+        defined = set(opened) | set(closed)
+        undefined = [pk for pk in all_ids if pk not in defined]
+        # Each condition names the shorter id list; with one slot set for all stations it names none.
+        if not closed and not undefined:
+            q |= Q(slot=name)
+        elif not undefined:
+            q |= Q(slot=name) & (Q(playlist__station_id__in=opened) if len(opened) <= len(closed)
+                                 else ~Q(playlist__station_id__in=closed))
+        else:
+            q |= Q(slot=name, playlist__station_id__in=opened)
+            q |= Q(slot=name, playlist__station_id__in=undefined) & own_end
     return q
+
+
+def _inactive_q(day: date) -> Q | None:
+    """Items planned while their station was deactivated on `day`, or None when no station was (the
+    usual case: the aggregate then carries no extra condition). One small query over the spans."""
+    day_start = datetime.combine(day, time.min, LOCAL_TZ)
+    day_end = day_start + timedelta(days=1)
+    spans = StationInactivity.objects.filter(Q(until__isnull=True) | Q(until__gt=day_start), since__lt=day_end)
+    whole_day: list[int] = []
+    q = Q(pk__in=[])
+    for station_id, since, until in spans.values_list("station_id", "since", "until"):
+        if since <= day_start and (until is None or until >= day_end):
+            whole_day.append(station_id)
+        else:
+            q |= Q(playlist__station_id=station_id, starts_at__gte=since) & (
+                Q(starts_at__lt=until) if until is not None else Q())
+    if whole_day:
+        q |= Q(playlist__station_id__in=whole_day)
+    return None if q == Q(pk__in=[]) else q
 
 
 def planned_items(
     day: date, *, district_id: int | None = None, bulletin_id: int | None = None,
     station_ids: Iterable[int] | None = None,
 ) -> QuerySet[PlaylistItem]:
-    """The expected plays of a day: placed items of that day's playlists (unplaced ones never air)."""
+    """The expected plays of a day: placed items of that day's playlists (unplaced ones never air),
+    except those planned while their station was deactivated."""
     qs = PlaylistItem.objects.filter(playlist__date=day, position__isnull=False)
+    inactive = _inactive_q(day)
+    if inactive is not None:
+        qs = qs.exclude(inactive)
     if district_id is not None:
         qs = qs.filter(playlist__station__district_id=district_id)
     if bulletin_id is not None:
@@ -183,6 +222,13 @@ def coverage_by_station(
     items = planned_items(day, bulletin_id=bulletin_id, station_ids=ids)
     counts = _aggregate(items, "playlist__station_id", _pending_q(day, now, Station.objects.filter(pk__in=ids)))
     return {pk: counts.get(pk, Counts()) for pk in ids}
+
+
+def stations_in_coverage(day: date, stations: QuerySet[Station]) -> QuerySet[Station]:
+    """The stations a per-station coverage lists for `day`: the active ones and any other with plays
+    counted that day (deactivated later in the day), so the rows add up to the district totals."""
+    counted = planned_items(day).values("playlist__station_id")
+    return stations.filter(Q(active=True) | Q(pk__in=counted))
 
 
 def stations_needing_attention(

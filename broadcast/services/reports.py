@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from broadcast.models import PlaybackReport, PlaylistItem
+from broadcast.models import PlaybackReport, PlaylistItem, StationInactivity
+from broadcast.selectors.playlists import parse_slot_bounds
 from stations.models import Station
 
 # When several reports concern one planned play, the strongest outcome wins; `played` beats all.
@@ -26,8 +27,8 @@ REPORT_ID_MAX = 64
 ERROR_TEXT_MAX = 2000
 TIME_TEXT_MAX = 40
 BIGINT_MAX = 2**63 - 1
-# No station reported anything before this; older times are a device with a reset clock.
-EARLIEST_REPORT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+# A sanity floor for any time; the planned item's own window (plausible_start_window) is far narrower.
+EARLIEST_REPORT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 MSG_NOT_OBJECT = "Mỗi báo cáo phải là một đối tượng JSON."
 MSG_REQUIRED = "Trường này là bắt buộc."
@@ -38,7 +39,11 @@ MSG_ITEM_UNKNOWN = "Không tìm thấy mục phát này trong danh sách phát c
 MSG_STATUS = "Trạng thái không hợp lệ: {value!r} (played, failed, skipped hoặc interrupted)."
 MSG_STATUS_TYPE = "Trạng thái phải là một trong: played, failed, skipped, interrupted."
 MSG_DATETIME = "Thời gian không hợp lệ, cần dạng ISO 8601 (ví dụ 2025-01-31T06:00:00+07:00)."
-MSG_TOO_OLD = "Thời gian quá xa trong quá khứ (trước năm 2000): đồng hồ của thiết bị có thể bị sai."
+MSG_TOO_OLD = "Thời gian quá xa trong quá khứ (trước năm 1970): đồng hồ của thiết bị có thể bị sai."
+MSG_BEFORE_SLOT = ("Thời điểm bắt đầu ({started}) sớm hơn khung giờ của mục phát (bắt đầu {slot_start}, "
+                   "cho phép lệch đồng hồ {minutes} phút): đồng hồ của thiết bị có thể bị sai.")
+MSG_AFTER_DAY = ("Thời điểm bắt đầu ({started}) quá muộn so với ngày phát {day} của mục phát "
+                 "(cho phép lệch đồng hồ {minutes} phút).")
 MSG_FUTURE = "Thời gian ở quá xa trong tương lai (quá {hours} giờ so với máy chủ)."
 MSG_END_BEFORE_START = "Thời điểm kết thúc phải sau thời điểm bắt đầu."
 MSG_ERROR_TEXT = "error phải là chuỗi ký tự."
@@ -229,6 +234,9 @@ def ingest_reports(station: Station, reports: Any, *, now: datetime | None = Non
             if item is None:
                 _reject(result, v.index, reports[v.index], {"playlist_item": [MSG_ITEM_UNKNOWN]})
                 continue
+            if problem := _implausible_start(v.started_at, item, station):
+                _reject(result, v.index, reports[v.index], {"started_at": [problem]})
+                continue
             new.append(v)
             rows.append(
                 PlaybackReport(
@@ -244,6 +252,22 @@ def ingest_reports(station: Station, reports: Any, *, now: datetime | None = Non
         fold_outcomes(((v.item_id, v.status) for v in new), now=now)
     result.rejected.sort(key=lambda r: r["index"])
     return result
+
+
+def _implausible_start(started: datetime, item: dict[str, Any], station: Station) -> str | None:
+    """Why a play of `item` cannot have started at `started` (see PlaybackReport.plausible_start_window)."""
+    skew = timedelta(seconds=settings.REPORTS_CLOCK_SKEW_SECONDS)
+    day = item["playlist__date"]
+    slot_start = next((s.start for s in parse_slot_bounds(station.slots, day) if s.name == item["slot"]), None)
+    earliest, latest = PlaybackReport.plausible_start_window(day, slot_start, item["starts_at"], skew=skew)
+    if earliest <= started <= latest:
+        return None
+    minutes = int(skew.total_seconds() // 60)
+    local = timezone.localtime(started).strftime("%H:%M %d/%m/%Y")
+    if started < earliest:
+        slot_start = timezone.localtime(earliest + skew).strftime("%H:%M %d/%m/%Y")
+        return MSG_BEFORE_SLOT.format(started=local, slot_start=slot_start, minutes=minutes)
+    return MSG_AFTER_DAY.format(started=local, day=item["playlist__date"].strftime("%d/%m/%Y"), minutes=minutes)
 
 
 def _items_of_station(station: Station, item_ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -275,3 +299,22 @@ def fold_outcomes(outcomes: Iterable[tuple[int, str]], *, now: datetime | None =
             report_status=status, reported_at=now
         )
     return changed
+
+
+def record_activity_changes(station_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Opens an inactivity span for each of these stations now inactive without one, and closes the
+    open span of each now active again (coverage stops and resumes expecting their plays). Called after
+    any registry change of these stations; idempotent. Returns how many spans were opened or closed."""
+    now = now or timezone.now()
+    ids = list(station_ids)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        active = dict(Station.objects.filter(pk__in=ids).values_list("pk", "active"))
+        open_ids = set(StationInactivity.objects.select_for_update()
+                       .filter(station_id__in=ids, until__isnull=True).values_list("station_id", flat=True))
+        to_open = [pk for pk, is_active in active.items() if not is_active and pk not in open_ids]
+        to_close = [pk for pk in open_ids if active.get(pk)]
+        StationInactivity.objects.bulk_create([StationInactivity(station_id=pk, since=now) for pk in to_open])
+        closed = StationInactivity.objects.filter(station_id__in=to_close, until__isnull=True).update(until=now)
+    return len(to_open) + closed
