@@ -374,6 +374,9 @@ CELERY_BEAT_SCHEDULE["retention-prune"] = {
 REPORTS_MAX_BATCH = env_int("REPORTS_MAX_BATCH", 1000, minimum=1, maximum=10000)
 # A report may claim a time at most this far in the future (station clocks drift).
 REPORTS_MAX_FUTURE_SECONDS = env_int("REPORTS_MAX_FUTURE_SECONDS", 86400, minimum=0)
+# Tolerated station clock error: a play may claim to start this much before its slot began or after
+# its day ended; further out, the report is refused as implausible.
+REPORTS_CLOCK_SKEW_SECONDS = env_int("REPORTS_CLOCK_SKEW_SECONDS", 900, minimum=0, maximum=86400)
 # A planned play stays `pending` until its slot has ended plus this grace, then it is `missed`.
 COVERAGE_GRACE_SECONDS = env_int("COVERAGE_GRACE_SECONDS", 3600, minimum=0)
 # How often the health sweep turns overdue stations late/silent.
