@@ -2,7 +2,8 @@
 
 An item is `played` once a played report arrived (late ones count), `failed` when only failed,
 skipped or interrupted reports arrived, `pending` while its slot has not ended plus the grace period,
-and `missed` after that. coverage_pct = played / (expected − pending). One aggregate over items.
+and `missed` after that. coverage_pct = played / (expected − pending), the share of the plays already
+due; it is always given with played / expected and pending beside it. One aggregate over items.
 """
 
 from __future__ import annotations
@@ -35,9 +36,29 @@ class Counts:
         return self.expected - self.played - self.failed - self.pending
 
     @property
+    def due(self) -> int:
+        return self.expected - self.pending
+
+    @property
     def coverage_pct(self) -> float | None:
-        due = self.expected - self.pending
-        return round(100.0 * self.played / due, 1) if due else None
+        """Share of the plays already due; never shown without played / expected and pending beside it."""
+        return round(100.0 * self.played / self.due, 1) if self.due else None
+
+    @property
+    def played_of_expected(self) -> str:
+        """The headline figure: an emergency heard by 1 of 556 stations reads "1 / 556", not "100 %"."""
+        return f"{self.played} / {self.expected}"
+
+    def share_of_expected(self, part: int) -> float:
+        return round(100.0 * part / self.expected, 1) if self.expected else 0.0
+
+    @property
+    def played_share(self) -> float:
+        return self.share_of_expected(self.played)
+
+    @property
+    def pending_share(self) -> float:
+        return self.share_of_expected(self.pending)
 
     def add(self, other: Counts) -> None:
         self.expected += other.expected
@@ -49,6 +70,7 @@ class Counts:
         return {
             "expected": self.expected, "played": self.played, "failed": self.failed,
             "missed": self.missed, "pending": self.pending, "coverage_pct": self.coverage_pct,
+            "played_of_expected": self.played_of_expected,
         }
 
 

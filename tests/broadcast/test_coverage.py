@@ -62,7 +62,7 @@ def test_coverage_arithmetic_after_the_day(city):
     now = local(DAY, "23:00")
     rep = coverage_by_district(DAY, now=now).as_dict()
     assert rep["totals"] == {"expected": 12, "played": 5, "failed": 1, "missed": 6, "pending": 0,
-                             "coverage_pct": round(100 * 5 / 12, 1)}
+                             "coverage_pct": round(100 * 5 / 12, 1), "played_of_expected": "5 / 12"}
     north, south = rep["districts"]
     assert (north["code"], north["expected"], north["played"], north["failed"], north["missed"]) == ("001", 8, 5, 1, 2)
     assert north["coverage_pct"] == 62.5 and north["silent_stations"] == 0

@@ -72,6 +72,9 @@ def test_supervisor_sees_dashboard_numbers_matching_the_coverage_api(live_server
             page.wait_for_selector("#districts")
             assert "/dashboard/" in page.url
 
+            # The headline is played / expected with pending beside it, never a bare percentage.
+            assert page.inner_text("[data-testid=coverage-headline]") == expected["totals"]["played_of_expected"]
+            assert int(page.inner_text("[data-testid=headline-pending]")) == expected["totals"]["pending"]
             shown_pct = page.inner_text("[data-testid=coverage-pct]")
             assert float(shown_pct.rstrip("%").replace(",", ".")) == expected["totals"]["coverage_pct"]
             for key in ("expected", "played", "failed", "missed", "pending"):
@@ -81,7 +84,8 @@ def test_supervisor_sees_dashboard_numbers_matching_the_coverage_api(live_server
             assert [r.get_attribute("data-district") for r in rows] == [d["code"] for d in expected["districts"]]
             for row, district in zip(rows, expected["districts"], strict=True):
                 assert row.query_selector(".name").inner_text() == district["name"]
-                for key in ("expected", "played", "missed", "silent"):
+                assert row.query_selector(".ratio").inner_text() == district["played_of_expected"]
+                for key in ("expected", "played", "missed", "pending", "silent"):
                     api_key = "silent_stations" if key == "silent" else key
                     assert int(row.query_selector(f".{key}").inner_text()) == district[api_key], (district, key)
                 pct = row.query_selector(".pct").inner_text()
