@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -126,3 +127,25 @@ def test_malformed_token_header_is_401(api_client):
     assert api_client.get("/api/v1/districts/").status_code == 401
     api_client.credentials(HTTP_AUTHORIZATION="Token khong-phai-khoa")
     assert api_client.get("/api/v1/districts/").status_code == 401
+
+
+def test_migration_hashes_existing_plaintext_tokens_and_deletes_them(supervisor_user):
+    import importlib
+
+    from broadcast.models import StaffToken
+
+    migration = importlib.import_module("broadcast.migrations.0006_staff_tokens")
+    legacy = "0123456789abcdef0123456789abcdef01234567"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, user_id int)")
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [legacy, timezone.now(), supervisor_user.pk])
+    migration.hash_legacy_tokens(apps, SimpleNamespace(connection=connection))  # it only reads .connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM authtoken_token")
+        assert cursor.fetchone() == (0,)
+    assert legacy not in _all_stored_text()
+    assert StaffToken.objects.get().user == supervisor_user
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {legacy}")
+    assert client.get("/api/v1/districts/").status_code == 200  # a client logged in before keeps working
