@@ -100,9 +100,11 @@ class StationTokenIssue(APIView):
     """POST issues a new token for a station (the old one stops working; the token is shown only here).
     DELETE revokes it."""
 
+    can_issue = HasPerm.of("stations.add_stationcredential")
+    can_revoke = HasPerm.of("stations.change_stationcredential")
+
     def get_permissions(self) -> list[HasPerm]:
-        perm = "stations.change_stationcredential" if self.request.method == "DELETE" else "stations.add_stationcredential"
-        return [HasPerm.of(perm)()]
+        return [self.can_revoke() if self.request.method == "DELETE" else self.can_issue()]
 
     @extend_schema(
         request=None,
