@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Mô phỏng {len(codes)} đài: {len(codes) - silent} gửi nhịp tim, {silent} im lặng; "
           f"{sum(o.reported for o in outcomes)} báo cáo ({sum(o.accepted for o in outcomes)} mới, "
           f"{sum(o.failed for o in outcomes)} lỗi phát); {len(errors)} đài gặp lỗi kết nối; "
-          f"{store.issued} khóa truy cập mới (các đài khác dùng lại khóa trong {args.tokens}).")
+          f"{store.issued} khóa truy cập mới cấp (các khóa được giữ trong {args.tokens}).")
     for o in errors[:5]:
         print(f"  {o.code}: {o.error}", file=sys.stderr)
     return 1 if errors and len(errors) == len(codes) - silent else 0

@@ -109,7 +109,7 @@ def _alive(pid: int) -> bool:
 
 def _serving(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=2) as resp:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as resp:
             return resp.status == 200
     except OSError:
         return False
@@ -179,6 +179,8 @@ def test_scripts_run_restarts_a_dead_worker_and_stops_all_children_on_sigterm(tm
         _wait_for(lambda: not [p for p in children if _alive(p)], 10, "every child of scripts/run to be gone")
         assert time.monotonic() - started < 20
         assert not _serving(port)
+        log = (tmp_path / "run.log").read_text()
+        assert "Đã dừng." in log and "buộc dừng" not in log  # TERM was enough: Celery's warm shutdown
     finally:
         _kill_leftovers(proc, seen)
 
