@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from broadcast.models import AudioRendition, Bulletin, BulletinRevision, Playlist, PlaylistItem
+from broadcast.models import AudioRendition, Bulletin, BulletinRevision, Playlist, PlaylistItem, Schedule
 from broadcast.selectors.playlists import LOCAL_TZ, local_today, playlist_versions
 from broadcast.services import bulk
 from broadcast.services import playlists as playlist_services
 from broadcast.services.playlists import rebuild_playlists
-from broadcast.services.schedules import cancel_schedule, create_schedule
+from broadcast.services.schedules import cancel_schedule, create_schedule, rebuild_for_schedule
 from broadcast.signals import live_revision_changed
 from stations.models import Station
 from stations.signals import stations_changed
@@ -389,3 +389,49 @@ def test_a_request_for_a_slot_that_has_begun_is_listed_unplaced_with_the_reason(
     items = {i.requested_slot: i for i in items_of(station, today) if i.schedule_id == s.pk}
     assert items["evening"].position is not None
     assert items["morning"].position is None and "đã bắt đầu" in items["morning"].unplaced_reason
+
+
+def _build_with_a_cancellation_in_between(monkeypatch, doomed, station):
+    """A build reads its inputs (the doomed schedule live); while it plans, the schedule is cancelled and
+    the cancellation's own rebuild runs to its end; then the first build writes."""
+    real_plan, cancelled = playlist_services.builder._plan, []
+
+    def plan_then_cancel(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        if not cancelled:
+            cancelled.append(True)
+            Schedule.objects.filter(pk=doomed.pk).update(cancelled_at=timezone.now())
+            rebuild_for_schedule(doomed.pk)
+        return plan
+
+    monkeypatch.setattr(playlist_services.builder, "_plan", plan_then_cancel)
+    rebuild_playlists([station.pk], [tomorrow()])
+    assert cancelled
+
+
+def test_a_build_planned_before_a_cancellation_never_writes_the_cancelled_plays_back(monkeypatch):
+    station = StationFactory()
+    keep = schedule(bulletin_of(5_000, title="Giữ"), [station], start_date=tomorrow(), end_date=tomorrow())
+    doomed = schedule(bulletin_of(5_000, title="Hủy"), [station], slots=("evening",), start_date=tomorrow(),
+                      end_date=tomorrow())
+    rebuild_playlists([station.pk], [tomorrow()])
+    assert {i.schedule_id for i in placed(station, tomorrow())} == {keep.pk, doomed.pk}
+    added = schedule(bulletin_of(5_000, title="Thêm"), [station], start_date=tomorrow(), end_date=tomorrow())
+
+    _build_with_a_cancellation_in_between(monkeypatch, doomed, station)  # both builds add `added`
+
+    assert {i.schedule_id for i in placed(station, tomorrow())} == {keep.pk, added.pk}
+
+
+@pytest.mark.skipif("connection.vendor == 'postgresql'",
+                    reason="PostgreSQL serializes builds with a lock: tests/integration/test_playlist_build_race.py")
+def test_sqlite_a_stale_plan_is_not_written_when_the_newer_build_changed_nothing(monkeypatch):
+    station = StationFactory()
+    doomed = schedule(bulletin_of(5_000, title="Hủy"), [station], start_date=tomorrow(), end_date=tomorrow())
+    rebuild_playlists([station.pk], [tomorrow()])
+    PlaylistItem.objects.filter(schedule=doomed).delete()  # as if the build of its creation had not run yet
+    Playlist.objects.filter(station=station).update(content_hash="")
+
+    _build_with_a_cancellation_in_between(monkeypatch, doomed, station)
+
+    assert placed(station, tomorrow()) == []

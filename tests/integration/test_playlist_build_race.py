@@ -28,7 +28,12 @@ def _plays_of(schedule_id: int, station_id: int, date: dt.date) -> int:
                                        playlist__date=date, position__isnull=False).count()
 
 
-def test_a_build_with_stale_inputs_never_overwrites_a_newer_cancellation(monkeypatch):
+@pytest.mark.parametrize("stall_in", ["_plan", "_write"], ids=["stalled-planning", "stalled-writing"])
+@pytest.mark.parametrize("built_before", [True, False], ids=["cancel-removes-plays", "cancel-changes-nothing-yet"])
+def test_a_build_with_stale_inputs_never_overwrites_a_newer_cancellation(monkeypatch, built_before, stall_in):
+    """built_before=False: the doomed schedule's plays were never written, so the cancellation's build,
+    if it ran first, would find nothing to change and the stale build would then write them.
+    stall_in: build A stalls after reading its inputs, or inside its write transaction."""
     # The builds are run by hand here, not through a worker.
     monkeypatch.setattr(schedule_services, "_enqueue_schedule_rebuild", lambda schedule_id: None)
     station = StationFactory()
@@ -36,22 +41,29 @@ def test_a_build_with_stale_inputs_never_overwrites_a_newer_cancellation(monkeyp
     day = local_today() + dt.timedelta(days=1)
     keep = schedule_services.create_schedule(approved_bulletin(title="Giữ"), by=user, start_date=day,
                                              end_date=day, slots=["morning"], targets={"all": True})
+    if not built_before:
+        rebuild_playlists([station.pk], [day])  # before the doomed schedule exists: its plays are new to both
     doomed = schedule_services.create_schedule(approved_bulletin(title="Hủy"), by=user, start_date=day,
                                                end_date=day, slots=["evening"], targets={"all": True})
-    rebuild_playlists([station.pk], [day])
-    assert _plays_of(doomed.pk, station.pk, day) == 1
+    added = None
+    if built_before:
+        rebuild_playlists([station.pk], [day])
+        # Not built yet: gives build A something to write besides the doomed plays it already has.
+        added = schedule_services.create_schedule(approved_bulletin(title="Thêm"), by=user, start_date=day,
+                                                  end_date=day, slots=["morning"], targets={"all": True})
+    assert _plays_of(doomed.pk, station.pk, day) == (1 if built_before else 0)
 
     a_has_read, release_a = threading.Event(), threading.Event()
-    real_plan = playlist_services.builder._plan
+    real = getattr(playlist_services.builder, stall_in)
     errors: list[BaseException] = []
 
-    def stalling_plan(*args, **kwargs):
+    def stalling(*args, **kwargs):
         if threading.current_thread().name == "build-a" and not a_has_read.is_set():
             a_has_read.set()  # A has read its inputs (the doomed schedule is still live for it)
             release_a.wait(timeout=30)
-        return real_plan(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(playlist_services.builder, "_plan", stalling_plan)
+    monkeypatch.setattr(playlist_services.builder, stall_in, stalling)
 
     def run(target) -> None:  # noqa: ANN001
         try:
@@ -79,3 +91,5 @@ def test_a_build_with_stale_inputs_never_overwrites_a_newer_cancellation(monkeyp
     assert errors == []
     assert _plays_of(doomed.pk, station.pk, day) == 0  # the cancellation survived
     assert _plays_of(keep.pk, station.pk, day) == 1
+    if added is not None:
+        assert _plays_of(added.pk, station.pk, day) == 1

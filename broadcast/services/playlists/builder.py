@@ -172,7 +172,8 @@ def rebuild_playlists(
     the plan is computed before that transaction, without locks (its transactions here are IMMEDIATE: a
     lock held while planning 12,000 stations would stall report uploads for seconds); the transaction
     re-reads the inputs and the versions of the playlists it writes, FOR UPDATE, and if either changed
-    in between, plans again; after `_OPTIMISTIC_ATTEMPTS` such conflicts it plans inside the transaction.
+    in between, plans again from inputs read again; after `_OPTIMISTIC_ATTEMPTS` such conflicts it plans
+    inside the transaction.
     On PostgreSQL the advisory locks only hold off other builds of the same dates (report uploads and
     station downloads never wait for them), so planning under them costs nothing but serialization.
     """
@@ -203,6 +204,8 @@ def rebuild_playlists(
                         continue
                 if _write(plan, inputs.stations, date_list):
                     break
+            # Another build wrote these playlists meanwhile: its inputs may be newer than ours.
+            inputs = _read_inputs(ids, date_list)
         else:
             with transaction.atomic(savepoint=not serialized):
                 inputs = _read_inputs(ids, date_list)
