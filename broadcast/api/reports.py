@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broadcast.selectors import coverage as coverage_selectors
+from broadcast.selectors import play_log
 from broadcast.selectors.playlists import playlist_versions
 from broadcast.services import reports as report_services
 from stations import health
@@ -221,6 +222,9 @@ EXPORT_INCOMPLETE = ("LỖI: xuất nhật ký bị gián đoạn do lỗi máy 
 
 
 def stream_csv(rows: Iterator[list[str]], header: list[str]) -> Iterator[bytes]:
+CSV_SEPARATORS = {"comma": ",", "semicolon": ";"}
+# A cell starting with one of these is a formula to Excel/LibreOffice (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
     """UTF-8 with a BOM (so Excel reads Vietnamese), one encoded line at a time.
 
     The status line is long gone when a row fails, so a failure is written as a last row saying the
@@ -271,9 +275,13 @@ class PlayLogExport(APIView):
         if (date_to - date_from).days >= MAX_EXPORT_DAYS:
             raise exceptions.ValidationError({"to": [f"Chỉ xuất tối đa {MAX_EXPORT_DAYS} ngày mỗi lần."]})
         district_id = scoped_district_id(request.user, params.get("district"))
-        rows = coverage_selectors.play_log_rows(date_from, date_to, district_id=district_id)
+        rows = play_log.play_log_rows(date_from, date_to, district_id=district_id)
         response = StreamingHttpResponse(
-            stream_csv(rows, coverage_selectors.PLAY_LOG_COLUMNS), content_type="text/csv; charset=utf-8"
+            stream_csv(rows, play_log.PLAY_LOG_COLUMNS, delimiter=CSV_SEPARATORS[sep],
+            OpenApiParameter("sep", OpenApiTypes.STR, enum=list(CSV_SEPARATORS),
+                             description="Dấu phân cách: comma (mặc định) hoặc semicolon (Excel cài đặt vùng Việt Nam)"),
+                       code_columns=play_log.CODE_COLUMNS),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="nhat-ky-phat-{date_from}-{date_to}.csv"'
         return response
@@ -283,6 +291,9 @@ urlpatterns = [
     path("station/reports/", StationReports.as_view(), name="station-reports"),
     path("station/heartbeat/", StationHeartbeat.as_view(), name="station-heartbeat"),
     path("coverage/", CoverageView.as_view(), name="coverage"),
+        sep = params.get("sep") or "comma"
+        if sep not in CSV_SEPARATORS:
+            raise exceptions.ValidationError({"sep": ["Dấu phân cách phải là comma (dấu phẩy) hoặc semicolon (dấu chấm phẩy)."]})
     path("coverage/stations/", StationCoverageView.as_view(), name="coverage-stations"),
     path("reports/export.csv", PlayLogExport.as_view(), name="reports-export"),
 ]

@@ -8,7 +8,7 @@ due; it is always given with played / expected and pending beside it. One aggreg
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -100,7 +100,7 @@ def grace() -> timedelta:
     return timedelta(seconds=settings.COVERAGE_GRACE_SECONDS)
 
 
-def _pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
+def pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
     """Items whose slot (on `day`, per their station's slots) has not ended plus grace at `now`.
 
     Decided per item's own station, so a district's count is exactly the sum of its stations' counts:
@@ -138,23 +138,27 @@ def _pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
     return q
 
 
-def _inactive_q(day: date) -> Q | None:
-    """Items planned while their station was deactivated on `day`, or None when no station was (the
-    usual case: the aggregate then carries no extra condition). One small query over the spans."""
-    day_start = datetime.combine(day, time.min, LOCAL_TZ)
-    day_end = day_start + timedelta(days=1)
-    spans = StationInactivity.objects.filter(Q(until__isnull=True) | Q(until__gt=day_start), since__lt=day_end)
-    whole_day: list[int] = []
+def inactive_q(start: datetime, end: datetime) -> Q | None:
+    """Items planned while their station was deactivated, among those starting in [start, end), or None
+    when no station was deactivated then (the usual case: the aggregate then carries no extra
+    condition). One small query over the spans."""
+    spans = StationInactivity.objects.filter(Q(until__isnull=True) | Q(until__gt=start), since__lt=end)
+    whole: list[int] = []
     q = Q(pk__in=[])
     for station_id, since, until in spans.values_list("station_id", "since", "until"):
-        if since <= day_start and (until is None or until >= day_end):
-            whole_day.append(station_id)
+        if since <= start and (until is None or until >= end):
+            whole.append(station_id)
         else:
             q |= Q(playlist__station_id=station_id, starts_at__gte=since) & (
                 Q(starts_at__lt=until) if until is not None else Q())
-    if whole_day:
-        q |= Q(playlist__station_id__in=whole_day)
+    if whole:
+        q |= Q(playlist__station_id__in=whole)
     return None if q == Q(pk__in=[]) else q
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, LOCAL_TZ)
+    return start, start + timedelta(days=1)
 
 
 def planned_items(
@@ -164,7 +168,7 @@ def planned_items(
     """The expected plays of a day: placed items of that day's playlists (unplaced ones never air),
     except those planned while their station was deactivated."""
     qs = PlaylistItem.objects.filter(playlist__date=day, position__isnull=False)
-    inactive = _inactive_q(day)
+    inactive = inactive_q(*day_bounds(day))
     if inactive is not None:
         qs = qs.exclude(inactive)
     if district_id is not None:
@@ -220,7 +224,7 @@ def coverage_by_district(
         stations = stations.filter(district_id=district_id)
         districts = districts.filter(pk=district_id)
     items = planned_items(day, district_id=district_id, bulletin_id=bulletin_id)
-    pending = _pending_q(day, now, stations)
+    pending = pending_q(day, now, stations)
     by_district = _aggregate(items, "playlist__station__district_id", pending)
     silent = _silent_by_district(items, pending)
     with_stations = set(stations.values_list("district_id", flat=True).distinct().order_by())
@@ -242,7 +246,7 @@ def coverage_by_station(
     stations = list(stations)
     ids = [s.pk for s in stations]
     items = planned_items(day, bulletin_id=bulletin_id, station_ids=ids)
-    counts = _aggregate(items, "playlist__station_id", _pending_q(day, now, Station.objects.filter(pk__in=ids)))
+    counts = _aggregate(items, "playlist__station_id", pending_q(day, now, Station.objects.filter(pk__in=ids)))
     return {pk: counts.get(pk, Counts()) for pk in ids}
 
 
@@ -292,7 +296,7 @@ def station_timeline(station: Station, day: date, *, now: datetime | None = None
     )
     pending_ids = set(
         planned_items(day, station_ids=[station.pk]).filter(report_status="")
-        .filter(_pending_q(day, now, Station.objects.filter(pk=station.pk))).values_list("id", flat=True)
+        .filter(pending_q(day, now, Station.objects.filter(pk=station.pk))).values_list("id", flat=True)
     )
     outcomes = {}
     for item in items:
@@ -312,31 +316,3 @@ def station_timeline(station: Station, day: date, *, now: datetime | None = None
         .order_by("at", "id")
     )
     return Timeline(station, day, items, reports, changes, counts, outcomes)
-
-
-PLAY_LOG_COLUMNS = [
-    "Mã đài", "Tên đài", "Mã quận/huyện", "Quận/huyện", "Ngày phát", "Mã bản tin", "Bản tin", "Phiên bản",
-    "SHA-256", "Khung giờ", "Giờ phát dự kiến", "Bắt đầu phát", "Kết thúc phát", "Kết quả", "Lỗi",
-    "Mã báo cáo", "Nhận lúc",
-]
-
-
-def play_log_rows(date_from: date, date_to: date, *, district_id: int | None = None) -> Iterator[list[str]]:
-    """The legal play log, row by row (server-side cursor), oldest first, times in local time."""
-    qs = PlaybackReport.objects.filter(playlist_date__gte=date_from, playlist_date__lte=date_to)
-    if district_id is not None:
-        qs = qs.filter(station__district_id=district_id)
-    qs = qs.order_by("playlist_date", "station__code", "started_at", "id").values_list(
-        "station__code", "station__name", "station__district__code", "station__district__name", "playlist_date",
-        "bulletin_id_snapshot", "bulletin_title", "revision_number", "sha256", "slot", "planned_start",
-        "started_at", "ended_at", "status", "error", "report_id", "received_at",
-    )
-    labels = dict(PlaybackReport.Status.choices)
-
-    def fmt(value: datetime | None) -> str:
-        return timezone.localtime(value).isoformat() if value else ""
-
-    for (code, name, dcode, dname, pdate, bid, title, rev, sha, slot, planned, started, ended, status, error,
-         report_id, received) in qs.iterator(chunk_size=2000):
-        yield [code, name, dcode, dname, pdate.isoformat(), str(bid), title, str(rev), sha, slot, fmt(planned),
-               fmt(started), fmt(ended), labels.get(status, status), error, report_id, fmt(received)]

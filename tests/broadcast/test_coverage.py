@@ -161,7 +161,9 @@ def test_csv_export_is_a_bom_utf8_play_log(city, client_for, supervisor):
     rows = list(csv.reader(io.StringIO(raw[len(codecs.BOM_UTF8):].decode("utf-8"))))
     header, data = rows[0], rows[1:]
     assert header[:3] == ["Mã đài", "Tên đài", "Mã quận/huyện"]
-    assert len(data) == 6  # 4 from N1, 2 from N2
+    assert len(data) == 12  # every planned play: N1's 4 reported, N2's 2 reported and 2 missed, S1's 4 missed
+    outcomes = [r[header.index("Kết quả lượt phát")] for r in data]
+    assert (outcomes.count("Đã phát"), outcomes.count("Lỗi"), outcomes.count("Bỏ lỡ")) == (5, 1, 6)
     n2_failed = next(r for r in data if r[header.index("Mã báo cáo")] == "b1")
     assert n2_failed[header.index("Kết quả")] == "Lỗi phát"
     assert n2_failed[header.index("Bản tin")] == "Phòng cháy"
