@@ -225,7 +225,21 @@ def stream_csv(rows: Iterator[list[str]], header: list[str]) -> Iterator[bytes]:
 CSV_SEPARATORS = {"comma": ",", "semicolon": ";"}
 # A cell starting with one of these is a formula to Excel/LibreOffice (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-    """UTF-8 with a BOM (so Excel reads Vietnamese), one encoded line at a time.
+
+
+def excel_cell(value: str, *, code: bool = False) -> str:
+    """A cell Excel shows as written: an all-digit code as the text formula ="00001" (keeps its leading
+    zeros, never scientific notation), anything else starting like a formula behind an apostrophe."""
+    if code and value.isascii() and value.isdigit():
+        return f'="{value}"'
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def stream_csv(rows: Iterator[list[str]], header: list[str], *, delimiter: str = ",",
+               code_columns: frozenset[str] = frozenset()) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads Vietnamese), one encoded line at a time, every cell Excel-safe.
 
     The status line is long gone when a row fails, so a failure is written as a last row saying the
     file is incomplete: an export never ends silently short.
@@ -235,7 +249,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
     yield writer.writerow(header).encode()
     try:
         for row in rows:
-            yield writer.writerow(row).encode()
+            yield writer.writerow([excel_cell(v, code=c) for v, c in zip(row, codes, strict=True)]).encode()
     except Exception:
         logger.exception("play-log export interrupted")
         yield writer.writerow([EXPORT_INCOMPLETE]).encode()
