@@ -219,9 +219,6 @@ class _Echo:
 
 EXPORT_INCOMPLETE = ("LỖI: xuất nhật ký bị gián đoạn do lỗi máy chủ, tệp này KHÔNG đầy đủ. "
                      "Vui lòng xuất lại hoặc báo quản trị viên.")
-
-
-def stream_csv(rows: Iterator[list[str]], header: list[str]) -> Iterator[bytes]:
 CSV_SEPARATORS = {"comma": ",", "semicolon": ";"}
 # A cell starting with one of these is a formula to Excel/LibreOffice (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -244,7 +241,8 @@ def stream_csv(rows: Iterator[list[str]], header: list[str], *, delimiter: str =
     The status line is long gone when a row fails, so a failure is written as a last row saying the
     file is incomplete: an export never ends silently short.
     """
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), delimiter=delimiter)
+    codes = [name in code_columns for name in header]
     yield codecs.BOM_UTF8
     yield writer.writerow(header).encode()
     try:
@@ -267,7 +265,7 @@ class CSVRenderer(BaseRenderer):
 
 
 class PlayLogExport(APIView):
-    """The legal play log as CSV, streamed."""
+    """The legal play log as CSV, streamed: every planned play with its outcome, and every report."""
 
     permission_classes = [CoverageReader]
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -277,6 +275,8 @@ class PlayLogExport(APIView):
             OpenApiParameter("from", OpenApiTypes.DATE, description="Từ ngày (mặc định hôm nay)"),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Đến ngày (mặc định bằng từ ngày)"),
             OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện"),
+            OpenApiParameter("sep", OpenApiTypes.STR, enum=list(CSV_SEPARATORS),
+                             description="Dấu phân cách: comma (mặc định) hoặc semicolon (Excel cài đặt vùng Việt Nam)"),
         ],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
@@ -288,12 +288,13 @@ class PlayLogExport(APIView):
             raise exceptions.ValidationError({"to": ["Ngày kết thúc phải không trước ngày bắt đầu."]})
         if (date_to - date_from).days >= MAX_EXPORT_DAYS:
             raise exceptions.ValidationError({"to": [f"Chỉ xuất tối đa {MAX_EXPORT_DAYS} ngày mỗi lần."]})
+        sep = params.get("sep") or "comma"
+        if sep not in CSV_SEPARATORS:
+            raise exceptions.ValidationError({"sep": ["Dấu phân cách phải là comma (dấu phẩy) hoặc semicolon (dấu chấm phẩy)."]})
         district_id = scoped_district_id(request.user, params.get("district"))
         rows = play_log.play_log_rows(date_from, date_to, district_id=district_id)
         response = StreamingHttpResponse(
             stream_csv(rows, play_log.PLAY_LOG_COLUMNS, delimiter=CSV_SEPARATORS[sep],
-            OpenApiParameter("sep", OpenApiTypes.STR, enum=list(CSV_SEPARATORS),
-                             description="Dấu phân cách: comma (mặc định) hoặc semicolon (Excel cài đặt vùng Việt Nam)"),
                        code_columns=play_log.CODE_COLUMNS),
             content_type="text/csv; charset=utf-8",
         )
@@ -305,9 +306,6 @@ urlpatterns = [
     path("station/reports/", StationReports.as_view(), name="station-reports"),
     path("station/heartbeat/", StationHeartbeat.as_view(), name="station-heartbeat"),
     path("coverage/", CoverageView.as_view(), name="coverage"),
-        sep = params.get("sep") or "comma"
-        if sep not in CSV_SEPARATORS:
-            raise exceptions.ValidationError({"sep": ["Dấu phân cách phải là comma (dấu phẩy) hoặc semicolon (dấu chấm phẩy)."]})
     path("coverage/stations/", StationCoverageView.as_view(), name="coverage-stations"),
     path("reports/export.csv", PlayLogExport.as_view(), name="reports-export"),
 ]
