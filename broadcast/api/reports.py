@@ -136,6 +136,7 @@ COUNT_FIELDS = {
     "expected": serializers.IntegerField(), "played": serializers.IntegerField(),
     "failed": serializers.IntegerField(), "missed": serializers.IntegerField(),
     "pending": serializers.IntegerField(), "coverage_pct": serializers.FloatField(allow_null=True),
+    "played_of_expected": serializers.CharField(help_text='Đã phát / kế hoạch, ví dụ "1 / 556"'),
 }
 
 
