@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -53,6 +54,14 @@ class StationSerializer(serializers.ModelSerializer):
         ]
 
 
+class StationEditSerializer(serializers.Serializer):
+    slots = serializers.JSONField(
+        required=False,
+        help_text='[{"name": "morning", "start": "06:00", "end": "06:30"}, …]: tên chữ thường (không được là '
+                  '"now"), giờ HH:MM, kết thúc sau bắt đầu, không chồng nhau.')
+    active = serializers.BooleanField(required=False)
+
+
 class StationFilter(django_filters.FilterSet):
     district = django_filters.CharFilter(field_name="district__code")
     kind = django_filters.ChoiceFilter(choices=Station.Kind.choices)
@@ -88,12 +97,30 @@ class StationList(generics.ListAPIView):
 
 
 class StationDetail(generics.RetrieveAPIView):
+    """GET a station; PATCH (supervisors) its slots and active flag: kept by a re-import of the registry,
+    and the station's coming playlists are rebuilt."""
+
     serializer_class = StationSerializer
-    permission_classes = [IsStaffReader]
     lookup_field = "code"
+
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [HasPerm.of("stations.change_station")()]
+        return [IsStaffReader()]
 
     def get_queryset(self):
         return selectors.visible_stations(self.request.user)
+
+    @extend_schema(request=StationEditSerializer, responses={200: StationSerializer})
+    def patch(self, request: Request, code: str) -> Response:
+        station = self.get_object()
+        edit = StationEditSerializer(data=request.data)
+        edit.is_valid(raise_exception=True)
+        try:
+            services.edit_station(station, dict(edit.validated_data))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return Response(StationSerializer(station).data)
 
 
 class StationTokenIssue(APIView):

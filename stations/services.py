@@ -315,6 +315,19 @@ def save_station_edit(station: Station, changed_fields: Iterable[str]) -> Statio
     return station
 
 
+def edit_station(station: Station, changes: dict[str, Any]) -> Station:
+    """A person's edit of a station's editable fields (slots, active): validated by the model's rules
+    (django ValidationError by field, nothing saved), then saved as `save_station_edit` does."""
+    unknown = set(changes) - set(Station.EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    changed = [name for name, value in changes.items() if getattr(station, name) != value]
+    for name in changed:
+        setattr(station, name, changes[name])
+    station.full_clean()
+    return save_station_edit(station, changed)
+
+
 @transaction.atomic
 def save_district_edit(district: District, changed_fields: Iterable[str]) -> District:
     """Saves a district a person edited; a new code changes which schedules reach its stations."""
