@@ -308,13 +308,13 @@ BULLETIN_RENDER_RETRY_BACKOFF_SECONDS = env_int("BULLETIN_RENDER_RETRY_BACKOFF_S
 # dead worker and may be taken over (by the sweep's re-queued task, a redelivery, or an editor's retry).
 BULLETIN_RENDER_HEARTBEAT_SECONDS = env_float("BULLETIN_RENDER_HEARTBEAT_SECONDS", 5.0, minimum=0.01, maximum=60)
 BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS = env_int(
-    "BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS", 30, minimum=max(3, int(3 * BULLETIN_RENDER_HEARTBEAT_SECONDS))
+    "BULLETIN_RENDER_CLAIM_TIMEOUT_SECONDS", 20, minimum=max(3, int(3 * BULLETIN_RENDER_HEARTBEAT_SECONDS))
 )
 # A render running (still beating) longer than this is past its expected time: editors may retry it.
 BULLETIN_RENDER_STUCK_SECONDS = env_int("BULLETIN_RENDER_STUCK_SECONDS", 600, minimum=60)
 # A rendition still "pending" this long after its task was queued is re-queued by the sweep (lost task).
 BULLETIN_RENDER_REQUEUE_AFTER_SECONDS = env_int("BULLETIN_RENDER_REQUEUE_AFTER_SECONDS", 600, minimum=30)
-BULLETIN_RENDER_SWEEP_SECONDS = env_int("BULLETIN_RENDER_SWEEP_SECONDS", 15, minimum=5)
+BULLETIN_RENDER_SWEEP_SECONDS = env_int("BULLETIN_RENDER_SWEEP_SECONDS", 10, minimum=5)
 CELERY_BEAT_SCHEDULE["requeue-stale-renditions"] = {
     "task": "loa.requeue_stale_renditions",
     "schedule": BULLETIN_RENDER_SWEEP_SECONDS,

@@ -80,13 +80,16 @@ def test_a_render_killed_with_sigkill_is_ready_within_a_minute_of_the_restart(tm
         assert AudioRendition.objects.get(pk=rendition.pk).status == "rendering"
 
         restarted = _start_worker("restarted", f"{QUEUE},celery", log)
+        next_sweep = time.monotonic()
         while True:
             rendition.refresh_from_db()
             if rendition.status in ("ready", "failed"):
                 break
             assert time.monotonic() - killed_at < 90, f"still {rendition.status}\n{log.read_text()[-3000:]}"
-            rendering.requeue_stale_renditions()  # what beat runs every BULLETIN_RENDER_SWEEP_SECONDS
-            time.sleep(settings.BULLETIN_RENDER_SWEEP_SECONDS)
+            if time.monotonic() >= next_sweep:  # what beat runs every BULLETIN_RENDER_SWEEP_SECONDS
+                rendering.requeue_stale_renditions()
+                next_sweep += settings.BULLETIN_RENDER_SWEEP_SECONDS
+            time.sleep(0.2)
         recovered_in = time.monotonic() - killed_at
     finally:
         _stop(first)
