@@ -292,7 +292,7 @@ class StationBundle(StationAPIView):
         etag = f'{core[:-1]}-zip-{hashlib.sha256(base.encode()).hexdigest()[:8]}"'
         if _etag_matches(request.headers.get("If-None-Match"), etag):
             return _not_modified(etag)
-        path = downloads.bundle_path(station.code, date, version, etag)
+        path = downloads.bundle_path(station.pk, date, version, etag)
         if not path.is_file():
             unavailable = self._build(path, station, date, base)
             if unavailable is not None:

@@ -1,6 +1,6 @@
 """Files derived for station downloads, cached under MEDIA_ROOT/cache and written once.
 
-- Day bundles (`cache/bundles/<station>/<date>-v<version>-<key>.zip`): one per playlist version, so a
+- Day bundles (`cache/bundles/<station id>/<date>-v<version>-<key>.zip`): one per playlist version, so a
   station on a bad link can resume it with Range and every request after the first is a file serve.
   The ZIP is byte-for-byte reproducible (fixed member times, fixed order), so a bundle rebuilt after
   retention removed it resumes correctly against the same ETag.
@@ -37,10 +37,11 @@ def cache_root() -> Path:
     return Path(settings.MEDIA_ROOT) / CACHE_DIRNAME
 
 
-def bundle_path(station_code: str, date: dt.date, version: int, etag: str) -> Path:
-    """Where the bundle of this playlist version lives; the key covers everything its bytes depend on."""
+def bundle_path(station_id: int, date: dt.date, version: int, etag: str) -> Path:
+    """Where the bundle of this playlist version lives; the key covers everything its bytes depend on.
+    (The station's id, not its code: a code is free text and must not shape a path.)"""
     key = hashlib.sha256(etag.encode()).hexdigest()[:16]
-    return cache_root() / "bundles" / station_code / f"{date.isoformat()}-v{version}-{key}.zip"
+    return cache_root() / "bundles" / str(int(station_id)) / f"{date.isoformat()}-v{version}-{key}.zip"
 
 
 def _atomic_write(target: Path, write: Callable[[Any], None]) -> Path:
@@ -77,7 +78,13 @@ def write_bundle(target: Path, document: dict[str, Any], m3u: str, files: Iterab
                 with path.open("rb") as src, zf.open(member(f"audio/{sha}.mp3"), "w") as dst:
                     shutil.copyfileobj(src, dst, _COPY_CHUNK)
 
-    return _atomic_write(target, write)
+    _atomic_write(target, write)
+    # Earlier versions of the same day are of no use any more (a station resuming one gets the whole
+    # new bundle through If-Range); an open reader keeps its file until it is done.
+    for older in target.parent.glob(f"{date.isoformat()}-v*.zip"):
+        if older != target:
+            older.unlink(missing_ok=True)
+    return target
 
 
 def id3v2_length(head: bytes) -> int:

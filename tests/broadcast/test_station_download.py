@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings as dj_settings
 from rest_framework.test import APIClient
 
-from broadcast.models import Playlist, PlaylistItem
+from broadcast.models import AudioRendition, Playlist, PlaylistItem
 from broadcast.selectors.playlists import local_today
 from broadcast.services.playlists import rebuild_playlists
 from broadcast.services.schedules import create_schedule
@@ -277,6 +277,7 @@ def test_the_bundle_is_built_once_per_playlist_version(setup, monkeypatch):
     rebuild_playlists([setup["station"].pk], [setup["day"]])
     three = _body(client.get(BUNDLE, {"date": tomorrow()}))
     assert three != one and len(built) == 2
+    assert [p.read_bytes() for p in cached[0].parent.glob("*.zip")] == [three]  # the old version is gone
 
 
 # ---------------------------------------------------------------- plain players
@@ -336,6 +337,9 @@ def test_the_playlist_item_sha256_lookup_is_indexed(db):
         constraints = connection.introspection.get_constraints(cursor, PlaylistItem._meta.db_table)
     indexed = [c["columns"] for c in constraints.values() if c["index"] or c["unique"]]
     assert ["playlist_id", "sha256"] in indexed, indexed
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, AudioRendition._meta.db_table)
+    assert ["sha256"] in [c["columns"] for c in constraints.values() if c["index"]]
 
 
 def test_an_upper_case_sha256_gets_the_same_404_as_an_unknown_file(setup):
