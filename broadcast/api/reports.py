@@ -94,7 +94,7 @@ class StationReports(StationAPIView):
 
 class HeartbeatSerializer(serializers.Serializer):
     agent_version = serializers.CharField(max_length=64, error_messages={"required": "Cần phiên bản thiết bị."})
-    playlist_version = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    playlist_version = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1, allow_null=True)
     state = serializers.JSONField(required=False)
     disk_free_mb = serializers.FloatField(required=False, min_value=0, allow_null=True)
     volume = serializers.FloatField(required=False, min_value=0, allow_null=True)
