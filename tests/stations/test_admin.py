@@ -106,3 +106,21 @@ def test_an_admin_edit_that_changes_targeting_rebuilds_the_station_playlists(
 
     assert resp.status_code == 302, resp.context["adminform"].form.errors if resp.context else resp
     assert not PlaylistItem.objects.filter(playlist__station=station, position__isnull=False).exists()
+
+
+def test_a_district_code_edited_in_the_admin_rebuilds_its_stations(admin_client, django_capture_on_commit_callbacks):
+    district = DistrictFactory(code="901")
+    station = StationFactory(district=district)
+    tomorrow = local_today() + dt.timedelta(days=1)
+    create_schedule(approved_bulletin(), by=UserFactory(roles=["supervisor"]), start_date=tomorrow,
+                    end_date=tomorrow, slots=["morning"], targets={"districts": ["901"]})
+    rebuild_playlists([station.pk], [tomorrow])
+    assert PlaylistItem.objects.filter(playlist__station=station, position__isnull=False).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = admin_client.post(f"/admin/stations/district/{district.pk}/change/", {
+            "code": "999", "name": district.name, "kind": district.kind, "province_code": district.province_code,
+            "province_name": district.province_name})
+
+    assert resp.status_code == 302
+    assert not PlaylistItem.objects.filter(playlist__station=station, position__isnull=False).exists()
