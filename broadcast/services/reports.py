@@ -96,6 +96,13 @@ def _text_problem(value: str) -> str | None:
     return None
 
 
+def _is_id_value(value: Any) -> bool:
+    """A text, or an integer short enough to write out (str() refuses ints of over 4,300 digits)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, str) or (isinstance(value, int) and -(10**64) < value < 10**64)
+
+
 def _printable(value: str, limit: int) -> str:
     """`value` made safe to echo back: storable characters only, at most `limit` (+ an ellipsis)."""
     value = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")
@@ -128,7 +135,7 @@ def _validate(index: int, raw: Any, now: datetime) -> tuple[_Valid | None, dict[
     report_id = raw.get("report_id")
     if report_id is None or report_id == "":
         errors["report_id"] = [MSG_REQUIRED]
-    elif isinstance(report_id, bool) or not isinstance(report_id, (str, int)) or len(str(report_id)) > REPORT_ID_MAX:
+    elif not _is_id_value(report_id) or len(str(report_id)) > REPORT_ID_MAX:
         errors["report_id"] = [MSG_REPORT_ID]
     elif problem := _text_problem(str(report_id)):
         errors["report_id"] = [problem]
@@ -181,7 +188,7 @@ def _validate(index: int, raw: Any, now: datetime) -> tuple[_Valid | None, dict[
 
 def _reject(result: IngestResult, index: int, raw: Any, errors: dict[str, list[str]]) -> None:
     report_id = raw.get("report_id") if isinstance(raw, dict) else None
-    if isinstance(report_id, bool) or not isinstance(report_id, (str, int)):
+    if not _is_id_value(report_id):
         echoed = None
     else:
         echoed = _printable(str(report_id), REPORT_ID_MAX)

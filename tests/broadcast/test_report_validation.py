@@ -86,6 +86,13 @@ def test_a_nul_byte_in_one_report_is_rejected_alone_by_the_service(field, statio
     assert rejected["index"] == 1 and "NUL" in rejected["errors"][field][0]
 
 
+def test_a_gigantic_integer_report_id_is_rejected_alone(station, items):
+    result = ingest_reports(station, [report(items[0], "ok"), {**report(items[1], "x"), "report_id": 10**5000}])
+    assert result.accepted == 1
+    assert result.rejected == [{"index": 1, "report_id": None, "errors": {"report_id": [
+        "report_id phải là chuỗi từ 1 đến 64 ký tự."]}}]
+
+
 def test_echoed_report_id_of_a_rejected_report_is_bounded(station, station_client_for, items):
     long_id = "x" * 100_000
     resp = _post_raw(station_client_for(station), {"reports": [
