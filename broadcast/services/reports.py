@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from broadcast.models import PlaybackReport, PlaylistItem, StationInactivity
 from broadcast.selectors.playlists import parse_slot_bounds
+from broadcast.services import bulk
 from stations.models import Station
 
 # When several reports concern one planned play, the strongest outcome wins; `played` beats all.
@@ -317,11 +318,15 @@ def record_activity_changes(station_ids: Iterable[int], *, now: datetime | None 
     if not ids:
         return 0
     with transaction.atomic():
-        active = dict(Station.objects.filter(pk__in=ids).values_list("pk", "active"))
+        # One JSON parameter per id list: a whole-city import may name 12,000 stations.
+        active = dict(Station.objects.filter(pk__in=bulk.id_list(ids)).values_list("pk", "active"))
         open_ids = set(StationInactivity.objects.select_for_update()
-                       .filter(station_id__in=ids, until__isnull=True).values_list("station_id", flat=True))
+                       .filter(station_id__in=bulk.id_list(ids), until__isnull=True)
+                       .values_list("station_id", flat=True))
         to_open = [pk for pk, is_active in active.items() if not is_active and pk not in open_ids]
         to_close = [pk for pk in open_ids if active.get(pk)]
-        StationInactivity.objects.bulk_create([StationInactivity(station_id=pk, since=now) for pk in to_open])
-        closed = StationInactivity.objects.filter(station_id__in=to_close, until__isnull=True).update(until=now)
+        StationInactivity.objects.bulk_create([StationInactivity(station_id=pk, since=now) for pk in to_open],
+                                              batch_size=1000)
+        closed = (StationInactivity.objects.filter(station_id__in=bulk.id_list(to_close), until__isnull=True)
+                  .update(until=now)) if to_close else 0
     return len(to_open) + closed

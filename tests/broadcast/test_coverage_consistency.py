@@ -96,3 +96,18 @@ def test_an_item_outside_its_stations_slots_waits_for_its_own_end_not_another_st
     # Pending: the evening plays of C1 and C3 (C2 is inactive by then) and C3's noon play.
     assert row.pending == 3
     assert row.missed == 3  # C1's stray play and the unreported morning plays of C2 and C3
+
+
+def test_deactivating_thousands_of_stations_at_once_is_recorded(client_for):
+    from broadcast.models import StationInactivity
+    from broadcast.services.reports import record_activity_changes
+
+    district = DistrictFactory(code="299")
+    Station.objects.bulk_create(Station(code=f"M{n:05d}", name=f"Đài {n}", district=district, admin_code=f"M{n:05d}",
+                                        active=False) for n in range(3000))
+    ids = list(Station.objects.filter(district=district).values_list("pk", flat=True))
+    assert record_activity_changes(ids, now=local(DAY, "08:00")) == 3000
+    assert record_activity_changes(ids, now=local(DAY, "09:00")) == 0  # idempotent
+    Station.objects.filter(pk__in=ids[:10]).update(active=True)
+    assert record_activity_changes(ids, now=local(DAY, "10:00")) == 10
+    assert StationInactivity.objects.filter(until__isnull=True).count() == 2990
