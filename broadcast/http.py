@@ -37,6 +37,7 @@ from django.http import (
 )
 from django.utils.html import escape
 from rest_framework import exceptions, parsers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils import json
 
@@ -304,7 +305,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.ParseError(MSG_MULTIPART_INVALID)
     elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
         exc = exceptions.PermissionDenied(MSG_CSRF)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    # Errors are JSON whatever format was asked for (?format=csv, M3U8): such a renderer would send the
+    # JSON under its own content type, and so would DRF's fallback to a view's first renderer when the
+    # negotiation itself failed (an unknown ?format=). The browsable API keeps its page.
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if response is not None and request is not None and getattr(renderer, "format", None) not in {"json", "api"}:
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+    return response
 
 
 # Django's own error views (urls.py handler400/403/404/500), for what never reaches a DRF view: an

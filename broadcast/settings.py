@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "broadcast.api.openapi.LoaAutoSchema",
     # Anonymous clients only (AnonRateThrottle skips authenticated ones); station views use their own.
     "DEFAULT_THROTTLE_CLASSES": ["broadcast.throttling.AnonThrottle"],
     "DEFAULT_THROTTLE_RATES": {

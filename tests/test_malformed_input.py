@@ -232,3 +232,24 @@ def test_too_many_query_parameters_is_a_400_in_json(api_client):
     response = api_client.post(f"/api/v1/auth/token/?{query}", {"username": "x", "password": "y"}, format="json")
 
     assert_vietnamese_json_error(response, 400)
+
+
+# ---------------------------------------------------------------- errors are JSON, whatever format was asked
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/station/playlist.m3u8?format=zzz",
+    "/api/v1/station/playlist.m3u8?date=1999-01-01",
+    "/api/v1/station/playlist/?format=m3u8&date=31/01/2025",
+])
+def test_a_station_error_is_json_even_when_m3u8_was_asked_for(station_client, path):
+    response = station_client.get(path)
+
+    assert response.status_code in (400, 404)
+    assert_vietnamese_json_error(response, response.status_code)
+
+
+def test_an_export_error_is_json_even_when_csv_was_asked_for(supervisor, client_for):
+    response = client_for(supervisor).get("/api/v1/reports/export.csv", {"format": "csv", "from": "hôm qua"})
+
+    assert_vietnamese_json_error(response, 400)

@@ -52,7 +52,7 @@ class BulletinSerializer(serializers.ModelSerializer):
     voice = serializers.SerializerMethodField()
     revision = serializers.IntegerField(source="current_revision.number", read_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
-    submitted_at = serializers.DateTimeField(source="current_revision.submitted_at", read_only=True)
+    submitted_at = serializers.DateTimeField(source="current_revision.submitted_at", read_only=True, allow_null=True)
     live_revision = serializers.IntegerField(source="live_revision.number", read_only=True, allow_null=True)
     approved_sha256 = serializers.CharField(source="live_revision.approved_sha256", read_only=True, allow_null=True)
     audio_status = serializers.SerializerMethodField()
@@ -163,6 +163,8 @@ class PronunciationSerializer(serializers.ModelSerializer):
 
 class WorkflowErrors:
     """Maps service WorkflowErrors to 400 (field-level) / 403 / 409 / 413 responses."""
+
+    may_conflict = True  # OpenAPI: writes document 409 (broadcast/api/openapi.py)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, services.WorkflowError):

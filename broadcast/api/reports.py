@@ -132,12 +132,15 @@ class StationHeartbeat(StationAPIView):
 # ---------------------------------------------------------------- staff: coverage
 
 
-COUNT_FIELDS = {
-    "expected": serializers.IntegerField(), "played": serializers.IntegerField(),
-    "failed": serializers.IntegerField(), "missed": serializers.IntegerField(),
-    "pending": serializers.IntegerField(), "coverage_pct": serializers.FloatField(allow_null=True),
-    "played_of_expected": serializers.CharField(help_text='Đã phát / kế hoạch, ví dụ "1 / 556"'),
-}
+def count_fields() -> dict[str, serializers.Field]:
+    """Fresh fields each time: DRF's serializer metaclass pops the fields out of the dict it is given,
+    so one shared dict left every component after the first without its counts."""
+    return {
+        "expected": serializers.IntegerField(), "played": serializers.IntegerField(),
+        "failed": serializers.IntegerField(), "missed": serializers.IntegerField(),
+        "pending": serializers.IntegerField(), "coverage_pct": serializers.FloatField(allow_null=True),
+        "played_of_expected": serializers.CharField(help_text='Đã phát / kế hoạch, ví dụ "1 / 556"'),
+    }
 
 
 class CoverageView(APIView):
@@ -151,9 +154,9 @@ class CoverageView(APIView):
         ],
         responses={200: inline_serializer("Coverage", {
             "date": serializers.DateField(),
-            "totals": inline_serializer("CoverageTotals", COUNT_FIELDS),
+            "totals": inline_serializer("CoverageTotals", count_fields()),
             "districts": inline_serializer("DistrictCoverage", {
-                "code": serializers.CharField(), "name": serializers.CharField(), **COUNT_FIELDS,
+                "code": serializers.CharField(), "name": serializers.CharField(), **count_fields(),
                 "silent_stations": serializers.IntegerField()}, many=True),
         })},
     )
@@ -185,7 +188,7 @@ class StationCoverageView(APIView):
                 "code": serializers.CharField(), "name": serializers.CharField(),
                 "district": serializers.CharField(), "district_name": serializers.CharField(),
                 "status": serializers.CharField(), "last_seen_at": serializers.DateTimeField(allow_null=True),
-                **COUNT_FIELDS}, many=True),
+                **count_fields()}, many=True),
         })},
     )
     def get(self, request: Request) -> Response:

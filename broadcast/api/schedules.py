@@ -66,7 +66,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
     priority = serializers.CharField(source="bulletin.priority", read_only=True)
     status = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", read_only=True)
-    cancelled_by = serializers.CharField(source="cancelled_by.username", read_only=True, default=None)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", read_only=True, default=None, allow_null=True)
     targets = TargetsSerializer(read_only=True)
     days_of_week = serializers.ListField(child=serializers.IntegerField(), read_only=True)
     slots = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -134,6 +134,7 @@ class ScheduleFilter(django_filters.FilterSet):
 class ScheduleListCreate(generics.ListAPIView):
     """GET: schedules (filter by bulletin, date, active). POST: schedule an approved bulletin."""
 
+    may_conflict = True  # OpenAPI: writes document 409 (broadcast/api/openapi.py)
     serializer_class = ScheduleSerializer
     filterset_class = ScheduleFilter
     ordering_fields = ["created_at", "start_date"]
@@ -167,6 +168,7 @@ class ScheduleListCreate(generics.ListAPIView):
 class ScheduleDetail(generics.RetrieveAPIView):
     """GET a schedule; DELETE cancels it (plays in slots still to come are removed, past ones stay)."""
 
+    may_conflict = True
     serializer_class = ScheduleSerializer
 
     def get_permissions(self) -> list[Any]:
