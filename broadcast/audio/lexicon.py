@@ -5,77 +5,21 @@ Callers (the `PronunciationEntry` table) extend or override these; entries are c
 
 from __future__ import annotations
 
-# Common abbreviations in public-information bulletins (term -> spoken form).
-DEFAULT_LEXICON: dict[str, str] = {
-    # government bodies
-    "UBND": "Ủy ban nhân dân",
-    "HĐND": "Hội đồng nhân dân",
-    "MTTQ": "Mặt trận Tổ quốc",
-    "UBMTTQ": "Ủy ban Mặt trận Tổ quốc",
-    "MTTQVN": "Mặt trận Tổ quốc Việt Nam",
-    "BCH": "Ban Chấp hành",
-    "BCĐ": "Ban Chỉ đạo",
-    "BTV": "Ban Thường vụ",
-    "ĐBQH": "đại biểu Quốc hội",
-    "HTX": "hợp tác xã",
-    "TTYT": "Trung tâm Y tế",
-    "CSGT": "Cảnh sát giao thông",
-    "CAND": "Công an nhân dân",
-    "QĐND": "Quân đội nhân dân",
-    "BHYT": "bảo hiểm y tế",
-    "BHXH": "bảo hiểm xã hội",
-    "PCCC": "phòng cháy chữa cháy",
-    "PCTT": "phòng chống thiên tai",
-    "TKCN": "tìm kiếm cứu nạn",
-    "PCTT&TKCN": "phòng chống thiên tai và tìm kiếm cứu nạn",
-    "ATGT": "an toàn giao thông",
-    "ATTP": "an toàn thực phẩm",
-    "THCS": "trung học cơ sở",
-    "THPT": "trung học phổ thông",
-    "CCCD": "căn cước công dân",
-    "KCN": "khu công nghiệp",
-    "KT-XH": "kinh tế, xã hội",
-    "TW": "Trung ương",
-    "TƯ": "Trung ương",
-    # departments and ministries (Sở, Bộ)
-    "TT&TT": "Thông tin và Truyền thông",
-    "TTTT": "Thông tin và Truyền thông",
-    "GTVT": "Giao thông vận tải",
-    "GD&ĐT": "Giáo dục và Đào tạo",
-    "GDĐT": "Giáo dục và Đào tạo",
-    "TN&MT": "Tài nguyên và Môi trường",
-    "TNMT": "Tài nguyên và Môi trường",
-    "NN&PTNT": "Nông nghiệp và Phát triển nông thôn",
-    "LĐ-TB&XH": "Lao động, Thương binh và Xã hội",
-    "LĐTBXH": "Lao động, Thương binh và Xã hội",
-    "KH&ĐT": "Kế hoạch và Đầu tư",
-    "KH&CN": "Khoa học và Công nghệ",
-    "VH,TT&DL": "Văn hóa, Thể thao và Du lịch",
-    "VHTTDL": "Văn hóa, Thể thao và Du lịch",
-    "TDTT": "thể dục thể thao",
-    # places
-    "TP.HCM": "Thành phố Hồ Chí Minh",
-    "TPHCM": "Thành phố Hồ Chí Minh",
-    "TP. HCM": "Thành phố Hồ Chí Minh",
-    "HCM": "Hồ Chí Minh",
-    "TP.": "Thành phố",
-    "Tp.": "Thành phố",
-    "TP": "Thành phố",
-    "TX.": "Thị xã",
-    # loanwords espeak-ng would read in English
-    "COVID-19": "Cô vít mười chín",
-    "Covid-19": "Cô vít mười chín",
-    "Zalo": "Da lô",
-    "zalo": "da lô",
-    "Facebook": "Phây búc",
-    "facebook": "phây búc",
-    "fanpage": "phan pết",
-    "email": "i meo",
-    "Email": "I meo",
-    "website": "oép sai",
-    "online": "trực tuyến",
-    "VNeID": "vê en e ai đi",
-}
+from pathlib import Path
+
+
+def _load_abbreviations() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for line in Path(__file__).with_name("abbreviations.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            term, spoken, _kind = line.split("\t")
+            table[term] = spoken
+    return table
+
+
+# Common abbreviations in public-information bulletins (term -> spoken form), central and local:
+# the table is abbreviations.tsv beside this module.
+DEFAULT_LEXICON: dict[str, str] = _load_abbreviations()
 
 # Parts of official document codes ("số 07/CT-TTg", "125/KH-UBND", "15/2023/NĐ-CP"). They are read
 # only inside such a code: "CT" alone in running text is not necessarily "Chỉ thị".
@@ -136,6 +80,7 @@ UNITS: dict[str, str] = {
     "m": "mét",
     "ha": "héc ta",
     "kg": "ki lô gam",
+    "g": "gam",
     "kWh": "ki lô oát giờ",
     "kW": "ki lô oát",
     "MW": "mê ga oát",
@@ -149,3 +94,25 @@ UNITS: dict[str, str] = {
     "vnđ": "đồng",
     "USD": "đô la Mỹ",
 }
+
+# What may follow an amount or a unit after a slash: "50.000đ/người" is read "... đồng một người".
+PER_UNITS: dict[str, str] = {
+    "người": "người", "hộ": "hộ", "tháng": "tháng", "năm": "năm", "ngày": "ngày", "tuần": "tuần",
+    "giờ": "giờ", "lít": "lít", "kg": "ki lô gam", "m2": "mét vuông", "m²": "mét vuông", "m3": "mét khối",
+    "m³": "mét khối", "tấn": "tấn", "lượt": "lượt", "suất": "suất", "xe": "xe", "học sinh": "học sinh",
+    "cháu": "cháu", "trẻ": "trẻ", "con": "con", "bình": "bình", "khẩu": "khẩu", "buổi": "buổi", "lần": "lần",
+    "chuyến": "chuyến", "ca": "ca", "cái": "cái", "chiếc": "chiếc", "kWh": "ki lô oát giờ", "km": "ki lô mét",
+    "ha": "héc ta", "sào": "sào", "gói": "gói", "hộp": "hộp", "liều": "liều", "m": "mét", "bao": "bao",
+    "khách": "khách", "vé": "vé", "phòng": "phòng", "đêm": "đêm", "tiết": "tiết", "khóa": "khóa",
+    "hồ sơ": "hồ sơ", "thửa": "thửa", "lô": "lô", "cây": "cây", "m3 nước": "mét khối nước",
+}  # fmt: skip
+
+# Parts of web and e-mail addresses read as words; anything else is spelled letter by letter.
+ADDRESS_WORDS: dict[str, str] = {
+    "www": "vê kép vê kép vê kép", "gov": "gờ o vê", "vn": "vê en", "com": "com", "net": "nét",
+    "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "gmail": "gờ meo", "yahoo": "da hu",
+    "hanoi": "hà nội", "tiepdan": "tiếp dân", "lienhe": "liên hệ", "hotro": "hỗ trợ",
+    "dichvucong": "dịch vụ công", "congan": "công an", "chinhphu": "chính phủ", "baohiemxahoi": "bảo hiểm xã hội",
+    "thudo": "thủ đô", "suckhoe": "sức khỏe", "tiemchung": "tiêm chủng", "phuong": "phường", "xa": "xã",
+    "quan": "quận", "huyen": "huyện", "mail": "meo", "email": "i meo", "zalo": "da lô", "facebook": "phây búc",
+}  # fmt: skip

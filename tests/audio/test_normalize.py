@@ -183,7 +183,7 @@ def test_caller_lexicon_overrides_and_longest_match_wins() -> None:
 
 
 def test_unknown_acronym_is_spelled_but_uppercase_vietnamese_words_are_kept() -> None:
-    assert say("THÔNG BÁO KHẨN của BQL") == "THÔNG BÁO KHẨN của bê quy e lờ."
+    assert say("THÔNG BÁO KHẨN của HQX") == "THÔNG BÁO KHẨN của hát quy ích."
 
 
 # --- punctuation, capitalization, determinism ----------------------------------------------------
@@ -194,8 +194,10 @@ def test_capitalization_and_prosody_punctuation_kept() -> None:
     assert say(text) == "Thông báo.\nNgười dân cần: đậy kín dụng cụ chứa nước; ngủ màn, kể cả ban ngày."
 
 
-def test_urls_and_quotes_are_not_read() -> None:
-    assert say('Nguồn: https://congluan.vn/a-b.html "Công Luận"') == "Nguồn: Công Luận."
+def test_quotes_are_not_read_but_addresses_are() -> None:
+    assert say('Nguồn: https://congluan.vn/a-b.html "Công Luận"') == (
+        "Nguồn: xê o en giê e lờ u a en chấm vê en gạch chéo a gạch ngang bê chấm hát tê em e lờ Công Luận."
+    )
 
 
 def test_deterministic() -> None:
@@ -254,3 +256,46 @@ def test_split_long_sentence_at_commas_then_words() -> None:
     words = " ".join(["từ"] * 100) + "."
     pieces = split_sentences(words, max_chars=40)
     assert all(len(p) <= 40 for p in pieces) and " ".join(pieces) == words
+
+
+# --- readings that changed the meaning of notices ------------------------------------------------
+
+
+def test_amount_per_person_keeps_the_per() -> None:
+    assert say("Lệ phí 50.000đ/người") == "Lệ phí năm mươi nghìn đồng một người."
+    assert say("thu 20.000 đồng/hộ/tháng") == "thu hai mươi nghìn đồng một hộ một tháng."
+    assert say("hỗ trợ 2 triệu/tháng") == "hỗ trợ hai triệu một tháng."
+    assert say("giá 25.000 đồng/lít") == "giá hai mươi lăm nghìn đồng một lít."
+
+
+def test_time_written_with_g() -> None:
+    assert say("họp lúc 7g30 sáng") == "họp lúc bảy giờ ba mươi phút sáng."
+
+
+def test_fraction_is_not_a_date_unless_the_context_says_so() -> None:
+    assert say("1/2 số hộ đã nộp") == "một phần hai số hộ đã nộp."
+    assert say("nghỉ lễ 30/4 và 1/5") == "nghỉ lễ ngày ba mươi tháng tư và ngày một tháng năm."
+    assert say("từ ngày 1/2") == "từ ngày một tháng hai."
+
+
+def test_web_and_email_addresses_are_read() -> None:
+    assert say("Xem tại www.hanoi.gov.vn") == "Xem tại vê kép vê kép vê kép chấm hà nội chấm gờ o vê chấm vê en."
+    assert say("gửi về tiep-dan@hanoi.gov.vn") == (
+        "gửi về tê i e pê gạch ngang dê a en a còng hà nội chấm gờ o vê chấm vê en."
+    )
+
+
+def test_account_number_digit_by_digit_and_phone_label_kept() -> None:
+    assert say("số tài khoản 1234567890") == "số tài khoản một hai ba bốn năm sáu bảy tám chín không."
+    assert say("SĐT: 0912345678") == "số điện thoại: không chín một hai, ba bốn năm, sáu bảy tám."
+
+
+def test_local_abbreviations_are_read_not_spelled() -> None:
+    assert say("BQL chợ và TDP số 5, KP 3, ĐT 0243.825.1234") == (
+        "Ban quản lý chợ và tổ dân phố số năm, khu phố ba, điện thoại không hai bốn ba, tám hai năm, một hai ba bốn."
+    )
+
+
+def test_an_editor_entry_never_breaks_a_unit() -> None:
+    assert say("tốc độ 60 km/h", {"km": "ki lô mét"}) == "tốc độ sáu mươi ki lô mét trên giờ."
+    assert say("tốc độ tối đa km/h", {"km": "ki lô mét"}) == "tốc độ tối đa ki lô mét trên giờ."
