@@ -48,8 +48,9 @@ class AudioRendition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # The claim of a render in progress: the task that holds it and when its worker last said it is
-    # alive. A claim whose heartbeat stopped (the worker died) may be taken over.
+    # The claim of a render in progress: "<worker node name>/<task id>" and when that worker last said it
+    # is alive. A claim whose heartbeat stopped, whose task is redelivered, or whose worker starts again
+    # (so it died) may be taken over.
     claimed_by = models.CharField("tác vụ đang xử lý", max_length=255, blank=True)
     heartbeat_at = models.DateTimeField("xử lý còn chạy lúc", null=True, blank=True)
     # When its task was last queued to run (for a back-off: when the retry is due); the sweep re-queues
@@ -87,14 +88,22 @@ class AudioRendition(models.Model):
             | Q(heartbeat_at__isnull=True, started_at__isnull=True)
         )
 
+    @staticmethod
+    def claim_owner(worker: str, task_id: str) -> str:
+        return f"{worker or 'local'}/{task_id}"
+
     @classmethod
     def claimable(cls, now: datetime, task_id: str = "") -> Q:
         """What a render task may claim: pending or failed, an abandoned claim, or its own claim (the broker
-        redelivers the message of a killed worker under the same task id)."""
+        redelivers the message of a killed worker under the same task id, to any worker)."""
         q = Q(status__in=[cls.Status.PENDING, cls.Status.FAILED]) | cls.abandoned_claims(now)
         if task_id:
-            q |= Q(status=cls.Status.RENDERING, claimed_by=task_id)
+            q |= Q(status=cls.Status.RENDERING, claimed_by__endswith=f"/{task_id}")
         return q
+
+    @classmethod
+    def claimed_by_worker(cls, worker: str) -> Q:
+        return Q(status=cls.Status.RENDERING, claimed_by__startswith=f"{worker}/")
 
     def claim_abandoned(self, now: datetime) -> bool:
         if self.status != self.Status.RENDERING:

@@ -51,6 +51,7 @@ __all__ = [
     "render_profile",
     "render_rendition",
     "requeue_stale_renditions",
+    "release_worker_claims",
     "reset_failed",
     "retry_rendition",
     "speakable_for",
@@ -198,9 +199,10 @@ class RetryLater(TemporaryEngineError):
         self.countdown = countdown
 
 
-def claim(rendition_id: int, task_id: str = "") -> AudioRendition | None:
-    """Atomically move a claimable rendition (`AudioRendition.claimable`) to rendering, owned by
-    `task_id` (a fresh token without one). None if someone else has it, or if it is ready.
+def claim(rendition_id: int, task_id: str = "", worker: str = "") -> AudioRendition | None:
+    """Atomically move a claimable rendition (`AudioRendition.claimable`) to rendering, owned by `task_id`
+    (a fresh token without one) on `worker` (the Celery node name). None if someone else has it, or if
+    it is ready.
 
     A rendition whose workers died on it more often than the retry limit is failed instead (a text that
     kills the worker must not take it down forever).
@@ -211,7 +213,7 @@ def claim(rendition_id: int, task_id: str = "") -> AudioRendition | None:
                      .filter(AudioRendition.claimable(now, task_id), pk=rendition_id).first())  # fmt: skip
         if rendition is None:
             return None
-        if (rendition.status == AudioRendition.Status.RENDERING
+        if (rendition.status != AudioRendition.Status.FAILED
                 and rendition.render_attempts > settings.BULLETIN_RENDER_MAX_RETRIES):
             rendition.status = AudioRendition.Status.FAILED
             rendition.error = "Quá trình xử lý âm thanh bị dừng đột ngột nhiều lần; hãy thử lại hoặc rút gọn nội dung."
@@ -220,7 +222,7 @@ def claim(rendition_id: int, task_id: str = "") -> AudioRendition | None:
             return None
         rendition.status = AudioRendition.Status.RENDERING
         rendition.started_at = rendition.heartbeat_at = now
-        rendition.claimed_by = task_id or f"local-{uuid.uuid4()}"
+        rendition.claimed_by = AudioRendition.claim_owner(worker, task_id or str(uuid.uuid4()))
         rendition.render_attempts += 1
         rendition.error = ""
         rendition.save(update_fields=["status", "started_at", "heartbeat_at", "claimed_by", "render_attempts",
@@ -314,7 +316,8 @@ def mark_failed(rendition_id: int, error: str, *, claimed_by: str | None = None)
                 heartbeat_at=None)
 
 
-def render_rendition(rendition_id: int, *, task_id: str = "", final_attempt: bool | None = True) -> AudioRendition:
+def render_rendition(rendition_id: int, *, task_id: str = "", worker: str = "",
+                     final_attempt: bool | None = True) -> AudioRendition:
     """Render one rendition if it still needs it; returns it in its resulting state.
 
     A temporary engine problem (including every engine of a chain failing temporarily) puts it back to
@@ -323,7 +326,7 @@ def render_rendition(rendition_id: int, *, task_id: str = "", final_attempt: boo
     (BULLETIN_RENDER_MAX_RETRIES), so re-queued tasks never get a fresh budget. Any other audio error marks
     it `failed` with the (Vietnamese) message for the editor.
     """
-    rendition = claim(rendition_id, task_id)
+    rendition = claim(rendition_id, task_id, worker)
     if rendition is None:
         return AudioRendition.objects.get(pk=rendition_id)
     out_path, relative = _output_path(rendition)
@@ -483,6 +486,25 @@ def discard_unused_recording(rendition_id: int | None) -> bool:
 
 def _too_large_message(limit: int) -> str:
     return f"Tệp ghi âm quá lớn: tối đa {limit // (1024 * 1024)} MB."
+
+
+def release_worker_claims(worker: str) -> int:
+    """A worker starting under the node name `worker` runs nothing yet, so every claim held under that name
+    is from a previous life that died (SIGKILL, OOM, power): back to pending and queued at once, without
+    waiting for the claim to time out. Returns how many."""
+    if not worker:
+        return 0
+    held = AudioRendition.claimed_by_worker(worker)
+    released = 0
+    for rendition_id in AudioRendition.objects.filter(held).values_list("pk", flat=True):
+        if AudioRendition.objects.filter(held, pk=rendition_id).update(
+            status=AudioRendition.Status.PENDING, claimed_by="", heartbeat_at=None
+        ):
+            enqueue_render(rendition_id)
+            released += 1
+    if released:
+        log.warning("worker %s restarted: %d render(s) it held queued again", worker, released)
+    return released
 
 
 def requeue_stale_renditions() -> int:

@@ -12,13 +12,14 @@ def render_rendition_task(self, rendition_id: int) -> str:  # noqa: ANN001 - Cel
     """Render one rendition; a temporary engine failure is retried after the service's back-off.
 
     The retry budget is counted on the rendition (its render attempts), not by Celery, so a task the
-    sweep queued again continues the count. The task id is the claim's owner: a redelivery of this
-    message (its worker died) takes its own claim over at once.
+    sweep queued again continues the count. The claim names this worker and task: a redelivery of this
+    message, or this worker starting again, takes it over at once (it died).
     """
     from broadcast.services.rendering import RetryLater, render_rendition
 
     try:
-        rendition = render_rendition(rendition_id, task_id=self.request.id or "", final_attempt=None)
+        rendition = render_rendition(rendition_id, task_id=self.request.id or "", worker=self.request.hostname or "",
+                                     final_attempt=None)
     except RetryLater as exc:
         raise self.retry(exc=exc, countdown=exc.countdown) from exc
     return rendition.status

@@ -202,3 +202,45 @@ def test_the_sweep_leaves_a_rendition_alone_while_its_backoff_runs(fake_render, 
     AudioRendition.objects.filter(pk=rendition.pk).update(created_at=timezone.now() - timedelta(hours=1))
     render_rendition_task.apply(args=[rendition.pk], throw=False)
     assert rendering.requeue_stale_renditions() == 0
+
+
+# ------------------------------------------------------------------------- a restarted worker's claims
+
+
+def test_a_restarted_worker_takes_back_its_own_renders_at_once(fake_render, django_capture_on_commit_callbacks):
+    """Its node name is in the claim: when that node starts again, nothing it claimed can still be running."""
+    mine, theirs = _pending("Tin một."), _pending("Tin hai.")
+    assert rendering.claim(mine.pk, task_id="t1", worker="render1@loa") is not None
+    assert rendering.claim(theirs.pk, task_id="t2", worker="render2@loa") is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rendering.release_worker_claims("render1@loa") == 1  # eager: re-rendered now
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, mine.render_attempts) == ("ready", 2)
+    assert theirs.status == "rendering" and len(fake_render.calls) == 1
+
+
+def test_the_worker_ready_signal_releases_that_workers_claims(fake_render, django_capture_on_commit_callbacks):
+    from celery.signals import worker_ready
+
+    rendition = _pending()
+    assert rendering.claim(rendition.pk, task_id="t1", worker="render1@loa") is not None
+
+    class Consumer:
+        hostname = "render1@loa"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        worker_ready.send(sender=Consumer())
+    rendition.refresh_from_db()
+    assert rendition.status == "ready"
+
+
+def test_a_text_that_keeps_killing_its_worker_fails_instead_of_looping(fake_render, settings):
+    settings.BULLETIN_RENDER_MAX_RETRIES = 2
+    rendition = _pending()
+    for _ in range(3):
+        assert rendering.claim(rendition.pk, task_id="t", worker="w@loa") is not None  # its worker dies
+        AudioRendition.objects.filter(pk=rendition.pk).update(status="pending", claimed_by="")  # taken back
+    rendition = rendering.render_rendition(rendition.pk, task_id="t4", worker="w@loa")
+    assert rendition.status == "failed" and "dừng đột ngột" in rendition.error
+    assert fake_render.calls == []
