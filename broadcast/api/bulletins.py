@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
@@ -344,21 +344,101 @@ class BulletinHistory(BulletinObjectMixin, generics.ListAPIView):
         return selectors.bulletin_history(self.get_bulletin())
 
 
+LEXICON_ORDER = (
+    "Order of the reading rules: (1) built-in rules read structured tokens first: web and e-mail "
+    "addresses, document codes (15/QĐ-TTg), account, ID and telephone numbers, times, dates and "
+    "fractions, amounts and units (50.000đ/người, km/h); (2) the editors' pronunciation entries, on whole "
+    "words only (case-sensitive, longest first), override the built-in abbreviation table and never "
+    "apply inside a unit, code or address a built-in rule has read; (3) the built-in abbreviation table "
+    "(UBND, BQL, SĐT…); (4) letter-digit codes, ranges and plain numbers; (5) an upper-case abbreviation "
+    "found nowhere is spelled letter by letter and warned about. One text reads one token one way."
+)
+
+
+class SpeakableSpanSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Offset (characters) of the rewritten text in `source`.")
+    end = serializers.IntegerField(help_text="Offset just past it: `source[start:end]` is the written text.")
+    source = serializers.CharField(help_text="The written text.")
+    spoken = serializers.CharField(help_text="What the engine says instead.")
+    rule = serializers.CharField(
+        help_text="The rule that read it: address, document_code, chainage, identifier, phone, time, date, "
+                  "fraction, range, amount, unit, per_unit, lexicon, abbreviation, code, ordinal, roman, "
+                  "number, spelled."
+    )
+    entry = serializers.IntegerField(allow_null=True,
+                                     help_text="The pronunciation entry's id when `rule` is `lexicon`.")
+
+
+class SpeakableWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="unknown_abbreviation, ambiguous_fraction, ambiguous_date, or stale_audio (the audio was "
+                  "made from an older reading)."
+    )
+    message = serializers.CharField(help_text="What to check, in Vietnamese.")
+    start = serializers.IntegerField(allow_null=True)
+    end = serializers.IntegerField(allow_null=True)
+    source = serializers.CharField(allow_blank=True)
+
+
+class SpeakableSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="What the engine reads (or read, once the audio exists).")
+    source = serializers.CharField(
+        help_text="The text the offsets refer to: the title, '.', a blank line, then the body (Unicode NFC)."
+    )
+    spans = SpeakableSpanSerializer(many=True)
+    warnings = SpeakableWarningSerializer(many=True)
+
+    class Meta:
+        ref_name = "Speakable"
+
+
+def _speakable(revision: Any) -> dict[str, Any]:
+    """The reading of a revision with the current lexicon, spans and warnings (raises SpeakableTextError)."""
+    from broadcast.audio.normalize import read_text
+
+    text = rendering.speakable_for(revision.title, revision.body)  # the same checks as submitting
+    source = f"{revision.title.strip()}.\n\n{revision.body}" if revision.title.strip() else revision.body
+    reading = read_text(source, selectors.lexicon_overrides())
+    terms = {span.term for span in reading.spans if span.term}
+    entries = dict(PronunciationEntry.objects.filter(term__in=terms).values_list("term", "id")) if terms else {}
+    spans = [{"start": s.start, "end": s.end, "source": s.source, "spoken": s.spoken, "rule": s.rule,
+              "entry": entries.get(s.term) if s.term else None} for s in reading.spans]
+    warnings = [{"code": w.code, "message": w.message, "start": w.start, "end": w.end, "source": w.source}
+                for w in reading.warnings]
+    return {"text": text, "source": reading.source, "spans": spans, "warnings": warnings}
+
+
 class BulletinSpeakable(BulletinObjectMixin, APIView):
     """What the speech engine reads (or read) for the newest revision."""
 
     permission_classes = [Readers]
 
-    @extend_schema(responses=inline_serializer("Speakable", {"text": serializers.CharField()}))
+    @extend_schema(
+        responses=SpeakableSerializer,
+        description=(
+            "What the engine reads for the newest revision (`text`; once its audio exists, the text that "
+            "audio was made from), and every token the reading rewrote (`spans`: written text, spoken form, "
+            "rule or pronunciation entry, offsets in `source`) so an editor can check each number, code and "
+            "abbreviation before submitting. `warnings` lists the guesses (an unknown abbreviation spelled, "
+            "a fraction or date decided without context), in Vietnamese. " + LEXICON_ORDER
+        ),
+    )
     def get(self, request: Request, pk: int) -> Response:
         revision = self.get_bulletin().current_revision
         rendition = revision.rendition
-        if rendition is not None and rendition.source == AudioRendition.Source.TTS:
-            return Response({"text": rendition.speakable_text})
         try:
-            return Response({"text": rendering.speakable_for(revision.title, revision.body)})
+            data = _speakable(revision)
         except SpeakableTextError as exc:
             return Response({"body": [str(exc)]}, status=400)
+        if rendition is not None and rendition.source == AudioRendition.Source.TTS:
+            if rendition.speakable_text != data["text"]:
+                data["warnings"].insert(0, {
+                    "code": "stale_audio", "start": None, "end": None, "source": "",
+                    "message": "Âm thanh đã tạo được đọc theo cách đọc cũ (từ điển phát âm đã thay đổi); "
+                               "các đoạn bên dưới là cách đọc hiện tại. Gửi duyệt lại để tạo âm thanh mới.",
+                })
+            data["text"] = rendition.speakable_text
+        return Response(data)
 
 
 def _file_url(request: Request, rendition: AudioRendition) -> str:
@@ -412,6 +492,11 @@ class RenditionFile(APIView):
         return serve_file(request, file_path, etag=rendition.sha256, filename=f"{rendition.sha256[:16]}.mp3")
 
 
+@extend_schema_view(
+    get=extend_schema(description="The editors' pronunciation entries. " + LEXICON_ORDER),
+    post=extend_schema(description="Add an entry: a term read, as a whole word, the way `spoken` says. "
+                                   + LEXICON_ORDER),
+)
 class PronunciationList(generics.ListCreateAPIView):
     serializer_class = PronunciationSerializer
     search_fields = ["term", "spoken"]
@@ -425,6 +510,10 @@ class PronunciationList(generics.ListCreateAPIView):
         serializer.save(created_by=self.request.user)
 
 
+@extend_schema_view(
+    get=extend_schema(description="One pronunciation entry. " + LEXICON_ORDER),
+    patch=extend_schema(description="Change an entry (whole words only). " + LEXICON_ORDER),
+)
 class PronunciationDetail(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = PronunciationSerializer
     queryset = PronunciationEntry.objects.all()
