@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -181,6 +182,11 @@ def test_scripts_run_restarts_a_dead_worker_and_stops_all_children_on_sigterm(tm
         assert not _serving(port)
         log = (tmp_path / "run.log").read_text()
         assert "Đã dừng." in log and "buộc dừng" not in log  # TERM was enough: Celery's warm shutdown
+        # The inherited DATABASE_URL got no demo accounts (known password), no demo content, no simulator.
+        assert "Bỏ qua tài khoản dùng thử" in log and "Mô phỏng" not in log
+        with contextlib.closing(sqlite3.connect(tmp_path / "run.sqlite3")) as db:
+            assert db.execute("SELECT count(*) FROM auth_user").fetchone() == (0,)
+            assert db.execute("SELECT count(*) FROM broadcast_bulletin").fetchone() == (0,)
     finally:
         _kill_leftovers(proc, seen)
 
