@@ -53,9 +53,9 @@ class FakeRenderer:
 @pytest.fixture
 def fake_render(monkeypatch) -> FakeRenderer:
     renderer = FakeRenderer()
-    monkeypatch.setattr(rendering, "_render", renderer)
+    monkeypatch.setattr(rendering.run, "_render", renderer)
     monkeypatch.setattr(
-        rendering, "render_profile",
+        rendering.inputs, "render_profile",
         lambda voice="": rendering.RenderProfile(engine="espeak", voice=voice or "vi", settings_key="test-key"),
     )
     return renderer

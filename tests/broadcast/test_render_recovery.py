@@ -30,19 +30,16 @@ def _pending(text: str = "Thông báo thử nghiệm.") -> AudioRendition:
 
 
 class _Clock:
-    """timezone.now() of the rendering service, moved forward by the test."""
+    """timezone.now(), moved forward by the test."""
 
     def __init__(self) -> None:
         self.offset = timedelta()
 
-    def now(self):  # noqa: ANN201
-        return timezone.now() + self.offset
-
 
 @pytest.fixture
 def clock(monkeypatch) -> _Clock:
-    shim = _Clock()
-    monkeypatch.setattr(rendering, "timezone", shim)
+    shim, real_now = _Clock(), timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + shim.offset)
     return shim
 
 
@@ -110,7 +107,7 @@ def test_the_heartbeat_is_refreshed_while_rendering(fake_render, settings, monke
         seen.append((first, AudioRendition.objects.get(pk=r.pk).heartbeat_at))
         return real(r, out)
 
-    monkeypatch.setattr(rendering, "_render", slow)
+    monkeypatch.setattr(rendering.run, "_render", slow)
     assert rendering.render_rendition(rendition.pk, task_id="t").status == "ready"
     first, later = seen[0]
     assert first is not None and later > first

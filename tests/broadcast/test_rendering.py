@@ -69,7 +69,7 @@ def test_task_retries_temporary_errors_until_it_succeeds(fake_render, settings, 
             raise error
         return original(r, out)
 
-    monkeypatch.setattr(rendering, "_render", flaky)
+    monkeypatch.setattr(rendering.run, "_render", flaky)
     render_rendition_task.apply(args=[rendition.pk], throw=False)
     rendition.refresh_from_db()
     assert rendition.status == "ready" and rendition.render_attempts == 2
