@@ -165,8 +165,7 @@ def rebuild_playlists(
     transaction of at most 7 statements (lock check, insert playlists, delete / shift / update / insert
     items, update playlists), each carrying all its rows in one JSON parameter (see `bulk`). On
     PostgreSQL the whole build is one transaction that first takes the dates' advisory locks (+1
-    statement, +2 for its SET LOCAL and savepoints); on SQLite the write transaction re-reads the two
-    inputs (+2).
+    statement, and its SET LOCAL); on SQLite the write transaction re-reads the two inputs (+2).
 
     All writes of a build are ONE transaction: a crash leaves every previous version intact. On SQLite
     the plan is computed before that transaction, without locks (its transactions here are IMMEDIATE: a
