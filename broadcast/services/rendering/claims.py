@@ -49,7 +49,9 @@ def retry_rendition(rendition: AudioRendition) -> bool:
         return False
     updated = AudioRendition.objects.filter(
         pk=rendition.pk, status=rendition.status, claimed_by=rendition.claimed_by
-    ).update(status=AudioRendition.Status.PENDING, error="", render_attempts=0, claimed_by="", heartbeat_at=None)
+    ).update(
+        status=AudioRendition.Status.PENDING, error="", render_attempts=0, claimed_by="", heartbeat_at=None
+    )
     if updated:
         enqueue_render(rendition.pk)
     return bool(updated)
@@ -77,10 +79,14 @@ def claim(rendition_id: int, task_id: str = "", worker: str = "") -> AudioRendit
                      .filter(AudioRendition.claimable(now, task_id), pk=rendition_id).first())  # fmt: skip
         if rendition is None:
             return None
-        if (rendition.status != AudioRendition.Status.FAILED
-                and rendition.render_attempts > settings.BULLETIN_RENDER_MAX_RETRIES):
+        if (
+            rendition.status != AudioRendition.Status.FAILED
+            and rendition.render_attempts > settings.BULLETIN_RENDER_MAX_RETRIES
+        ):
             rendition.status = AudioRendition.Status.FAILED
-            rendition.error = "Quá trình xử lý âm thanh bị dừng đột ngột nhiều lần; hãy thử lại hoặc rút gọn nội dung."
+            rendition.error = (
+                "Quá trình xử lý âm thanh bị dừng đột ngột nhiều lần; hãy thử lại hoặc rút gọn nội dung."
+            )
             rendition.finished_at, rendition.claimed_by, rendition.heartbeat_at = now, "", None
             rendition.save(update_fields=["status", "error", "finished_at", "claimed_by", "heartbeat_at"])
             return None
@@ -89,8 +95,9 @@ def claim(rendition_id: int, task_id: str = "", worker: str = "") -> AudioRendit
         rendition.claimed_by = AudioRendition.claim_owner(worker, task_id or str(uuid.uuid4()))
         rendition.render_attempts += 1
         rendition.error = ""
-        rendition.save(update_fields=["status", "started_at", "heartbeat_at", "claimed_by", "render_attempts",
-                                      "error"])
+        rendition.save(
+            update_fields=["status", "started_at", "heartbeat_at", "claimed_by", "render_attempts", "error"]
+        )
     return rendition
 
 
@@ -140,8 +147,13 @@ def mark_failed(rendition_id: int, error: str, *, claimed_by: str | None = None)
     rows = AudioRendition.objects.filter(pk=rendition_id).exclude(status=AudioRendition.Status.READY)
     if claimed_by is not None:
         rows = rows.filter(status=AudioRendition.Status.RENDERING, claimed_by=claimed_by)
-    rows.update(status=AudioRendition.Status.FAILED, error=error[:2000], finished_at=timezone.now(), claimed_by="",
-                heartbeat_at=None)
+    rows.update(
+        status=AudioRendition.Status.FAILED,
+        error=error[:2000],
+        finished_at=timezone.now(),
+        claimed_by="",
+        heartbeat_at=None,
+    )
 
 
 def release_worker_claims(worker: str) -> int:
@@ -175,8 +187,14 @@ def requeue_stale_renditions() -> int:
         Q(queued_at__lt=due_before) | Q(queued_at__isnull=True, created_at__lt=due_before)
     )
     # Once per claim timeout, not every sweep, while no worker takes it.
-    abandoned = AudioRendition.abandoned_claims(now) & (Q(queued_at__isnull=True) | Q(queued_at__lt=claim_lost_before))
-    ids = list(AudioRendition.objects.filter(lost_pending | abandoned).order_by("pk").values_list("pk", flat=True)[:500])
+    abandoned = AudioRendition.abandoned_claims(now) & (
+        Q(queued_at__isnull=True) | Q(queued_at__lt=claim_lost_before)
+    )
+    ids = list(
+        AudioRendition.objects.filter(lost_pending | abandoned)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
     if not ids:
         return 0
     AudioRendition.objects.filter(pk__in=ids).update(queued_at=now)

@@ -41,8 +41,9 @@ def _render_settings(config: Any) -> Any:
 def render_profile(voice: str = "") -> RenderProfile:
     """The engine, voice and processing-settings key that a new rendition would use now."""
     config = _audio_config()
-    return RenderProfile(engine=config.engine, voice=voice or config.voice,
-                         settings_key=_render_settings(config).cache_key())
+    return RenderProfile(
+        engine=config.engine, voice=voice or config.voice, settings_key=_render_settings(config).cache_key()
+    )
 
 
 def speakable_for(title: str, body: str) -> str:

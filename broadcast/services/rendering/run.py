@@ -70,8 +70,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def render_rendition(rendition_id: int, *, task_id: str = "", worker: str = "",
-                     final_attempt: bool | None = True) -> AudioRendition:
+def render_rendition(
+    rendition_id: int, *, task_id: str = "", worker: str = "", final_attempt: bool | None = True
+) -> AudioRendition:
     """Render one rendition if it still needs it; returns it in its resulting state.
 
     A temporary engine problem (including every engine of a chain failing temporarily) puts it back to
@@ -111,7 +112,10 @@ def _temporary_failure(rendition: AudioRendition, exc: EngineError, final_attemp
         return
     countdown = min(settings.BULLETIN_RENDER_RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), 3600)
     _own_claim(rendition).update(
-        status=AudioRendition.Status.PENDING, error=str(exc)[:2000], claimed_by="", heartbeat_at=None,
+        status=AudioRendition.Status.PENDING,
+        error=str(exc)[:2000],
+        claimed_by="",
+        heartbeat_at=None,
         queued_at=timezone.now() + timedelta(seconds=countdown),
     )
     raise RetryLater(exc, countdown) from exc
@@ -119,6 +123,7 @@ def _temporary_failure(rendition: AudioRendition, exc: EngineError, final_attemp
 
 def _render(rendition: AudioRendition, out_path: Path) -> Any:
     from broadcast.audio import render as audio_render
+
     out_path.parent.mkdir(parents=True, exist_ok=True)
     config = _audio_config()
     render_settings = _render_settings(config)
@@ -126,11 +131,17 @@ def _render(rendition: AudioRendition, out_path: Path) -> Any:
         source = _recording_upload_path(rendition)
         if not source.exists():
             raise AudioValidationError("Không tìm thấy tệp ghi âm đã tải lên.", code="recording_missing")
-        result = audio_render.render_recording(source, out_path, settings=render_settings, limits=config.limits)
+        result = audio_render.render_recording(
+            source, out_path, settings=render_settings, limits=config.limits
+        )
         source.unlink(missing_ok=True)
         return result
     engine = config.build_engine(rendition.engine)
     return audio_render.render_speech(
-        rendition.speakable_text, out_path, engine=engine, voice=rendition.voice, settings=render_settings,
+        rendition.speakable_text,
+        out_path,
+        engine=engine,
+        voice=rendition.voice,
+        settings=render_settings,
         limits=config.limits,
     )
