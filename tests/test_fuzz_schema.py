@@ -15,6 +15,8 @@ from collections import Counter
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
@@ -51,15 +53,53 @@ def staff_token(username: str, role: str) -> str:
     return response.json()["token"]
 
 
+class InTestTransaction:
+    """The project's WSGI app, called in-process inside the test's transaction.
+
+    Like Django's test client, a request must not close the database connection when it starts or
+    ends (close_old_connections would: it is inside the test's atomic block), or the test loses its
+    transaction on PostgreSQL."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        request_started.disconnect(close_old_connections)
+        try:
+            response = self.app(environ, start_response)
+        finally:
+            request_started.connect(close_old_connections)
+        return _Closing(response)
+
+
+class _Closing:
+    def __init__(self, response):
+        self.response = response
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self):  # fires request_finished
+        request_finished.disconnect(close_old_connections)
+        try:
+            self.response.close()
+        finally:
+            request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
-def api_schema(db):
-    """The schema as /api/schema/ serves it, bound to the WSGI app, with a little data to find."""
+def wsgi_app(db):
     cache.clear()  # throttling counters: neither inherited from other tests nor left to them
+    yield InTestTransaction(application)
+    cache.clear()
+
+
+@pytest.fixture
+def api_schema(wsgi_app):
+    """The schema as /api/schema/ serves it, bound to the WSGI app, with a little data to find."""
     StationFactory(code="00001")
     approved_bulletin(title="Thông báo lịch tiêm chủng")
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
-    yield schema
-    cache.clear()
+    return schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
 
 
 @pytest.fixture

@@ -253,3 +253,14 @@ def test_an_export_error_is_json_even_when_csv_was_asked_for(supervisor, client_
     response = client_for(supervisor).get("/api/v1/reports/export.csv", {"format": "csv", "from": "hôm qua"})
 
     assert_vietnamese_json_error(response, 400)
+
+
+# ---------------------------------------------------------------- found by the schema fuzz
+
+
+@pytest.mark.parametrize("title, body", [("; ", ";"), ("...", "!!! ???")])
+def test_a_bulletin_with_nothing_speakable_is_a_400_naming_the_body(editor, client_for, title, body):
+    response = client_for(editor).post("/api/v1/bulletins/", {"title": title, "body": body}, format="json")
+
+    found = assert_vietnamese_json_error(response, 400)
+    assert list(found) == ["body"]

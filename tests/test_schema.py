@@ -8,7 +8,6 @@ import datetime as dt
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 from schemathesis.checks import not_a_server_error
@@ -19,10 +18,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from broadcast.api.common import local_today
-from broadcast.wsgi import application
 from stations.services import issue_station_token
 from tests.factories import StationFactory, approved_bulletin
-from tests.test_fuzz_schema import staff_token
+from tests.test_fuzz_schema import staff_token, wsgi_app  # noqa: F401 - wsgi_app is a fixture
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -98,15 +96,14 @@ def test_the_coverage_components_list_their_counts(spec):
 
 
 @pytest.fixture
-def live(db, django_capture_on_commit_callbacks):
+def live(wsgi_app, django_capture_on_commit_callbacks):  # noqa: F811 - the imported fixture
     """The schema as served, bound to the WSGI app, and headers for each role over real data:
     a draft (nothing submitted yet), an approved bulletin scheduled tomorrow on a station that
     has never been seen, and one schedule cancelled."""
-    cache.clear()
     station = StationFactory(code="00001")
     editor = {"Authorization": f"Token {staff_token('schema-editor', 'editor')}"}
     supervisor = {"Authorization": f"Token {staff_token('schema-supervisor', 'supervisor')}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
 
     draft = schema["/api/v1/bulletins/"]["POST"].Case(
         body={"title": "Bản nháp", "body": "Nội dung bản nháp."}, media_type="application/json",
@@ -129,12 +126,11 @@ def live(db, django_capture_on_commit_callbacks):
             path_parameters={"id": schedules[1]}).call_and_validate(headers=supervisor, checks=CHECKS)
     assert cancelled.status_code == 204, cancelled.text
 
-    yield {
+    return {
         "schema": schema, "editor": editor, "supervisor": supervisor, "tomorrow": tomorrow,
         "station": {"Authorization": f"Bearer {issue_station_token(station)}"},
         "draft": draft.json()["id"], "schedules": schedules,
     }
-    cache.clear()
 
 
 def _get(live, who: str, path: str, path_parameters=None, query=None) -> dict | list:

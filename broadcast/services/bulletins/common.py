@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from broadcast.audio.errors import (
-    TextTooLongError,
+    SpeakableTextError,
     UnknownVoiceError,
 )
 from broadcast.models import Bulletin, BulletinRevision, BulletinTransition
@@ -78,10 +78,10 @@ def _validate_text(title: str, body: str) -> None:
 
 
 def _validate_speech(title: str, body: str) -> None:
-    """The renderer's text limit, measured as it measures it (the spoken form), while the editor can fix it."""
+    """What the renderer refuses (too long once spoken, nothing speakable), checked while the editor can fix it."""
     try:
         rendering.speakable_for(title, body)
-    except TextTooLongError as exc:
+    except SpeakableTextError as exc:
         raise InvalidInput(str(exc), code=exc.code, field="body") from exc
 
 
