@@ -118,7 +118,12 @@ class IsStaffReader(HasRole):
 
 
 class StationThrottle(SimpleRateThrottle):
-    """Rate limit per station (STATION_THROTTLE_RATE), counted in the shared cache (CACHE_URL)."""
+    """Rate limit per station (STATION_THROTTLE_RATE), counted in the shared cache (CACHE_URL).
+
+    A counter per fixed window of the rate's period rather than DRF's list of timestamps (read and
+    rewritten whole on every request, its cost growing with the rate): one atomic increment per request,
+    so concurrent requests on several web workers are all counted. The 304 poll, answered before DRF
+    runs, counts through allow_station."""
 
     scope = "station"
 
@@ -129,15 +134,25 @@ class StationThrottle(SimpleRateThrottle):
     def station_key(self, station_id: int) -> str:
         return self.cache_format % {"scope": self.scope, "ident": station_id}
 
-    def allow_station(self, station_id: int) -> bool:
-        """The same count as allow_request, for paths that answer before DRF runs (the 304 poll)."""
+    def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
-        self.key = self.station_key(station_id)
-        self.history = self.cache.get(self.key, [])
+        key = self.get_cache_key(request, view)
+        return True if key is None else self._count(key)
+
+    def allow_station(self, station_id: int) -> bool:
+        return True if self.rate is None else self._count(self.station_key(station_id))
+
+    def _count(self, key: str) -> bool:
         self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        return self.throttle_success()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        self.key = f"{key}:{window}"
+        try:
+            count = self.cache.incr(self.key)
+        except ValueError:  # first request of the window (or its key just expired)
+            count = 1 if self.cache.add(self.key, 1, self.duration + 1) else self.cache.incr(self.key)
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(0.0, self.window_ends - self.now)

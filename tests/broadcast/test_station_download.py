@@ -423,14 +423,19 @@ def test_the_304_fast_path_counts_against_the_station_throttle(setup, monkeypatc
     from django.core.cache import cache
     from rest_framework.throttling import SimpleRateThrottle
 
+    from stations.auth import StationThrottle
+
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
                         {**SimpleRateThrottle.THROTTLE_RATES, "station": "3/min"})
+    monkeypatch.setattr(StationThrottle, "timer", lambda self: 1_000_000_050.0)  # 30 s before its window ends
     cache.clear()
     client = setup["client"]
     etag = client.get(PLAYLIST, {"date": tomorrow()})["ETag"]  # 1
     statuses = [client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code
                 for _ in range(3)]
     assert statuses == [304, 304, 429]
+    throttled = client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag)
+    assert throttled.status_code == 429 and throttled["Retry-After"] == "30"
     cache.clear()
 
 
