@@ -10,7 +10,7 @@ from .numbers import read_written_number
 from .spans import Doc
 
 _NUM = r"\d+(?:[.,]\d+)*"
-_SIGNED = rf"(?:(?<![\w.,/)\-])-)?{_NUM}"
+_SIGNED = rf"(?:(?<![\w.,/)\-\ue001])-)?{_NUM}"
 _PER = "|".join(re.escape(u) for u in sorted(PER_UNITS, key=len, reverse=True))
 _PER_CHAIN = rf"((?:[ \t]?/[ \t]?(?:{_PER})(?![\w²³]))*)"
 _CURRENCY = {"đồng": "đồng", "đ": "đồng", "VNĐ": "đồng", "VND": "đồng", "vnđ": "đồng", "USD": "đô la Mỹ",
@@ -22,7 +22,7 @@ _AMOUNT_RE = re.compile(
 )
 _UNIT_NAMES = {**UNITS, "oC": "độ xê", "° C": "độ xê", "độ C": "độ xê"}
 _MEASURE_RE = re.compile(
-    rf"(?<![\w.,/])({_SIGNED})(?:[ \t]*-[ \t]*({_SIGNED}))?[ \t]*"
+    rf"(?<![\w.,/])({_SIGNED})(?:[ \t]*-[ \t]*({_SIGNED}))?((?:[ \t]*(?:triệu|nghìn|ngàn|tỷ)(?=[ \t]))?)[ \t]*"
     rf"({'|'.join(re.escape(u) for u in sorted(_UNIT_NAMES, key=len, reverse=True) if u not in _CURRENCY)})"
     r"(?![\w²³])" + _PER_CHAIN
 )
@@ -52,7 +52,9 @@ def read_amounts(doc: Doc) -> None:
         return doc.protect(m, spoken, "amount")
 
     def measure(m: re.Match[str]) -> str:
-        spoken = f"{_range(m.group(1), m.group(2))} {_UNIT_NAMES[m.group(3)]}{_per_words(m.group(4))}"
+        scale = m.group(3).strip()
+        spoken = _range(m.group(1), m.group(2)) + (f" {scale}" if scale else "")
+        spoken += f" {_UNIT_NAMES[m.group(4)]}{_per_words(m.group(5))}"
         return doc.protect(m, spoken, "unit")
 
     def bare_per(m: re.Match[str]) -> str:
@@ -69,11 +71,12 @@ def read_amounts(doc: Doc) -> None:
 
 
 _DEGREE_RE = re.compile(r"°[ \t]?C(?![\w])|(?<=\bđộ )C(?![\w])|°")
+_DEGREE_WORDS = {"°": "độ", "C": "xê"}
 _RANGE_RE = re.compile(rf"(?<![\w.,/])({_SIGNED})[ \t]*-[ \t]*({_NUM})(?![\w/]|[.,]\d)")
-_NUMBER_RE = re.compile(r"(?<![\w.,])(?:(?<![\d)])-(?=\d))?\d+(?:\.\d{3})*(?:,\d+)?(?:\.\d+)?")
+_NUMBER_RE = re.compile(r"(?<![\w.,])(?:(?<![\d)\ue001])-(?=\d))?\d+(?:\.\d{3})*(?:,\d+)?(?:\.\d+)?")
 
 
 def read_ranges_and_numbers(doc: Doc) -> None:
-    doc.sub(_DEGREE_RE, lambda m: doc.protect(m, "độ xê" if m.group(0) != "°" else "độ", "unit"))
+    doc.sub(_DEGREE_RE, lambda m: doc.protect(m, _DEGREE_WORDS.get(m.group(0), "độ xê"), "unit"))
     doc.sub(_RANGE_RE, lambda m: doc.protect(m, _range(m.group(1), m.group(2)), "range"))
     doc.sub(_NUMBER_RE, lambda m: doc.protect(m, read_written_number(m.group(0)), "number"))

@@ -69,7 +69,8 @@ _DATE_RANGE_RE = re.compile(
 _DATE_FULL_RE = re.compile(rf"(?<![\w/.,])({_DAY_WORD}\s+)?(\d{{1,2}})([/.-])(\d{{1,2}})\3(\d{{4}})(?![\w/])")
 _MONTH_YEAR_RE = re.compile(r"(?<![\w/.,])([Tt]háng\s+)?(\d{1,2})/(\d{4})(?![\w/])")
 _DAY_MONTH_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
-_DAY_BEFORE_RE = re.compile(rf"{_DAY_WORD}\s+$")
+_DAY_BEFORE_RE = re.compile(rf"{_DAY_WORD}\s+(?:\d{{1,2}}\s*(?:,|và|hoặc)\s*)*$")  # "các ngày 15 và 16/3"
+_HOUSE_NUMBER_RE = re.compile(r"(?i)(?:ngõ|ngách|hẻm|kiệt|số nhà|nhà số|số)\s+$")
 _DATE_CONTEXT_RE = re.compile(
     r"(?i)(?:ngày|mùng|mồng|hôm|sáng|trưa|chiều|tối|đêm|rạng sáng|dịp|lễ|tết|từ|hạn|hết|trước|sau|"
     r"kể từ|khai giảng|quốc khánh|vào|đến hết)\s+$"
@@ -144,8 +145,8 @@ def _read_day_months(doc: Doc) -> None:
         after = text[m.end() : m.end() + 16]
         date_ok = _valid(num, den)
         kind, guess = None, False
-        if not date_ok:
-            kind = "fraction"
+        if not date_ok or _HOUSE_NUMBER_RE.search(before) or (num, den) == (24, 7):
+            kind = "slash"
         elif _DAY_BEFORE_RE.search(before) or _DATE_CONTEXT_RE.search(before):
             kind = "date"
         elif _FRACTION_AFTER_RE.match(after) or _FRACTION_BEFORE_RE.search(before):
@@ -166,7 +167,7 @@ def _read_day_months(doc: Doc) -> None:
                          f"“{m.group(0)}” được đọc là ngày “{spoken}”. Nếu là phân số, hãy viết rõ "
                          f"(ví dụ “{num} phần {den}”).")
             return doc.protect(m, spoken, "date")
-        if num < den <= 10 or (date_ok and den <= 10):
+        if kind == "fraction" and den <= 10:
             spoken = f"{read_int_token(m.group(1))} phần {read_denominator(den)}"
         else:
             spoken = f"{read_int_token(m.group(1))} trên {read_int_token(m.group(2))}"
@@ -186,7 +187,7 @@ _MONTH_RE = re.compile(r"(?<![\w])([Tt]háng\s+)(\d{1,2})(?![\w/]|[.,]\d)")
 _DAY_ZERO_RE = re.compile(rf"(?<![\w])({_DAY_WORD}\s+)(0\d)(?![\w/]|[.,]\d)")
 _ROMAN_RE = re.compile(
     r"(?<![\w])((?:[Qq]uý|[Kk]hóa|[Kk]hoá|[Kk]ỳ|[Tt]hế kỷ|[Pp]hần|[Cc]hương|[Đđ]ại hội|[Gg]iai đoạn|[Ll]ần thứ)\s+)"
-    r"([IVXLC]+)(?![\w])"
+    r"([IVXLC]+)(?:/(\d{4}))?(?![\w/])"
 )
 
 
@@ -202,6 +203,8 @@ def read_counted_words(doc: Doc) -> None:
             return m.group(0)
         keyword = m.group(1)
         spoken = read_ordinal(value) if keyword.strip().lower().endswith("thứ") else read_number(value)
-        return keyword + doc.protect(m, spoken, "roman", group=2)
+        if m.group(3):  # "quý I/2025"
+            spoken += f" năm {read_number(int(m.group(3)))}"
+        return keyword + doc.place(doc.src(m.start(2)), doc.src(m.end()), spoken, "roman")
 
     doc.sub(_ROMAN_RE, roman)

@@ -87,11 +87,11 @@ def read_chainage(doc: Doc) -> None:
 
 
 _ID_LABEL_RE = re.compile(
-    r"((?:(?i:số tài khoản|tài khoản số|tài khoản|số định danh(?: cá nhân)?|căn cước(?: công dân)?"
-    r"|chứng minh nhân dân|mã số thuế|mã số|mã hồ sơ|mã bưu chính|mã|số hồ sơ|số biên nhận|số sê ri|số seri"
-    r"|số hiệu|biển số|số thẻ(?: bảo hiểm y tế| BHYT)?)|STK|TK|CCCD|CMND|CMT|MST)"
-    r"[ \t]*(?:(?i:số|là)[ \t]*)?:?[ \t]*)"
-    r"(\d+(?:[ .\-]\d+)*)(?![\w]|[.,]\d)"
+    r"((?:(?i:số tài khoản|tài khoản số|tài khoản|số định danh(?: cá nhân)?|(?P<id>căn cước(?: công dân)?"
+    r"|chứng minh nhân dân)|mã số thuế|(?P<code>mã số|mã hồ sơ|mã bưu chính|mã)|số hồ sơ|số biên nhận"
+    r"|số sê ri|số seri|số hiệu|số thẻ(?: bảo hiểm y tế)?)|STK|TK|(?P<card>CCCD|CMND|CMT)|MST)"
+    r"(?:[ \t]+[A-ZĐ]{2,6})?[ \t]*(?:(?i:số|là)[ \t]*)?:?[ \t]*)"
+    r"(?P<digits>\d+(?:[ .\-]\d+)*)(?![\w]|[.,]\d)"
 )
 
 
@@ -103,19 +103,24 @@ def read_identifiers(doc: Doc) -> None:
     """Account, ID card, tax and file numbers after their label: digit by digit, grouped as written."""
 
     def sub(m: re.Match[str]) -> str:
-        if sum(c.isdigit() for c in m.group(2)) < 4:
+        # An ID card number has 9 or 12 digits, a code may be short, the rest at least six: below that
+        # it is a year or a count ("Luật Căn cước 2023").
+        least = 9 if m.group("id") or m.group("card") else 4 if m.group("code") else 6
+        if sum(c.isdigit() for c in m.group("digits")) < least:
             return m.group(0)
-        return m.group(1) + doc.protect(m, _read_grouped(m.group(2)), "identifier", group=2)
+        return m.group(1) + doc.protect(m, _read_grouped(m.group("digits")), "identifier", group="digits")
 
     doc.sub(_ID_LABEL_RE, sub)
 
 
 _PHONE_RE = re.compile(
-    r"(?<![\w.,/+])(\+84|0)(\d{1,4}(?:[ .\-]\d{2,4}){1,4}|\d{8,10})(?![\w/]|[.,]\d)"
+    r"(?<![\w.,/+])(\+84[ .]?|0)(\d{1,4}(?:[ .\-]\d{2,4}){1,4}|\d{8,10})(?![\w/]|[.,]\d)"
 )
+_AREA_PHONE_RE = re.compile(r"\((0\d{2,3})\)[ \t]?(\d{3,4})[ .]?(\d{3,4})(?![\w]|[.,]\d)")
 _SERVICE_PHONE_RE = re.compile(r"(?<![\w.,])(1[89]00)[ .]?(\d{3,4})(?:[ .]?(\d{2,4}))?(?![\w]|[.,]\d)")
 _HOTLINE_RE = re.compile(
-    r"((?i:đường dây nóng|số điện thoại|điện thoại|hotline|số máy|tổng đài|gọi(?: số)?|sđt|đt)"
+    r"((?i:đường dây nóng|số điện thoại|điện thoại|hotline|số máy|tổng đài|gọi(?: số)?|sđt|đt|cứu hỏa|cấp cứu"
+    r"|khẩn cấp|cứu nạn|quay số|đầu số)"
     r"[ \t]*:?[ \t]*)(\d{3,5})(?![\w]|[.,]\d)"
 )
 _LONG_DIGITS_RE = re.compile(r"(?<![\w.,/])\d{9,}(?![\w]|[.,]\d)")
@@ -154,6 +159,7 @@ def _sub_phone(m: re.Match[str], doc: Doc) -> str:
 
 
 def read_phones(doc: Doc) -> None:
+    doc.sub(_AREA_PHONE_RE, lambda m: doc.protect(m, ", ".join(read_digits(g) for g in m.groups()), "phone"))
     doc.sub(_PHONE_RE, lambda m: _sub_phone(m, doc))
     doc.sub(_SERVICE_PHONE_RE, lambda m: doc.protect(
         m, ", ".join(read_digits(g) for g in m.groups() if g), "phone"))

@@ -70,6 +70,7 @@ def read_text(text: str, lexicon: Mapping[str, str] | None = None, *, max_chars:
         read_dates(doc)
         read_dashes_between(doc)
     read_amounts(doc)
+    read_dashes_between(doc, frozenset({"amount", "unit"}))
     apply_lexicon(doc, pattern, table)
     if has_digit:
         read_code_tokens(doc, table)
