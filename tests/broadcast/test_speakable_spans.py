@@ -52,3 +52,18 @@ def test_speakable_schema_documents_spans_warnings_and_the_lexicon_order(client_
     assert "whole word" in operation["description"]
     pronunciations = schema["paths"]["/api/v1/pronunciations/"]["post"]
     assert "whole word" in pronunciations["description"]
+
+
+def test_speakable_command_prints_spans_and_warnings(tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    source = tmp_path / "b.txt"
+    source.write_text("Thu 50.000đ/người; HQX báo.", encoding="utf-8")
+    out = io.StringIO()
+    call_command("speakable", str(source), "--spans", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Thu năm mươi nghìn đồng một người; hát quy ích báo."
+    assert "4-17\tamount\t50.000đ/người -> năm mươi nghìn đồng một người" in lines
+    assert any(line.startswith("19-22\tcảnh báo\tChữ viết tắt “HQX”") for line in lines)
