@@ -241,3 +241,25 @@ def test_the_committed_mo_matches_the_po():
     for msgid, msgstr in entries.items():
         assert msgstr, f"untranslated: {msgid!r}"
         assert catalog.gettext(msgid) == msgstr or catalog.ngettext(msgid, msgid, 1) == msgstr, msgid
+
+
+# ---------------------------------------------------------------- pages outside the API
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_is_a_vietnamese_html_404(client):
+    response = client.get("/khong-co-trang-nay/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert 'lang="vi"' in page and "Không tìm thấy" in page and "Not Found" not in page
+
+
+@pytest.mark.django_db
+def test_an_oversized_form_to_a_page_is_a_vietnamese_413(client):
+    response = client.post("/admin/login/", "username=" + "a" * (3 * 1024 * 1024),
+                           content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 413
+    assert "quá lớn" in response.content.decode()
