@@ -67,3 +67,20 @@ def test_speakable_command_prints_spans_and_warnings(tmp_path):
     assert lines[0] == "Thu năm mươi nghìn đồng một người; hát quy ích báo."
     assert "4-17\tamount\t50.000đ/người -> năm mươi nghìn đồng một người" in lines
     assert any(line.startswith("19-22\tcảnh báo\tChữ viết tắt “HQX”") for line in lines)
+
+
+def test_audio_made_from_an_older_reading_keeps_its_text_and_is_warned(editor, client_for):
+    from tests.factories import approved_bulletin
+
+    bulletin = approved_bulletin(title="Họp", author=editor)
+    rendition = bulletin.current_revision.rendition
+    rendition.speakable_text = "Họp.\nNội dung Họp."
+    rendition.save(update_fields=["speakable_text"])
+    unchanged = client_for(editor).get(url(bulletin)).data
+    assert unchanged["text"] == "Họp.\nNội dung Họp." and unchanged["warnings"] == []
+
+    PronunciationEntry.objects.create(term="Họp", spoken="Hội họp", created_by=editor)
+    data = client_for(editor).get(url(bulletin)).data
+    assert data["text"] == "Họp.\nNội dung Họp."  # what the audio says
+    assert data["warnings"][0]["code"] == "stale_audio"
+    assert [span["spoken"] for span in data["spans"]] == ["Hội họp", "Hội họp"]

@@ -40,8 +40,8 @@ def _per_words(chain: str) -> str:
 
 
 def _range(low: str, high: str | None) -> str:
-    words = read_written_number(low)
-    return f"{words} đến {read_written_number(high)}" if high else words
+    words = read_written_number(low, quantity=True)
+    return f"{words} đến {read_written_number(high, quantity=True)}" if high else words
 
 
 def read_amounts(doc: Doc) -> None:
@@ -73,10 +73,21 @@ def read_amounts(doc: Doc) -> None:
 _DEGREE_RE = re.compile(r"°[ \t]?C(?![\w])|(?<=\bđộ )C(?![\w])|°")
 _DEGREE_WORDS = {"°": "độ", "C": "xê"}
 _RANGE_RE = re.compile(rf"(?<![\w.,/])({_SIGNED})[ \t]*-[ \t]*({_NUM})(?![\w/]|[.,]\d)")
+# Nouns that make a padded number ("03 người") a count.
+_COUNTED_RE = re.compile(
+    r"[ \t]+(?:người|ca|trường hợp|ngày|tháng|năm|giờ|phút|giây|tuần|lần|hộ|xe|chiếc|cái|con|điểm|vụ|đợt|"
+    r"buổi|bản|bộ|cơ sở|đơn vị|đối tượng|phương tiện|học sinh|trẻ|cháu|hồ sơ|thửa|căn|phòng|tổ|nhóm|đoàn)(?!\w)"
+)
 _NUMBER_RE = re.compile(r"(?<![\w.,])(?:(?<![\d)\ue001])-(?=\d))?\d+(?:\.\d{3})*(?:,\d+)?(?:\.\d+)?")
 
 
 def read_ranges_and_numbers(doc: Doc) -> None:
     doc.sub(_DEGREE_RE, lambda m: doc.protect(m, _DEGREE_WORDS.get(m.group(0), "độ xê"), "unit"))
     doc.sub(_RANGE_RE, lambda m: doc.protect(m, _range(m.group(1), m.group(2)), "range"))
-    doc.sub(_NUMBER_RE, lambda m: doc.protect(m, read_written_number(m.group(0)), "number"))
+    text = doc.text
+
+    def number(m: re.Match[str]) -> str:
+        quantity = _COUNTED_RE.match(text, m.end()) is not None
+        return doc.protect(m, read_written_number(m.group(0), quantity), "number")
+
+    doc.sub(_NUMBER_RE, number)

@@ -46,6 +46,27 @@ def read_times(doc: Doc) -> None:
     doc.sub(_TIME_RE, sub)
 
 
+_HOUR_WORD_RE = re.compile(
+    r"(?<![\w.,:/\-])(\d{1,2})[ \t]*giờ(?:[ \t]+(\d{1,2})(?![\w.,:/])([ \t]*phút(?!\w))?)?(?!\w)"
+)
+
+
+def read_hour_words(doc: Doc) -> None:
+    """'08 giờ 00 phút' is 'tám giờ'; '9 giờ 15' keeps its minutes as written."""
+
+    def sub(m: re.Match[str]) -> str:
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if hour > 24 or minute > 59:
+            return m.group(0)
+        spoken = f"{read_number(hour)} giờ"
+        if minute:
+            spoken += f" {read_number(minute)}" + (" phút" if m.group(3) else "")
+        return doc.protect(m, spoken, "time")
+
+    if "giờ" in doc.text:
+        doc.sub(_HOUR_WORD_RE, sub)
+
+
 _BETWEEN_RE = re.compile(rf"({PH})([ \t]*-[ \t]*)({PH})")
 
 

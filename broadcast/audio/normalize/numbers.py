@@ -88,10 +88,14 @@ def _read_decimals(digits: str) -> str:
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+")
 
 
-def read_written_number(token: str) -> str:
-    """'1.245' -> 1245, '20,8' -> decimal, '1.234,5' -> both (Vietnamese separators); '-3' -> 'âm ba'."""
+def read_written_number(token: str, quantity: bool = False) -> str:
+    """'1.245' -> 1245, '20,8' -> decimal, '1.234,5' -> both (Vietnamese separators); '-3' -> 'âm ba'.
+    A ``quantity`` ("05 ngày", "02 km": official style pads counts) is read as a number even with a
+    leading zero; otherwise a leading zero means a name ("tuyến 02") read digit by digit."""
     if token.startswith("-"):
-        return "âm " + read_written_number(token[1:])
+        return "âm " + read_written_number(token[1:], quantity)
+    if quantity and token.isdigit():
+        return read_number(int(token))
     int_part, _, frac_part = token.partition(",")
     if _THOUSANDS_RE.fullmatch(int_part):
         words = read_number(int(int_part.replace(".", "")))

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from ..errors import EmptyTextError, NoSpeakableTextError, TextTooLongError
 from .abbreviations import apply_lexicon, merged_table, spell_unknown
 from .amounts import read_amounts, read_ranges_and_numbers
-from .dates import read_counted_words, read_dashes_between, read_dates, read_times
+from .dates import read_counted_words, read_dashes_between, read_dates, read_hour_words, read_times
 from .identifiers import (
     read_addresses,
     read_chainage,
@@ -67,6 +67,7 @@ def read_text(text: str, lexicon: Mapping[str, str] | None = None, *, max_chars:
         read_identifiers(doc)
         read_phones(doc)
         read_times(doc)
+        read_hour_words(doc)
         read_dates(doc)
         read_dashes_between(doc)
     read_amounts(doc)
