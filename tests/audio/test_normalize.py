@@ -8,6 +8,7 @@ from broadcast.audio.errors import EmptyTextError, NoSpeakableTextError, TextToo
 from broadcast.audio.normalize import (
     DEFAULT_LEXICON,
     read_number,
+    read_text,
     speakable_text,
     split_sentences,
 )
@@ -61,7 +62,7 @@ def test_leading_zero_numbers_are_read_digit_by_digit() -> None:
 
 
 def test_date_after_ngay_is_not_doubled() -> None:
-    # vietnormalizer says "ngày ngày hai mươi mốt ..."
+    # a generic reader says "ngày ngày hai mươi mốt ..."
     assert say("ngày 21/3/2023") == "ngày hai mươi mốt tháng ba năm hai nghìn không trăm hai mươi ba."
 
 
@@ -99,7 +100,7 @@ def test_year_ranges_keep_den() -> None:
     assert say("giai đoạn 2022-2025") == (
         "giai đoạn hai nghìn không trăm hai mươi hai đến hai nghìn không trăm hai mươi lăm."
     )
-    # vietnormalizer drops "đến" here
+    # a generic reader drops "đến" here
     assert say("giai đoạn 2019 - 2020") == (
         "giai đoạn hai nghìn không trăm mười chín đến hai nghìn không trăm hai mươi."
     )
@@ -170,7 +171,7 @@ def test_phone_numbers_digit_by_digit_in_groups() -> None:
 def test_default_lexicon_abbreviations() -> None:
     assert "UBND" in DEFAULT_LEXICON
     assert say("UBND phường, HĐND quận") == "Ủy ban nhân dân phường, Hội đồng nhân dân quận."
-    # vietnormalizer spells TT&TT letter by letter; espeak says "tê tê và tê tê"
+    # spelled letter by letter, espeak says "tê tê và tê tê"
     assert say("Sở TT&TT Hà Nội") == "Sở Thông tin và Truyền thông Hà Nội."
     assert say("Sở GTVT và TP. Hà Nội") == "Sở Giao thông vận tải và Thành phố Hà Nội."
 
@@ -299,3 +300,41 @@ def test_local_abbreviations_are_read_not_spelled() -> None:
 def test_an_editor_entry_never_breaks_a_unit() -> None:
     assert say("tốc độ 60 km/h", {"km": "ki lô mét"}) == "tốc độ sáu mươi ki lô mét trên giờ."
     assert say("tốc độ tối đa km/h", {"km": "ki lô mét"}) == "tốc độ tối đa ki lô mét trên giờ."
+
+
+# --- one reading per text, spans and warnings ----------------------------------------------------
+
+
+def test_one_token_is_read_one_way_everywhere_in_a_text() -> None:
+    text = "KP 3 họp. Các KP3, KP-4 và (KP) cùng KP.\nHQX thông báo; HQX2 và HQX cùng họp."
+    spoken = say(text)
+    assert spoken.count("khu phố") == 5 and "ca pê" not in spoken
+    assert spoken.count("hát quy ích") == 3
+    assert "âm" not in spoken  # "KP-4" is a code, not minus four
+
+
+def test_spans_give_source_offsets_spoken_form_and_rule() -> None:
+    source = "Lệ phí 50.000đ/người, liên hệ SĐT 0912345678 hoặc UBND."
+    reading = read_text(source, {"UBND": "Ủy ban"})
+    by_source = {span.source: span for span in reading.spans}
+    amount = by_source["50.000đ/người"]
+    assert (amount.spoken, amount.rule) == ("năm mươi nghìn đồng một người", "amount")
+    assert source[amount.start : amount.end] == "50.000đ/người"
+    assert by_source["0912345678"].rule == "phone"
+    assert (by_source["SĐT"].spoken, by_source["SĐT"].rule) == ("số điện thoại", "abbreviation")
+    assert (by_source["UBND"].rule, by_source["UBND"].term) == ("lexicon", "UBND")
+    assert reading.text == speakable_text(source, {"UBND": "Ủy ban"})
+    assert reading.warnings == ()
+
+
+def test_guesses_are_flagged_for_the_editor() -> None:
+    reading = read_text("Đã có 2/3 hộ nộp; 1/2 đã xong; HQX sẽ báo lại HQX.")
+    codes = [(w.code, w.source) for w in reading.warnings]
+    assert codes == [("ambiguous_fraction", "1/2"), ("unknown_abbreviation", "HQX")]
+    assert all(w.message and "“" in w.message for w in reading.warnings)
+
+
+def test_a_document_code_part_nobody_listed_is_spelled_and_flagged() -> None:
+    reading = read_text("Công văn 567/BHXH-TST.")
+    assert reading.text == "Công văn năm trăm sáu mươi bảy trên bảo hiểm xã hội tê ét tê."
+    assert [(w.code, w.source) for w in reading.warnings] == [("unknown_abbreviation", "567/BHXH-TST")]

@@ -55,7 +55,7 @@ _DOC_REF_RE = re.compile(rf"(?<![\w/])(\d+(?:/\d+)*)/({_SEG}(?:-{_SEG})*)(?![\w/
 
 def _read_doc_ref(m: re.Match[str], doc: Doc, table: Mapping[str, tuple[str, bool]]) -> str:
     numbers = " trên ".join(read_int_token(n) for n in m.group(1).split("/"))
-    segments = []
+    segments, spelled = [], []
     for seg in m.group(2).split("-"):
         spoken = DOC_CODE_LEXICON.get(seg) or (table[seg][0] if seg in table else None)
         if spoken is None:
@@ -64,10 +64,18 @@ def _read_doc_ref(m: re.Match[str], doc: Doc, table: Mapping[str, tuple[str, boo
                 if run.isdigit():
                     parts.append(read_int_token(run))
                 else:
-                    parts.append(DOC_CODE_LEXICON.get(run) or (table[run][0] if run in table else None)
-                                 or (run if is_vietnamese_syllable(run) else spell_letters(run.replace("&", ""))))
+                    known = DOC_CODE_LEXICON.get(run) or (table[run][0] if run in table else None)
+                    if known is None and not is_vietnamese_syllable(run):
+                        known = spell_letters(run.replace("&", ""))
+                        if len(run) > 1:
+                            spelled.append(run)
+                    parts.append(known or run)
             spoken = " ".join(parts)
         segments.append(spoken)
+    if spelled:
+        doc.warn(m, "unknown_abbreviation",
+                 f"Ký hiệu văn bản “{m.group(0)}” có phần chưa có trong từ điển ({', '.join(spelled)}), "
+                 "sẽ được đánh vần.")
     return doc.protect(m, f"{numbers} trên {' '.join(segments)}", "document_code")
 
 
