@@ -102,7 +102,7 @@ _FRACTION_BEFORE_RE = re.compile(
 )
 _FRACTION_AFTER_RE = re.compile(
     r"(?i)\s+(?:số|tổng|diện tích|dân số|lượng|giá|chi phí|kinh phí|thời gian|quãng|khối lượng|"
-    r"trong số|các|những|học sinh|hộ|người|phần)\b"
+    r"trong số|hộ|người|phần)\b"
 )
 _LINK_RE = re.compile(r"(?i)\s*(?:,|và|hoặc|đến|tới|-|;)?\s*(?:ngày\s+)?$")
 
@@ -168,9 +168,13 @@ def _read_day_months(doc: Doc) -> None:
         kind, guess = None, False
         if not date_ok or _HOUSE_NUMBER_RE.search(before) or (num, den) == (24, 7):
             kind = "slash"
-        elif _DAY_BEFORE_RE.search(before) or _DATE_CONTEXT_RE.search(before):
+        elif _DAY_BEFORE_RE.search(before):
             kind = "date"
-        elif _FRACTION_AFTER_RE.match(after) or _FRACTION_BEFORE_RE.search(before):
+        elif _FRACTION_AFTER_RE.match(after):  # "1/2 số hộ", "sau 1/2 thời gian"
+            kind = "fraction"
+        elif _DATE_CONTEXT_RE.search(before):
+            kind = "date"
+        elif _FRACTION_BEFORE_RE.search(before):
             kind = "fraction"
         elif previous is not None and _LINK_RE.fullmatch(text[previous[0] : m.start()]):
             kind = previous[1]
