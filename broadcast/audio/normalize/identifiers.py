@@ -53,11 +53,22 @@ _SEG = rf"[{_UPPER}][A-Za-z{_UPPER}đà-ỹ0-9&]*"
 _DOC_REF_RE = re.compile(rf"(?<![\w/])(\d+(?:/\d+)*)/({_SEG}(?:-{_SEG})*)(?![\w/])")
 
 
-def _read_doc_ref(m: re.Match[str], doc: Doc, table: Mapping[str, tuple[str, bool]]) -> str:
-    numbers = " trên ".join(read_int_token(n) for n in m.group(1).split("/"))
+# A code part that stands for either of two document kinds: the word written before the code decides.
+_PART_ALTERNATIVES = {"QĐ": ("Quyết định", "Quy định")}
+
+
+def _code_part(seg: str, before: str, table: Mapping[str, tuple[str, bool]]) -> str | None:
+    for kind in _PART_ALTERNATIVES.get(seg, ()):
+        if re.search(rf"(?i){kind}\s+(?:số\s+)?$", before):  # "Quy định số 144-QĐ/TW"
+            return kind
+    return DOC_CODE_LEXICON.get(seg) or (table[seg][0] if seg in table else None)
+
+
+def _read_code_parts(doc: Doc, m: re.Match[str], code: str, before: str,
+                     table: Mapping[str, tuple[str, bool]], separator: str = "-") -> str:
     segments, spelled = [], []
-    for seg in m.group(2).split("-"):
-        spoken = DOC_CODE_LEXICON.get(seg) or (table[seg][0] if seg in table else None)
+    for seg in code.split(separator):
+        spoken = _code_part(seg, before, table)
         if spoken is None:
             parts = []
             for run in re.findall(r"\d+|[^\d]+", seg):
@@ -76,11 +87,31 @@ def _read_doc_ref(m: re.Match[str], doc: Doc, table: Mapping[str, tuple[str, boo
         doc.warn(m, "unknown_abbreviation",
                  f"Ký hiệu văn bản “{m.group(0)}” có phần chưa có trong từ điển ({', '.join(spelled)}), "
                  "sẽ được đánh vần.")
-    return doc.protect(m, f"{numbers} trên {' '.join(segments)}", "document_code")
+    return " ".join(segments)
+
+
+# Party documents: "57-NQ/TW", "144-QĐ/TW" -- number, kind, then the issuing body after the slash.
+_PARTY_REF_RE = re.compile(rf"(?<![\w/-])(\d+)-({_SEG})/({_SEG}(?:-{_SEG})*)(?![\w/])")
 
 
 def read_doc_codes(doc: Doc, table: Mapping[str, tuple[str, bool]]) -> None:
-    doc.sub(_DOC_REF_RE, lambda m: _read_doc_ref(m, doc, table))
+    text = doc.text
+
+    def state(m: re.Match[str]) -> str:
+        numbers = " trên ".join(read_int_token(n) for n in m.group(1).split("/"))
+        before = text[max(0, m.start() - 24) : m.start()]
+        return doc.protect(m, f"{numbers} trên {_read_code_parts(doc, m, m.group(2), before, table)}",
+                           "document_code")
+
+    def party(m: re.Match[str]) -> str:
+        before = text[max(0, m.start() - 24) : m.start()]
+        kind = _read_code_parts(doc, m, m.group(2), before, table)
+        body = _read_code_parts(doc, m, m.group(3), before, table)
+        return doc.protect(m, f"{read_int_token(m.group(1))} {kind} trên {body}", "document_code")
+
+    doc.sub(_DOC_REF_RE, state)
+    text = doc.text
+    doc.sub(_PARTY_REF_RE, party)
 
 
 _KM_RE = re.compile(r"(?<!\w)Km\s?(\d+)(?:\s?\+\s?(\d+))?(?![\w])")
