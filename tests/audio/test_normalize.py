@@ -338,3 +338,20 @@ def test_a_document_code_part_nobody_listed_is_spelled_and_flagged() -> None:
     reading = read_text("Công văn 567/BHXH-TST.")
     assert reading.text == "Công văn năm trăm sáu mươi bảy trên bảo hiểm xã hội tê ét tê."
     assert [(w.code, w.source) for w in reading.warnings] == [("unknown_abbreviation", "567/BHXH-TST")]
+
+
+def test_a_document_code_reads_the_same_wherever_it_stands() -> None:
+    spoken = say("Quy định 144-QĐ/TW nêu rõ. Các chi bộ thực hiện 144-QĐ/TW.")
+    assert spoken.count("một trăm bốn mươi tư Quy định trên Trung ương") == 2
+
+
+def test_words_and_codes_read_one_way_across_the_whole_corpus() -> None:
+    from tests.audio.test_reading_corpus import CASES
+
+    reading = read_text("\n".join(text for _, text, _ in CASES))
+    seen: dict[str, set[str]] = {}
+    for span in reading.spans:
+        if span.rule in {"abbreviation", "lexicon", "spelled", "code", "document_code", "address"}:
+            seen.setdefault(span.source, set()).add(span.spoken)
+    assert len(seen) > 100
+    assert {source: readings for source, readings in seen.items() if len(readings) > 1} == {}

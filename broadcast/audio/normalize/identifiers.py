@@ -98,16 +98,20 @@ def read_doc_codes(doc: Doc, table: Mapping[str, tuple[str, bool]]) -> None:
     text = doc.text
 
     def state(m: re.Match[str]) -> str:
+        if m.group(0) in doc.memo:  # a code is read the same way every time in one text
+            return doc.protect(m, doc.memo[m.group(0)], "document_code")
         numbers = " trên ".join(read_int_token(n) for n in m.group(1).split("/"))
         before = text[max(0, m.start() - 24) : m.start()]
-        return doc.protect(m, f"{numbers} trên {_read_code_parts(doc, m, m.group(2), before, table)}",
-                           "document_code")
+        spoken = doc.memo[m.group(0)] = f"{numbers} trên {_read_code_parts(doc, m, m.group(2), before, table)}"
+        return doc.protect(m, spoken, "document_code")
 
     def party(m: re.Match[str]) -> str:
-        before = text[max(0, m.start() - 24) : m.start()]
-        kind = _read_code_parts(doc, m, m.group(2), before, table)
-        body = _read_code_parts(doc, m, m.group(3), before, table)
-        return doc.protect(m, f"{read_int_token(m.group(1))} {kind} trên {body}", "document_code")
+        if m.group(0) not in doc.memo:
+            before = text[max(0, m.start() - 24) : m.start()]
+            kind = _read_code_parts(doc, m, m.group(2), before, table)
+            body = _read_code_parts(doc, m, m.group(3), before, table)
+            doc.memo[m.group(0)] = f"{read_int_token(m.group(1))} {kind} trên {body}"
+        return doc.protect(m, doc.memo[m.group(0)], "document_code")
 
     doc.sub(_DOC_REF_RE, state)
     text = doc.text
