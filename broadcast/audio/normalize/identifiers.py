@@ -164,7 +164,7 @@ _SERVICE_PHONE_RE = re.compile(r"(?<![\w.,])(1[89]00)[ .]?(\d{3,4})(?:[ .]?(\d{2
 _HOTLINE_RE = re.compile(
     r"((?i:đường dây nóng|số điện thoại|điện thoại|hotline|số máy|tổng đài|gọi(?: số)?|sđt|đt|cứu hỏa|cấp cứu"
     r"|khẩn cấp|cứu nạn|quay số|đầu số)"
-    r"[ \t]*:?[ \t]*)(\d{3,5})(?![\w]|[.,]\d)"
+    r"(?:[ \t]*:[ \t]*|[ \t]+))(\d{3,5})(?![\w]|[.,]\d)"
 )
 _LONG_DIGITS_RE = re.compile(r"(?<![\w.,/])\d{9,}(?![\w]|[.,]\d)")
 
@@ -211,6 +211,7 @@ def read_phones(doc: Doc) -> None:
     doc.sub(_LONG_DIGITS_RE, lambda m: doc.protect(m, read_digits(m.group(0)), "identifier"))
 
 
+_ROAD_PREFIXES = {"ĐT": "đường tỉnh", "TL": "tỉnh lộ", "ĐH": "đường huyện", "HL": "hương lộ"}
 _CODE_TOKEN_RE = re.compile(rf"(?<![\w])(?=[\w]*[{_UPPER}])(?=[\w]*\d)[A-Za-z{_UPPER}đà-ỹ0-9]+(?![\w])")
 
 
@@ -220,7 +221,11 @@ def read_code_tokens(doc: Doc, table: Mapping[str, tuple[str, bool]]) -> None:
 
     def sub(m: re.Match[str]) -> str:
         parts, guessed = [], []
-        for run in re.findall(r"\d+|[^\d]+", m.group(0)):
+        runs = re.findall(r"\d+|[^\d]+", m.group(0))
+        if len(runs) >= 2 and runs[0] in _ROAD_PREFIXES and runs[1].isdigit():
+            parts.append(_ROAD_PREFIXES[runs[0]])  # "ĐT741" is a provincial road, not a telephone
+            runs = runs[1:]
+        for run in runs:
             if run.isdigit():
                 parts.append(read_int_token(run))
             else:
