@@ -91,7 +91,7 @@ def store_recording(received: ReceivedRecording) -> AudioRendition:
         "text_hash": received.sha256,
         "engine": RECORDING_ENGINE,
         "voice": "",
-        "settings_key": inputs.render_profile(""),  # looked up at call time: tests replace it.settings_key,
+        "settings_key": inputs.render_profile("").settings_key,  # looked up at call time: tests replace it
     }
     rendition = _get_or_create(key, {})
     if rendition.status == AudioRendition.Status.READY:
