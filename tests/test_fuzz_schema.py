@@ -31,7 +31,7 @@ from broadcast.wsgi import application
 from stations.services import issue_station_token
 from tests.factories import StationFactory, UserFactory, approved_bulletin
 
-EXAMPLES = int(os.environ.get("LOA_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("LOA_FUZZ_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 FUZZ = settings(
     max_examples=EXAMPLES,
