@@ -21,12 +21,6 @@ handler403 = "broadcast.http.permission_denied"
 handler404 = "broadcast.http.page_not_found"
 handler500 = "broadcast.http.server_error"
 
-# Errors outside DRF views (unknown address, oversized body read by Django, a crash) in Vietnamese.
-handler400 = "broadcast.http.bad_request"
-handler403 = "broadcast.http.permission_denied"
-handler404 = "broadcast.http.page_not_found"
-handler500 = "broadcast.http.server_error"
-
 urlpatterns = [
     path("admin/login/", throttled_login(admin.site.login)),
     path("admin/", admin.site.urls),
