@@ -232,6 +232,8 @@ class JSONParser(parsers.JSONParser):
     400 (DRF lets the RecursionError through as a 500), and so is a NUL character in any string:
     PostgreSQL cannot store one (in text or jsonb), so it would fail later as a database error."""
 
+    refuse_nul = True
+
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
@@ -248,9 +250,16 @@ class JSONParser(parsers.JSONParser):
             reason = "không phải UTF-8" if isinstance(exc, UnicodeDecodeError) else "giá trị không được phép"
             raise exceptions.ParseError(MSG_JSON_UNREADABLE.format(reason=reason), code="parse_error") from None
         # A raw NUL is invalid JSON already; only the escape can bring one in (rarely: walk only then).
-        if "\\u0000" in text and _has_nul(data):
+        if self.refuse_nul and "\\u0000" in text and _has_nul(data):
             raise exceptions.ParseError(MSG_JSON_NUL, code="nul_byte")
         return data
+
+
+class ItemwiseJSONParser(JSONParser):
+    """For batches whose service judges every item on its own (station reports): a NUL in one item
+    must reject that item alone, not the whole upload the station would otherwise resend forever."""
+
+    refuse_nul = False
 
 
 def _has_nul(data: Any) -> bool:

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from broadcast.http import ItemwiseJSONParser
 from broadcast.selectors import coverage as coverage_selectors
 from broadcast.selectors import play_log
 from broadcast.selectors.playlists import playlist_versions
@@ -77,6 +78,8 @@ class ReportBatchResultSerializer(serializers.Serializer):
 
 class StationReports(StationAPIView):
     """A station uploads up to REPORTS_MAX_BATCH playback reports; valid ones are kept, others listed."""
+
+    parser_classes = [ItemwiseJSONParser]
 
     @extend_schema(request=ReportBatchSerializer, responses={200: ReportBatchResultSerializer})
     def post(self, request: Request) -> Response:
