@@ -78,14 +78,15 @@ def _generate(cur, *, stations: int, days: int, plays: int, first_day: str, pref
            FROM generate_series(1, %s) d ON CONFLICT (code) DO NOTHING""", [prefix, district_count])
     cur.execute(
         """INSERT INTO stations_station (code, name, kind, district_id, admin_code, slots, active, created_at,
-               updated_at, status, last_seen_at, heartbeat_deadline, status_changed_at, agent_version, agent_state)
+               updated_at, status, last_seen_at, heartbeat_deadline, status_changed_at, agent_version, agent_state,
+               edited_fields)
            SELECT %(p)s || lpad(s::text, 6, '0'), 'Đài ' || s, 'commune',
                   (SELECT id FROM stations_district WHERE code = %(p)s || lpad((1 + s %% %(dc)s)::text, 4, '0')),
                   %(p)s || lpad(s::text, 6, '0'),
                   '[{"name":"morning","start":"06:00","end":"06:30"},{"name":"evening","start":"17:00","end":"17:30"}]',
                   true, now(), now(),
                   CASE WHEN s %% 20 = 0 THEN 'silent' WHEN s %% 33 = 0 THEN 'late' ELSE 'online' END,
-                  now() - (s %% 20 = 0)::int * interval '2 days', now() + interval '10 minutes', now(), 'bench', '{}'
+                  now() - (s %% 20 = 0)::int * interval '2 days', now() + interval '10 minutes', now(), 'bench', '{}', '[]'
            FROM generate_series(1, %(n)s) s""", {"p": prefix, "dc": district_count, "n": stations})
     cur.execute(
         """INSERT INTO broadcast_playlist (station_id, date, version, etag, content_hash, generated_at)

@@ -89,8 +89,10 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         "approver": [*_BROADCAST_READ, "approve_bulletin", "archive_bulletin"],
         "supervisor": [*_BROADCAST_READ, "archive_bulletin", "add_schedule", "change_schedule", "delete_schedule",
                        "view_playbackreport"],
-        # Their district only (the scope is applied by the views): schedules, playlists, coverage.
-        "district_operator": ["view_schedule", "view_playlist", "view_playlistitem", "view_playbackreport"],
+        # Their district only (the scope is applied by the selectors): what airs there, schedules,
+        # playlists, coverage.
+        "district_operator": ["view_bulletin", "view_schedule", "view_playlist", "view_playlistitem",
+                              "view_playbackreport"],
     },
 }
 

@@ -31,6 +31,8 @@ from stations.auth import HasPerm, HasRole
 # Writes need the permission the role grants (stations/roles.py); the workflow service adds the rules
 # about the object (only the author edits and submits; nobody approves their own bulletin).
 Readers = HasRole.of(*selectors.READER_ROLES)
+# A bulletin reached through selectors.bulletins_for (operators: only what airs in their district).
+BulletinReaders = HasPerm.of("broadcast.view_bulletin")
 Authors = HasPerm.of("broadcast.add_bulletin")
 Editors = HasPerm.of("broadcast.change_bulletin")
 Approvers = HasPerm.of("broadcast.approve_bulletin")
@@ -202,7 +204,7 @@ class BulletinListCreate(BulletinObjectMixin, generics.ListAPIView):
     ordering_fields = ["created_at", "updated_at", "priority", "status"]
 
     def get_permissions(self) -> list[BasePermission]:
-        return [Authors()] if self.request.method == "POST" else [Readers()]
+        return [Authors()] if self.request.method == "POST" else [BulletinReaders()]
 
     def get_queryset(self):
         return selectors.bulletins_for(self.request.user)
@@ -217,7 +219,7 @@ class BulletinListCreate(BulletinObjectMixin, generics.ListAPIView):
 
 class BulletinDetail(BulletinObjectMixin, APIView):
     def get_permissions(self) -> list[BasePermission]:
-        return [Editors()] if self.request.method in ("PATCH", "DELETE") else [Readers()]
+        return [Editors()] if self.request.method in ("PATCH", "DELETE") else [BulletinReaders()]
 
     @extend_schema(responses=BulletinSerializer)
     def get(self, request: Request, pk: int) -> Response:
@@ -335,7 +337,7 @@ class BulletinRecording(_Action):
 class BulletinHistory(BulletinObjectMixin, generics.ListAPIView):
     """The full audit trail as a plain array, as API.md fixes it (a bulletin has few transitions)."""
 
-    permission_classes = [Readers]
+    permission_classes = [BulletinReaders]
     serializer_class = TransitionSerializer
     filter_backends: list = []
     pagination_class = None
@@ -411,7 +413,7 @@ def _speakable(revision: Any) -> dict[str, Any]:
 class BulletinSpeakable(BulletinObjectMixin, APIView):
     """What the speech engine reads (or read) for the newest revision."""
 
-    permission_classes = [Readers]
+    permission_classes = [BulletinReaders]
 
     @extend_schema(
         responses=SpeakableSerializer,
@@ -448,7 +450,7 @@ def _file_url(request: Request, rendition: AudioRendition) -> str:
 class BulletinAudio(BulletinObjectMixin, APIView):
     """The audio of the newest revision: status, metrics and a URL to listen to it."""
 
-    permission_classes = [Readers]
+    permission_classes = [BulletinReaders]
 
     @extend_schema(responses=AudioSerializer)
     def get(self, request: Request, pk: int) -> Response:

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from stations.roles import grant_permissions
+from stations.migrations._grants import grant_permissions
 
 # The grants as they were when this migration was written (later ones change them; stations/roles.py
 # holds today's, re-applied after every migrate). Literal, so replaying history never needs permissions

@@ -12,6 +12,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from stations.migrations._grants import regrant
+
 LEGACY_TABLE = "authtoken_token"
 
 
@@ -41,30 +43,15 @@ GRANT = [
 REVOKE = [("editor", "add_schedule"), ("approver", "add_schedule"), ("approver", "change_bulletin")]
 
 
-def _permission(apps, codename):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    model = codename.split("_", 1)[1]
-    ct, _ = ContentType.objects.get_or_create(app_label="broadcast", model=model)
-    names = {"approve_bulletin": "Can approve or reject bulletin", "archive_bulletin": "Can archive bulletin"}
-    perm, _ = Permission.objects.get_or_create(
-        content_type=ct, codename=codename, defaults={"name": names.get(codename, codename.replace("_", " "))}
-    )
-    return perm
+NAMES = {"approve_bulletin": "Can approve or reject bulletin", "archive_bulletin": "Can archive bulletin"}
 
 
-def regrant(apps, schema_editor, grant=GRANT, revoke=REVOKE):
-    Group = apps.get_model("auth", "Group")
-    for role, codename in grant:
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.add(_permission(apps, codename))
-    for role, codename in revoke:
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.remove(_permission(apps, codename))
+def regrant_roles(apps, schema_editor):
+    regrant(apps, "broadcast", grant=GRANT, revoke=REVOKE, names=NAMES)
 
 
 def unregrant(apps, schema_editor):
-    regrant(apps, schema_editor, grant=REVOKE, revoke=GRANT)
+    regrant(apps, "broadcast", grant=REVOKE, revoke=GRANT, names=NAMES)
 
 
 class Migration(migrations.Migration):
@@ -109,5 +96,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(hash_legacy_tokens, migrations.RunPython.noop),
-        migrations.RunPython(regrant, unregrant),
+        migrations.RunPython(regrant_roles, unregrant),
     ]

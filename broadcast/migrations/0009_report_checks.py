@@ -47,7 +47,7 @@ def open_spans_of_inactive_stations(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("broadcast", "0008_playlist_plans"),
+        ("broadcast", "0007_station_download"),
         ("stations", "0004_station_access"),
     ]
 

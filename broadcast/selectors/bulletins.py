@@ -6,8 +6,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from broadcast.models import AudioRendition, Bulletin, BulletinTransition, PronunciationEntry
+from broadcast.models import AudioRendition, Bulletin, BulletinTransition, PronunciationEntry, Schedule
 from stations import roles
+from stations.selectors import operator_district_id
+
+from .access import schedules_reaching
 
 __all__ = [
     "READER_ROLES",
@@ -18,7 +21,7 @@ __all__ = [
     "lexicon_overrides",
 ]
 
-# District operators see playlists and reports of their district, not the editorial desk.
+# The editorial desk: every bulletin. District operators read only what airs in their district.
 READER_ROLES = (roles.EDITOR, roles.APPROVER, roles.SUPERVISOR)
 
 
@@ -29,11 +32,16 @@ def can_read_bulletins(user: Any) -> bool:
 def bulletins_for(user: Any) -> QuerySet[Bulletin]:
     """Bulletins a staff user may read, with everything the list and detail views show joined in
     (a constant number of queries whatever the page size)."""
-    if not can_read_bulletins(user):
-        return Bulletin.objects.none()
-    return Bulletin.objects.select_related(
+    bulletins = Bulletin.objects.select_related(
         "author", "current_revision", "current_revision__rendition", "live_revision"
     )
+    if can_read_bulletins(user):
+        return bulletins
+    district_id = operator_district_id(user)
+    if district_id is None:
+        return Bulletin.objects.none()
+    live = Schedule.objects.filter(cancelled_at__isnull=True)
+    return bulletins.filter(pk__in=schedules_reaching(live, district_id).values("bulletin_id"))
 
 
 def bulletin_history(bulletin: Bulletin) -> QuerySet[BulletinTransition]:

@@ -2,27 +2,18 @@
 
 from django.db import migrations
 
+from stations.migrations._grants import regrant
 
-def _permission(apps):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    ct, _ = ContentType.objects.get_or_create(app_label="stations", model="stationcredential")
-    perm, _ = Permission.objects.get_or_create(
-        content_type=ct, codename="change_stationcredential",
-        defaults={"name": "Can change khóa truy cập của đài"},
-    )
-    return perm
+GRANT = [("supervisor", "change_stationcredential")]
+NAMES = {"change_stationcredential": "Can change khóa truy cập của đài"}
 
 
 def grant(apps, schema_editor):
-    group, _ = apps.get_model("auth", "Group").objects.get_or_create(name="supervisor")
-    group.permissions.add(_permission(apps))
+    regrant(apps, "stations", grant=GRANT, names=NAMES)
 
 
 def ungrant(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name="supervisor").first()
-    if group is not None:
-        group.permissions.remove(_permission(apps))
+    regrant(apps, "stations", revoke=GRANT, names=NAMES)
 
 
 class Migration(migrations.Migration):

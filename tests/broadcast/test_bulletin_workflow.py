@@ -244,8 +244,12 @@ def test_list_filters_and_searches(editor, client_for):
     assert client.get(URL, {"status": "approved"}).data["count"] == 0
 
 
-def test_district_operators_and_anonymous_cannot_read_bulletins(district_operator, client_for, api_client):
-    assert client_for(district_operator).get(URL).status_code == 403
+def test_district_operators_read_no_bulletin_that_does_not_air_in_their_district(
+    district_operator, editor, client_for, api_client,
+):
+    draft = services.create_bulletin(editor, "Tin nội bộ", "Nội dung.")
+    assert client_for(district_operator).get(URL).json()["results"] == []
+    assert client_for(district_operator).get(f"{URL}{draft.pk}/").status_code == 404
     assert api_client.get(URL).status_code in (401, 403)
 
 

@@ -75,6 +75,10 @@ ACTIONS: dict[str, Action] = {
     "bulletin.list": Action("get", lambda w: B, perms=("broadcast.view_bulletin",)),
     "bulletin.read": Action("get", lambda w: f"{B}{_bulletin(w, own=False, state='draft').pk}/",
                             perms=("broadcast.view_bulletin",)),
+    "bulletin.read_airing_own_district": Action(
+        "get", lambda w: f"{B}{_schedule(w, w.own_station).bulletin_id}/", perms=("broadcast.view_bulletin",)),
+    "bulletin.read_airing_other_district": Action(
+        "get", lambda w: f"{B}{_schedule(w, w.other_station).bulletin_id}/", perms=("broadcast.view_bulletin",)),
     "bulletin.create": Action("post", lambda w: B, lambda w: BODY, perms=("broadcast.add_bulletin",)),
     "bulletin.edit_own": Action("patch", lambda w: f"{B}{_bulletin(w, own=True, state='draft').pk}/",
                                 lambda w: {"title": "Sửa"}, perms=("broadcast.change_bulletin",)),
@@ -117,8 +121,10 @@ _ = None
 COLUMNS = ["editor", "approver", "editor+approver", "supervisor", "district_operator", "station", "anonymous"]
 MATRIX: dict[str, list[int]] = {
     #                               editor approver ed+ap supervisor operator station anonymous
-    "bulletin.list":                 [200,   200,    200,  200,       403,     403,    401],
-    "bulletin.read":                 [200,   200,    200,  200,       403,     403,    401],
+    "bulletin.list":                 [200,   200,    200,  200,       200,     403,    401],
+    "bulletin.read":                 [200,   200,    200,  200,       404,     403,    401],
+    "bulletin.read_airing_own_district":   [200, 200, 200, 200,       200,     403,    401],
+    "bulletin.read_airing_other_district": [200, 200, 200, 200,       404,     403,    401],
     "bulletin.create":               [201,   403,    201,  403,       403,     403,    401],
     "bulletin.edit_own":             [200,   403,    200,  403,       403,     403,    401],
     "bulletin.edit_other":           [403,   403,    403,  403,       403,     403,    401],
@@ -242,3 +248,18 @@ def test_schedule_list_scope_follows_the_district_helper(client_for, supervisor,
     response = client_for(district_operator).get("/api/v1/schedules/", {"district": other_station.district.code})
     assert response.status_code == 404
     assert client_for(supervisor).get("/api/v1/schedules/", {"district": "KHONG-CO"}).status_code == 404
+
+
+def test_a_district_operator_lists_only_bulletins_airing_in_their_district(client_for, supervisor, district_operator):
+    own = StationFactory(district=district_operator.district_operator.district)
+    world = World(district_operator, own, StationFactory(), UserFactory(roles=["editor"]), supervisor)
+    mine, theirs = _schedule(world, own), _schedule(world, world.other_station)
+    _bulletin(world, own=False, state="in_review")
+    cancelled = _schedule(world, own)
+    cancelled.cancelled_at = cancelled.created_at
+    cancelled.save(update_fields=["cancelled_at"])
+
+    listed = client_for(district_operator).get(B).json()["results"]
+
+    assert [row["id"] for row in listed] == [mine.bulletin_id]
+    assert theirs.bulletin_id not in [row["id"] for row in client_for(district_operator).get(B).json()["results"]]
