@@ -6,14 +6,17 @@ Unit tests exercise the state machine and the rendering bookkeeping; the stand-i
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from broadcast.services import rendering
+from tests.broadcast.factories_reports import make_playlist, plain_bulletin
 from tests.factories import make_tone_mp3
 
 
@@ -59,3 +62,14 @@ def fake_render(monkeypatch) -> FakeRenderer:
         lambda voice="": rendering.RenderProfile(engine="espeak", voice=voice or "vi", settings_key="test-key"),
     )
     return renderer
+
+
+@pytest.fixture
+def day():
+    """Yesterday: a played day whose reports are plausible at any hour."""
+    return timezone.localdate() - dt.timedelta(days=1)
+
+
+@pytest.fixture
+def items(station, day):
+    return make_playlist(station, day, [plain_bulletin("Bản tin A"), plain_bulletin("Bản tin B")])

@@ -14,25 +14,14 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
 from broadcast.models import PlaybackReport
 from broadcast.services.reports import REPORT_ID_MAX, ingest_reports
-from tests.broadcast.factories_reports import local, make_playlist, plain_bulletin, report
+from tests.broadcast.factories_reports import local, report
 
 URL = "/api/v1/station/reports/"
 EXPORT = "/api/v1/reports/export.csv"
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def day():
-    return timezone.localdate() - dt.timedelta(days=1)
-
-
-@pytest.fixture
-def items(station, day):
-    return make_playlist(station, day, [plain_bulletin("Bản tin A"), plain_bulletin("Bản tin B")])
 
 
 def _post_raw(client, payload):

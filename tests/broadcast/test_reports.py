@@ -10,21 +10,11 @@ from django.utils import timezone
 
 from broadcast.models import PlaybackReport, PlaylistItem
 from broadcast.services.reports import ingest_reports
-from tests.broadcast.factories_reports import make_playlist, plain_bulletin, report
+from tests.broadcast.factories_reports import make_playlist, report
 from tests.factories import StationFactory
 
 URL = "/api/v1/station/reports/"
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def day():
-    return timezone.localdate() - dt.timedelta(days=1)
-
-
-@pytest.fixture
-def items(station, day):
-    return make_playlist(station, day, [plain_bulletin("Bản tin A"), plain_bulletin("Bản tin B")])
 
 
 def _rows(station):
