@@ -263,3 +263,11 @@ def test_an_oversized_form_to_a_page_is_a_vietnamese_413(client):
 
     assert response.status_code == 413
     assert "quá lớn" in response.content.decode()
+
+
+def test_a_non_integer_id_filter_asks_for_a_whole_number_in_plain_vietnamese(supervisor, client_for):
+    # Django's own catalog says "số tổng thể" ("an overall number"); a person reads "số nguyên".
+    response = client_for(supervisor).get("/api/v1/schedules/?bulletin=1e20")
+
+    assert response.status_code == 400
+    assert response.json() == {"bulletin": ["Nhập một số nguyên."]}
