@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from broadcast.models import PlaybackReport, PlaylistItem, StationInactivity
@@ -141,19 +141,17 @@ def pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
 def inactive_q(start: datetime, end: datetime) -> Q | None:
     """Items planned while their station was deactivated, among those starting in [start, end), or None
     when no station was deactivated then (the usual case: the aggregate then carries no extra
-    condition). One small query over the spans."""
+    condition). Subqueries over the spans, so the condition is the same size for one deactivated
+    station or thousands."""
     spans = StationInactivity.objects.filter(Q(until__isnull=True) | Q(until__gt=start), since__lt=end)
-    whole: list[int] = []
-    q = Q(pk__in=[])
-    for station_id, since, until in spans.values_list("station_id", "since", "until"):
-        if since <= start and (until is None or until >= end):
-            whole.append(station_id)
-        else:
-            q |= Q(playlist__station_id=station_id, starts_at__gte=since) & (
-                Q(starts_at__lt=until) if until is not None else Q())
-    if whole:
-        q |= Q(playlist__station_id__in=whole)
-    return None if q == Q(pk__in=[]) else q
+    if not spans.exists():
+        return None
+    whole = spans.filter(Q(until__isnull=True) | Q(until__gte=end), since__lte=start)
+    covering = StationInactivity.objects.filter(
+        Q(until__isnull=True) | Q(until__gt=OuterRef("starts_at")),
+        station_id=OuterRef("playlist__station_id"), since__lte=OuterRef("starts_at"),
+    )
+    return Q(Exists(covering)) | Q(playlist__station_id__in=whole.values("station_id"))
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

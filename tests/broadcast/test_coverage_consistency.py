@@ -111,3 +111,22 @@ def test_deactivating_thousands_of_stations_at_once_is_recorded(client_for):
     Station.objects.filter(pk__in=ids[:10]).update(active=True)
     assert record_activity_changes(ids, now=local(DAY, "10:00")) == 10
     assert StationInactivity.objects.filter(until__isnull=True).count() == 2990
+
+
+def test_coverage_and_play_log_with_thousands_of_stations_deactivated_midday(district):
+    """One span per station deactivated during the day: the condition stays one subquery, not a
+    term per station (SQLite refuses an expression over 1,000 deep)."""
+    from broadcast.models import StationInactivity
+    from broadcast.selectors.play_log import play_log_rows
+
+    many = DistrictFactory(code="298")
+    Station.objects.bulk_create(Station(code=f"N{n:05d}", name=f"Đài {n}", district=many, admin_code=f"N{n:05d}",
+                                        active=False) for n in range(1200))
+    StationInactivity.objects.bulk_create(
+        StationInactivity(station_id=pk, since=local(DAY, "10:00"))
+        for pk in Station.objects.filter(district=many).values_list("pk", flat=True))
+    report = coverage_by_district(DAY, now=local(DAY, "23:00"))
+    (row,) = [d for d in report.districts if d.district.code == "201"]
+    assert row.counts.expected == 3 + 1 + 3
+    rows = list(play_log_rows(DAY, DAY, now=local(DAY, "23:00")))
+    assert sum(r[0] == "C2" for r in rows) == 1  # its morning play only
