@@ -61,7 +61,16 @@ MSG_FORBIDDEN = "Bạn không có quyền truy cập địa chỉ này."
 MSG_PAGE_NOT_FOUND = "Không tìm thấy địa chỉ này."
 MSG_SERVER_ERROR = "Máy chủ gặp lỗi, xin thử lại sau."
 
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE_RE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+# Past any file's size; longer digit strings are not converted (int() refuses over 4,300 digits).
+_HUGE = 10**18
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return _HUGE if len(digits) > 18 else int(digits)
+
+
 _CHUNK = 64 * 1024
 
 
@@ -81,12 +90,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
     if first == "" and last == "":
         return None
     if first == "":  # suffix: the last N bytes
-        length = int(last)
+        length = _position(last)
         if length == 0 or size == 0:
             return False
         return max(size - length, 0), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if start >= size or (last and end < start):
         return False
     return start, min(end, size - 1)

@@ -1,0 +1,102 @@
+"""Adversarial edges of the station download protocol: odd Range/If-Range/If-None-Match headers, odd
+tokens, signed URLs, and the query count of the station hot path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.conf import settings as dj_settings
+from rest_framework.test import APIClient
+
+from broadcast.selectors.playlists import local_today
+from broadcast.services.playlists import rebuild_playlists
+from broadcast.services.schedules import create_schedule
+from tests.factories import StationFactory, UserFactory, approved_bulletin
+
+PLAYLIST = "/api/v1/station/playlist/"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _day() -> dt.date:
+    return local_today() + dt.timedelta(days=1)  # today's slots may be over
+
+
+def _schedule(stations, title):
+    bulletin = approved_bulletin(title=title, seconds=1.0)
+    user = UserFactory(roles=["supervisor"])
+    day = _day()
+    create_schedule(bulletin, by=user, start_date=day, end_date=day, slots=["morning", "evening"],
+                    targets={"stations": [s.code for s in stations]})
+    return bulletin
+
+
+@pytest.fixture
+def audio(db, station_client_for):
+    station = StationFactory()
+    bulletin = _schedule([station], "Thông báo")
+    rebuild_playlists([station.pk], [_day()])
+    rendition = bulletin.live_revision.rendition
+    data = (Path(dj_settings.MEDIA_ROOT) / rendition.file).read_bytes()
+    return {"station": station, "client": station_client_for(station), "sha": rendition.sha256, "data": data,
+            "url": f"/api/v1/station/audio/{rendition.sha256}.mp3"}
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.parametrize(("header", "status"), [
+    (f"bytes={'9' * 5000}-", 416), (f"bytes=0-{'9' * 5000}", 206), (f"bytes=-{'9' * 5000}", 206),
+    (f"bytes={'0' * 5000}5-", 206),
+])
+def test_a_range_with_a_number_too_long_to_read_is_answered_not_a_500(audio, header, status):
+    """Python refuses to read an integer of over 4,300 digits; the header still gets an HTTP answer."""
+    response = audio["client"].get(audio["url"], HTTP_RANGE=header)
+    assert response.status_code == status
+    if status == 206:
+        start = 5 if header.endswith("5-") else 0
+        assert _body(response) == audio["data"][start:]
+        assert response["Content-Range"] == f"bytes {start}-{len(audio['data']) - 1}/{len(audio['data'])}"
+
+
+def test_range_edge_cases(audio):
+    client, url, data = audio["client"], audio["url"], audio["data"]
+    suffix = client.get(url, HTTP_RANGE="bytes=-500")
+    assert suffix.status_code == 206 and _body(suffix) == data[-500:]
+    multi = client.get(url, HTTP_RANGE="bytes=0-1,5-6")
+    assert multi.status_code == 200 and _body(multi) == data
+    assert client.get(url, HTTP_RANGE="bytes=5-2").status_code == 416
+    dated = client.get(url, HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE="Tue, 01 Dec 2026 06:00:00 GMT")
+    assert dated.status_code == 200 and _body(dated) == data
+    star = client.get(url, HTTP_IF_NONE_MATCH="*")
+    assert star.status_code == 304 and star["ETag"] == f'"{audio["sha"]}"'
+    several = client.get(url, HTTP_IF_NONE_MATCH=f'"x", W/"{audio["sha"]}"')
+    assert several.status_code == 304
+
+
+def test_a_non_ascii_bearer_token_on_the_fast_path_is_401_json(audio):
+    client = APIClient()
+    response = client.get(PLAYLIST, HTTP_AUTHORIZATION="Bearer t\u00f6k\u00e9n", HTTP_IF_NONE_MATCH="*")
+    assert response.status_code == 401 and response["Content-Type"].startswith("application/json")
+    assert APIClient().get(PLAYLIST, HTTP_AUTHORIZATION="Bearer").status_code == 401
+
+
+def test_playlist_query_count_does_not_grow_with_items(db, station_client_for, django_assert_max_num_queries):
+    station = StationFactory()
+    _schedule([station], "Một")
+    rebuild_playlists([station.pk], [_day()])
+    client = station_client_for(station)
+    client.get(PLAYLIST, {"date": _day().isoformat()})  # last_seen written
+    with django_assert_max_num_queries(8) as one:
+        assert client.get(PLAYLIST, {"date": _day().isoformat()}).status_code == 200
+    for n in range(3):
+        _schedule([station], f"Thêm {n}")
+    rebuild_playlists([station.pk], [_day()])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(client.get(PLAYLIST, {"date": _day().isoformat()}).json()["items"]) > 2
