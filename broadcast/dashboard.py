@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
+from broadcast.api.common import MAX_DATE, MIN_DATE
 from broadcast.login import throttled_login
 from broadcast.selectors import coverage as coverage_selectors
 from broadcast.selectors.playlists import local_today
@@ -29,11 +30,14 @@ def _require_reader(request: HttpRequest) -> None:
 
 
 def _day(request: HttpRequest) -> dt.date:
+    """The asked date, or today when it is malformed or outside the API's bounds (at the calendar's
+    ends the previous/next day links would overflow)."""
     raw = request.GET.get("date")
     try:
-        return dt.date.fromisoformat(raw) if raw else local_today()
+        day = dt.date.fromisoformat(raw) if raw else None
     except ValueError:
-        return local_today()
+        day = None
+    return day if day is not None and MIN_DATE <= day <= MAX_DATE else local_today()
 
 
 @login_required
