@@ -318,9 +318,11 @@ def record_activity_changes(station_ids: Iterable[int], *, now: datetime | None 
     if not ids:
         return 0
     with transaction.atomic():
-        # One JSON parameter per id list: a whole-city import may name 12,000 stations.
-        active = dict(Station.objects.filter(pk__in=bulk.id_list(ids)).values_list("pk", "active"))
-        open_ids = set(StationInactivity.objects.select_for_update()
+        # One JSON parameter per id list: a whole-city import may name 12,000 stations. The stations'
+        # rows are locked (in id order) so two changes of one station never both open a span.
+        active = dict(Station.objects.select_for_update().filter(pk__in=bulk.id_list(ids)).order_by("pk")
+                      .values_list("pk", "active"))
+        open_ids = set(StationInactivity.objects
                        .filter(station_id__in=bulk.id_list(ids), until__isnull=True)
                        .values_list("station_id", flat=True))
         to_open = [pk for pk, is_active in active.items() if not is_active and pk not in open_ids]
