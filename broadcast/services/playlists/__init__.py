@@ -1,5 +1,5 @@
-"""Daily playlists: the pure packing `planner`, the `builder` that reads and writes them, and the
-`enqueue` helpers that queue rebuilds after a commit."""
+"""Daily playlists: the pure packing `planner`, the `builder` that writes them from what `inputs`
+reads, and the `enqueue` helpers that queue rebuilds after a commit."""
 
 from __future__ import annotations
 

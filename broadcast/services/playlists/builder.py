@@ -10,47 +10,40 @@ their ids, unchanged playlists their version and ETag.
 A build never writes a plan computed from inputs (schedules, stations) older than what another build
 has already written: on PostgreSQL builds of a date are serialized by a transaction-level advisory lock
 taken before the inputs are read; on SQLite the write transaction (which holds the database's write
-lock) re-reads the inputs and plans again if they changed.
+lock) re-reads the inputs and plans again if they changed. The reads are in `inputs`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, groupby
-from operator import itemgetter
+from itertools import chain
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from stations.models import Station
-
 from ...models import Playlist, PlaylistItem, Schedule
-from ...selectors.playlists import (
-    LOCAL_TZ,
-    StationRow,
-    build_dates,
-    schedule_is_airable,
-    schedules_for_dates,
-    target_station_ids,
-)
+from ...selectors.playlists import LOCAL_TZ, StationRow, build_dates, target_station_ids
 from .. import bulk
+from .inputs import (
+    Inputs,
+    plan_station_day,
+    plan_whole_reads,
+    playlist_scope,
+    read_inputs,
+    read_snapshot,
+    with_existing_items,
+)
 from .planner import (
     ITEM_FIELDS,
     POSITION_OFFSET,
-    PRIORITY_RANK,
     ExistingItem,
     Placement,
-    PlanSchedule,
     content_hash,
-    packing_order,
-    plan_day,
     playlist_etag_for,
 )
 
@@ -68,59 +61,6 @@ class RebuildStats:
     dates: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Inputs:
-    """What a plan is computed from; two reads are compared to detect a change made meanwhile."""
-
-    stations: list[StationRow]
-    inactive: frozenset[int]  # stations that get no new plays (their frozen ones stay)
-    schedules: list[PlanSchedule]
-
-
-def _flatten(schedules: Iterable[Schedule]) -> list[PlanSchedule]:
-    out = []
-    for s in schedules:
-        bulletin = s.bulletin
-        if not schedule_is_airable(bulletin):
-            continue
-        revision = bulletin.live_revision
-        rendition = revision.rendition
-        out.append(PlanSchedule(
-            id=s.pk, rank=PRIORITY_RANK.get(bulletin.priority, 2), created_at=s.created_at,
-            created_date=timezone.localdate(s.created_at, LOCAL_TZ), immediate=s.immediate,
-            slots=list(s.slots or []), plays_per_slot=s.plays_per_slot,
-            days_of_week=frozenset(s.days_of_week or []), start_date=s.start_date, end_date=s.end_date,
-            targets=s.targets or {}, bulletin_id=bulletin.pk, revision_id=revision.pk,
-            rendition_id=rendition.pk, sha256=revision.approved_sha256 or rendition.sha256,
-            duration_ms=int(rendition.duration_ms or 0), priority=bulletin.priority,
-        ))
-    return packing_order(out)
-
-
-def _read_inputs(station_ids: list[int] | None, dates: list[dt.date]) -> _Inputs:
-    """Stations asked for (inactive ones included: their coming plays must go), or every active station
-    and every station holding a playlist on these dates; and the live schedules of the dates."""
-    if station_ids is None:
-        qs = Station.objects.filter(Q(active=True) | Q(pk__in=Playlist.objects.filter(date__in=dates)
-                                                       .values("station_id")))
-    else:
-        qs = Station.objects.filter(pk__in=bulk.id_list(station_ids))
-    stations, inactive = [], set()
-    for pk, code, district_id, district_code, kind, slots, active in qs.order_by("pk").values_list(
-            "pk", "code", "district_id", "district__code", "kind", "slots", "active"):
-        stations.append(StationRow(pk, code, district_id, district_code, kind, slots))
-        if not active:
-            inactive.add(pk)
-    schedules = _flatten(schedules_for_dates(dates)) if stations else []
-    return _Inputs(stations, frozenset(inactive), schedules)
-
-
-def _plan_station_day(inputs: _Inputs, station: StationRow, date: dt.date, existing: dict[str, ExistingItem],
-                      now: dt.datetime, gap_ms: int) -> dict[str, dict[str, Any]]:
-    schedules = () if station.id in inputs.inactive else inputs.schedules
-    return plan_day(station, date, schedules, existing, now, gap_ms)
-
-
 def _differs(item: ExistingItem, values: dict[str, Any]) -> bool:
     return any(getattr(item, name) != values[name] for name in ITEM_FIELDS)
 
@@ -128,8 +68,6 @@ def _differs(item: ExistingItem, values: dict[str, Any]) -> bool:
 _PLAYLIST_UPDATE_FIELDS = ("version", "content_hash", "etag", "generated_at")
 _PLAYLIST_INSERT_FIELDS = ("station_id", "date", *_PLAYLIST_UPDATE_FIELDS)
 _ITEM_INSERT_FIELDS = ("playlist_id", "key", *ITEM_FIELDS)
-# Rows per round trip of the streamed reads (a fetch size, not a statement: the read is one query).
-_FETCH_ROWS = 2000
 # Optimistic builds (plan without locks, then write under a version check) before one fully locked build.
 _OPTIMISTIC_ATTEMPTS = 2
 
@@ -187,27 +125,27 @@ def rebuild_playlists(
         return empty
     gap_ms = int(settings.PLAYLIST_SLOT_GAP_SECONDS * 1000)
     with _builds_serialized(date_list) as serialized:
-        inputs = _read_inputs(ids, date_list)
+        inputs = read_inputs(ids, date_list)
         if not inputs.stations:
             return empty
         for _ in range(_OPTIMISTIC_ATTEMPTS):
-            with _read_snapshot():
+            with read_snapshot():
                 plan = _plan(inputs, date_list, now, gap_ms, lock=False)
             if not (plan.new_playlists or plan.changed_playlists):
                 break  # nothing to write: no transaction at all
             with transaction.atomic(savepoint=not serialized):  # the serialized build needs no savepoint
                 if not serialized:
-                    fresh = _read_inputs(ids, date_list)
+                    fresh = read_inputs(ids, date_list)
                     if fresh != inputs:  # a change committed while planning: plan again from it
                         inputs = fresh
                         continue
                 if _write(plan, inputs.stations, date_list):
                     break
             # Another build wrote these playlists meanwhile: its inputs may be newer than ours.
-            inputs = _read_inputs(ids, date_list)
+            inputs = read_inputs(ids, date_list)
         else:
             with transaction.atomic(savepoint=not serialized):
-                inputs = _read_inputs(ids, date_list)
+                inputs = read_inputs(ids, date_list)
                 plan = _plan(inputs, date_list, now, gap_ms, lock=True)
                 _write(plan, inputs.stations, date_list)
     plan.stats.dates = empty.dates
@@ -232,32 +170,8 @@ def _builds_serialized(dates: list[dt.date]) -> Iterator[bool]:
             # Volatile functions in the select list run after the sort: the locks are taken in order.
             cursor.execute("SELECT pg_advisory_xact_lock(%s, d) FROM unnest(%s::int[]) AS d ORDER BY d",
                            [_BUILD_LOCK_SPACE, [d.toordinal() for d in dates]])
-            _plan_whole_reads(cursor)
+            plan_whole_reads(cursor)
         yield True
-
-
-def _read_snapshot() -> Any:
-    """PostgreSQL: read inside a transaction, so the streamed item read is a plain server-side cursor
-    (outside a transaction Django declares it WITH HOLD, which materializes all rows first: +3 s at
-    12,000 stations); a serialized build already is one. SQLite: no transaction (here they are
-    IMMEDIATE, i.e. take the write lock)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return nullcontext()
-    return _pg_snapshot()
-
-
-@contextmanager
-def _pg_snapshot() -> Iterator[None]:
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            _plan_whole_reads(cursor)
-        yield
-
-
-def _plan_whole_reads(cursor: Any) -> None:
-    # The item stream is read whole: plan it for all rows, not for the first 10 % (the cursor default
-    # picks a fast-start plan that took 3.5 s instead of 0.2 s at 12,000 stations).
-    cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
 
 
 def placement_of(schedule: Schedule, *, now: dt.datetime | None = None) -> Placement:
@@ -269,12 +183,12 @@ def placement_of(schedule: Schedule, *, now: dt.datetime | None = None) -> Place
     placement = Placement(dates=dates)
     if not dates:
         return placement
-    inputs = _read_inputs(target_station_ids(schedule.targets or {}), dates)
+    inputs = read_inputs(target_station_ids(schedule.targets or {}), dates)
     gap_ms = int(settings.PLAYLIST_SLOT_GAP_SECONDS * 1000)
-    with _read_snapshot():
-        for station, station_items in _with_existing_items(inputs.stations, dates):
+    with read_snapshot():
+        for station, station_items in with_existing_items(inputs.stations, dates):
             for date in dates:
-                placement.add(_plan_station_day(inputs, station, date, station_items.get(date, {}), now, gap_ms),
+                placement.add(plan_station_day(inputs, station, date, station_items.get(date, {}), now, gap_ms),
                               schedule.pk)
     return placement
 
@@ -296,52 +210,11 @@ def _placement_dates(schedule: Schedule, today: dt.date) -> list[dt.date]:
     return dates
 
 
-def _playlist_scope(stations: Sequence[StationRow], dates: list[dt.date]) -> Any:
-    return Playlist.objects.filter(
-        station_id__in=bulk.id_list(s.id for s in stations), date__in=dates).order_by()
-
-
-def _existing_items(
-    stations: Sequence[StationRow], dates: list[dt.date],
-) -> Iterator[tuple[int, dict[dt.date, dict[str, ExistingItem]]]]:
-    """(station id, {date: {key: item}}) in station id order, read in one streamed query."""
-    rows = (
-        PlaylistItem.objects.filter(playlist__station_id__in=bulk.id_list(s.id for s in stations),
-                                    playlist__date__in=dates)
-        .order_by("playlist__station_id")
-        .values_list("playlist__station_id", "playlist__date", "id", "key", *ITEM_FIELDS)
-        .iterator(chunk_size=_FETCH_ROWS)
-    )
-    for station_id, group in groupby(rows, key=itemgetter(0)):
-        by_date: dict[dt.date, dict[str, ExistingItem]] = defaultdict(dict)
-        for row in group:
-            item = ExistingItem._make(row)
-            by_date[item.date][item.key] = item
-        yield station_id, by_date
-
-
-def _with_existing_items(
-    stations: Sequence[StationRow], dates: list[dt.date], *, any_playlist: bool = True,
-) -> Iterator[tuple[StationRow, dict[dt.date, dict[str, ExistingItem]]]]:
-    """Each station with its existing items by date. A merge join: stations and the item stream are both
-    in station id order, so only one station's existing items are in memory at a time."""
-    stream = _existing_items(stations, dates) if any_playlist else iter(())
-    upcoming = next(stream, None)
-    for station in stations:
-        while upcoming is not None and upcoming[0] < station.id:
-            upcoming = next(stream, None)
-        station_items: dict[dt.date, dict[str, ExistingItem]] = {}
-        if upcoming is not None and upcoming[0] == station.id:
-            station_items = upcoming[1]
-            upcoming = next(stream, None)
-        yield station, station_items
-
-
-def _plan(inputs: _Inputs, dates: list[dt.date], now: dt.datetime, gap_ms: int, *, lock: bool) -> _Plan:
+def _plan(inputs: Inputs, dates: list[dt.date], now: dt.datetime, gap_ms: int, *, lock: bool) -> _Plan:
     plan = _Plan(stats=RebuildStats())
     stations = inputs.stations
     stats = plan.stats
-    scope = _playlist_scope(stations, dates)
+    scope = playlist_scope(stations, dates)
     if lock:
         scope = scope.select_for_update()
     playlists = {
@@ -349,10 +222,10 @@ def _plan(inputs: _Inputs, dates: list[dt.date], now: dt.datetime, gap_ms: int, 
         for pk, station_id, date, version, digest in scope.values_list(
             "pk", "station_id", "date", "version", "content_hash")
     }
-    for station, station_items in _with_existing_items(stations, dates, any_playlist=bool(playlists)):
+    for station, station_items in with_existing_items(stations, dates, any_playlist=bool(playlists)):
         for date in dates:
             existing = station_items.get(date, {})
-            final = _plan_station_day(inputs, station, date, existing, now, gap_ms)
+            final = plan_station_day(inputs, station, date, existing, now, gap_ms)
             digest = content_hash(final)
             current = playlists.get((station.id, date))
             if current is None:
@@ -401,7 +274,7 @@ def _write(plan: _Plan, stations: Sequence[StationRow], dates: list[dt.date]) ->
     changed a playlist this plan writes since it was read."""
     current = {
         (station_id, date): (pk, version)
-        for pk, station_id, date, version in _playlist_scope(stations, dates).select_for_update()
+        for pk, station_id, date, version in playlist_scope(stations, dates).select_for_update()
         .values_list("pk", "station_id", "date", "version")
     }
     if any(current.get(key) != expected for key, expected in plan.expected.items()) or any(
@@ -413,7 +286,7 @@ def _write(plan: _Plan, stations: Sequence[StationRow], dates: list[dt.date]) ->
         created = bulk.insert(Playlist, _PLAYLIST_INSERT_FIELDS, plan.new_playlists,
                               returning=("id", "station_id", "date"))
         if created is None:  # the database cannot RETURN from INSERT … SELECT: one set-based re-read
-            created = list(_playlist_scope(stations, dates).values_list("id", "station_id", "date"))
+            created = list(playlist_scope(stations, dates).values_list("id", "station_id", "date"))
         ids = {(station_id, date): pk for pk, station_id, date in created}
         insert_rows = chain(plan.insert_rows, ((ids[where], *rest) for where, *rest in plan.pending_rows))
     if plan.delete_ids:
