@@ -146,6 +146,15 @@ def test_seed_demo_leaves_a_person_written_bulletin_with_the_same_title_alone(on
     assert not Schedule.objects.filter(is_demo=True).exclude(bulletin=demo).exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_with_a_slot_no_station_has_says_why_as_a_command_error(one_sample: Path, settings) -> None:
+    settings.DEBUG = True
+    StationFactory.create_batch(2)
+    with pytest.raises(CommandError, match="khuya"):
+        call_command("seed_demo", samples=str(one_sample), force=True, slots="khuya")
+    assert not Schedule.objects.exists()
+
+
 @pytest.mark.django_db
 def test_seed_demo_refuses_a_database_named_by_database_url(one_sample: Path, settings) -> None:
     settings.DEBUG = True

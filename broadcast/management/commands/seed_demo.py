@@ -47,7 +47,7 @@ class Command(BaseCommand):
         from broadcast.services import bulletins as workflow
         from broadcast.services import rendering
         from broadcast.services.playlists import rebuild_playlists
-        from broadcast.services.schedules import create_schedule
+        from broadcast.services.schedules import ScheduleValidationError, create_schedule
 
         check_demo_allowed("Dữ liệu mẫu", force=opts["force"])
         path = Path(opts["samples"]) if opts["samples"] else demo.BULLETINS
@@ -89,11 +89,14 @@ class Command(BaseCommand):
                 cancelled_at__isnull=True,
             ).exists()
             if not scheduled:
-                with transaction.atomic():
-                    schedule = create_schedule(bulletin, by=scheduler, start_date=today, end_date=today,
-                                               slots=slots, targets={"all": True},
-                                               now=dt.datetime.combine(today, dt.time.min, LOCAL_TZ))
-                    Schedule.objects.filter(pk=schedule.pk).update(is_demo=True)
+                try:
+                    with transaction.atomic():
+                        schedule = create_schedule(bulletin, by=scheduler, start_date=today, end_date=today,
+                                                   slots=slots, targets={"all": True},
+                                                   now=dt.datetime.combine(today, dt.time.min, LOCAL_TZ))
+                        Schedule.objects.filter(pk=schedule.pk).update(is_demo=True)
+                except ScheduleValidationError as exc:
+                    raise CommandError(" ".join(m for messages in exc.errors.values() for m in messages)) from None
                 self.stdout.write(f"  ⏰ lên lịch hôm nay: {bulletin.title}")
         people_today = Schedule.objects.filter(
             is_demo=False, cancelled_at__isnull=True, start_date__lte=today, end_date__gte=today
