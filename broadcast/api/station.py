@@ -184,7 +184,8 @@ class StationPlaylist(StationAPIView):
         # and records the station as seen. Anything else (and a throttled poll) takes the normal path.
         inm = request.headers.get("If-None-Match")
         auth = request.headers.get("Authorization", "")
-        if inm and auth[:7].lower() == "bearer " and request.GET.get("format", "json") == "json":
+        if (inm and request.method in {"GET", "HEAD"} and auth[:7].lower() == "bearer "
+                and request.GET.get("format", "json") == "json"):
             raw_date = request.GET.get("date")
             try:
                 date = dt.date.fromisoformat(raw_date) if raw_date else selectors.local_today()
@@ -210,7 +211,7 @@ class StationPlaylist(StationAPIView):
             "items": serializers.ListField(child=serializers.DictField()),
         }), 304: None},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response | HttpResponse:
         if request.accepted_renderer.format == "m3u8":
             return m3u8_response(request)
         station = request.user.station
@@ -223,22 +224,26 @@ class StationPlaylist(StationAPIView):
         return Response(playlist_document(playlist, station, date, _base_url(request)), headers=headers)
 
 
-def m3u8_response(request: Request) -> Response:
-    """The network M3U8 of the requested date, its audio URLs signed for the request's credential."""
+def m3u8_response(request: Request) -> HttpResponse:
+    """The network M3U8 of the requested date, its audio URLs signed for the request's credential.
+    M3U8 whatever the client accepts (a player may send `Accept: application/json` or nothing useful);
+    errors, raised, are still JSON."""
     station, cred = request.user.station, request.auth.pk
     date = _requested_date(request)
     # Signed URLs depend on the credential and their lifetime, so the M3U8 has its own validator.
     etag = f'{selectors.playlist_etag(station, date)[:-1]}-m3u8-c{cred}-d{settings.STATION_AUDIO_URL_DAYS}"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if _etag_matches(request.headers.get("If-None-Match"), etag):
-        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return _not_modified(etag)
     base = _base_url(request)
     document = playlist_document(selectors.station_playlist(station.pk, date), station, date, base)
 
     def signed(sha: str) -> str:
         return f"{base}{_audio_path(sha)}?{signed_audio_query(cred, date, sha)}"
 
-    return Response(playlist_hls(document, signed), headers=headers, content_type="audio/x-mpegurl")
+    response = HttpResponse(playlist_hls(document, signed), content_type="audio/x-mpegurl; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 class StationPlaylistFeed(StationAPIView):
@@ -251,7 +256,7 @@ class StationPlaylistFeed(StationAPIView):
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD, mặc định hôm nay")],
         responses={(200, "audio/x-mpegurl"): OpenApiTypes.STR, 304: None},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         return m3u8_response(request)
 
 

@@ -100,3 +100,21 @@ def test_playlist_query_count_does_not_grow_with_items(db, station_client_for, d
     rebuild_playlists([station.pk], [_day()])
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert len(client.get(PLAYLIST, {"date": _day().isoformat()}).json()["items"]) > 2
+
+
+def test_a_post_to_the_playlist_with_a_matching_etag_is_405_not_a_304(audio):
+    client, day = audio["client"], _day().isoformat()
+    etag = client.get(PLAYLIST, {"date": day})["ETag"]
+    response = client.post(f"{PLAYLIST}?date={day}", {}, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 405 and response.json()["detail"].startswith("Phương thức")
+
+
+def test_the_signed_m3u8_feed_is_m3u8_whatever_the_player_accepts(audio):
+    url = audio["client"].get("/api/v1/station/player-url/", {"date": _day().isoformat()}).json()["m3u8_url"]
+    for accept in ("application/json", "*/*", "audio/x-mpegurl"):
+        response = APIClient().get(url.removeprefix("http://testserver"), HTTP_ACCEPT=accept)
+        assert response.status_code == 200 and response["Content-Type"].startswith("audio/x-mpegurl")
+        assert response.content.startswith(b"#EXTM3U\n") and audio["sha"].encode() in response.content
+        again = APIClient().get(url.removeprefix("http://testserver"), HTTP_ACCEPT=accept,
+                                HTTP_IF_NONE_MATCH=response["ETag"])
+        assert again.status_code == 304 and again["ETag"] == response["ETag"]
