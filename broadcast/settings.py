@@ -227,9 +227,11 @@ X_FRAME_OPTIONS = "DENY"
 # --- REST framework ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Station devices: `Authorization: Bearer …`; staff: `Authorization: Token …` or a session.
-        "stations.auth.StationTokenAuthentication",
+        # Staff: `Authorization: Token …` or a session; station devices: `Authorization: Bearer …` (then
+        # refused by the staff views' permissions). The first one names the 401's WWW-Authenticate
+        # challenge, and these defaults serve the staff views (station views set their own).
         "broadcast.authentication.StaffTokenAuthentication",
+        "stations.auth.StationTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
