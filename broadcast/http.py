@@ -42,8 +42,8 @@ from rest_framework.response import Response
 from rest_framework.utils import json
 
 __all__ = [
-    "JSONParser", "RejectNulBytesMiddleware", "api_exception_handler", "bad_request", "page_not_found",
-    "csrf_failure", "parse_range", "permission_denied", "serve_file", "server_error",
+    "JSONParser", "PrivateByDefaultMiddleware", "RejectNulBytesMiddleware", "api_exception_handler",
+    "bad_request", "page_not_found", "csrf_failure", "parse_range", "permission_denied", "serve_file", "server_error",
 ]
 
 MSG_BODY_TOO_LARGE = "Nội dung yêu cầu quá lớn."
@@ -234,6 +234,23 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.path or "%00" in query or "\x00" in query:
             return error_response(request, 400, MSG_NUL_BYTE, "nul_byte")
         return self.get_response(request)
+
+
+class PrivateByDefaultMiddleware:
+    """API answers and dashboard pages are about a logged-in person's or a device's data: unless the view
+    set its own Cache-Control (station downloads revalidate by ETag), no cache may store them, neither a
+    proxy nor the browser of a shared computer (its back button after logout)."""
+
+    PREFIXES = ("/api/v1/", "/dashboard/")
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" not in response and request.path.startswith(self.PREFIXES):
+            response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class JSONParser(parsers.JSONParser):
