@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from .bulletins import Bulletin
 
@@ -43,3 +46,11 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"Lịch #{self.pk}: {self.bulletin} ({self.start_date} → {self.end_date})"
+
+    def airs_on(self, day: dt.date) -> bool:
+        """Whether its plays belong on the local `day`: a day of its range and of its days of the week,
+        or, for an immediate schedule, the day it was made (not yet saved: no such day)."""
+        in_range = self.start_date <= day <= self.end_date and (
+            not self.days_of_week or day.weekday() in self.days_of_week)
+        return in_range or (self.immediate and self.created_at is not None
+                            and timezone.localdate(self.created_at, timezone.get_default_timezone()) == day)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from stations.models import District, Station
 
 from ..models import Bulletin, PlaylistItem, Schedule
-from ..selectors.playlists import LOCAL_TZ, build_dates, local_today, schedule_is_airable, target_station_ids
+from ..selectors.playlists import build_dates, local_today, schedule_is_airable, target_station_ids
 from .playlists import Placement, RebuildStats, placement_of, rebuild_playlists
 from .playlists.enqueue import rebuild_for_schedule_on_commit
 
@@ -166,7 +166,7 @@ def create_schedule(
         placement = placement_of(schedule, now=now)
         if not placement.placed:
             raise ScheduleValidationError({"slots": [_nothing_placed(placement)]})  # rolls the schedule back
-        _enqueue_schedule_rebuild(schedule.pk)
+        rebuild_for_schedule_on_commit(schedule.pk)
     schedule.placement = placement
     return schedule
 
@@ -186,19 +186,13 @@ def cancel_schedule(schedule: Schedule, by: Any) -> Schedule:
         locked.cancelled_at = timezone.now()
         locked.cancelled_by = by
         locked.save(update_fields=["cancelled_at", "cancelled_by"])
-        _enqueue_schedule_rebuild(locked.pk)
+        rebuild_for_schedule_on_commit(locked.pk)
     schedule.cancelled_at, schedule.cancelled_by = locked.cancelled_at, locked.cancelled_by
     return schedule
 
 
-def _enqueue_schedule_rebuild(schedule_id: int) -> None:
-    rebuild_for_schedule_on_commit(schedule_id)
-
-
 def _schedule_dates(schedule: Schedule, window: Iterable[dt.date]) -> list[dt.date]:
-    created = timezone.localdate(schedule.created_at, LOCAL_TZ)
-    return [d for d in window
-            if schedule.start_date <= d <= schedule.end_date or (schedule.immediate and d == created)]
+    return [d for d in window if schedule.airs_on(d)]
 
 
 def _holders(dates: Iterable[dt.date], **item_filter: Any) -> set[int]:

@@ -194,18 +194,11 @@ def placement_of(schedule: Schedule, *, now: dt.datetime | None = None) -> Place
 
 
 def _placement_dates(schedule: Schedule, today: dt.date) -> list[dt.date]:
-    days = set(schedule.days_of_week or [])
-    created = timezone.localdate(schedule.created_at, LOCAL_TZ) if schedule.created_at else today
-
-    def airs(d: dt.date) -> bool:
-        in_range = schedule.start_date <= d <= schedule.end_date and (not days or d.weekday() in days)
-        return in_range or (schedule.immediate and d == created)
-
     window = build_dates(today)
-    dates = [d for d in window if airs(d)]
+    dates = [d for d in window if schedule.airs_on(d)]
     day = max(schedule.start_date, window[-1] + dt.timedelta(days=1))
     while not dates and day <= schedule.end_date:
-        dates = [d for d in (day + dt.timedelta(days=n) for n in range(7)) if airs(d)][:len(window)]
+        dates = [d for d in (day + dt.timedelta(days=n) for n in range(7)) if schedule.airs_on(d)][:len(window)]
         day += dt.timedelta(days=7)
     return dates
 
