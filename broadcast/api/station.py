@@ -23,7 +23,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.urls import re_path, reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -286,7 +286,9 @@ class StationBundle(StationAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD, mặc định hôm nay")],
         responses={(200, "application/zip"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, 304: None,
-                   416: None},
+                   416: None, 503: OpenApiResponse(
+                       inline_serializer("AudioNotReady", {"detail": serializers.CharField()}),
+                       description="Âm thanh chưa sẵn sàng: thử lại sau số giây trong Retry-After.")},
     )
     def get(self, request: Request) -> HttpResponse:
         station = request.user.station
@@ -333,7 +335,8 @@ class StationAudio(StationAPIView):
     authentication_classes = [SignedAudioAuthentication, StationTokenAuthentication]
     content_negotiation_class = AnyAcceptNegotiation
 
-    @extend_schema(responses={(200, "audio/mpeg"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, 404: None})
+    @extend_schema(responses={(200, "audio/mpeg"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, 304: None,
+                              404: None, 416: None})
     def get(self, request: Request, sha256: str) -> HttpResponse:
         signed_date = getattr(request, "auth_date", None)
         # The URL pattern takes any case so an upper-case name gets this 404, not a routing one.
