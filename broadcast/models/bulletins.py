@@ -88,6 +88,15 @@ class Bulletin(models.Model):
     def is_author(self, user: object) -> bool:
         return self.author_id is not None and self.author_id == getattr(user, "pk", None)
 
+    def is_own_work(self, user: object) -> bool:
+        """Its author or the writer of its current revision: never the one who approves or rejects it."""
+        uid = getattr(user, "pk", None)
+        return uid is not None and uid in (self.author_id, self.current_revision.created_by_id)
+
+    def is_editable(self) -> bool:
+        """A state the author may change it in (a submitted or approved text opens a new revision)."""
+        return self.status in (self.Status.DRAFT, self.Status.REJECTED, self.Status.APPROVED)
+
     def can_withdraw(self, user: object) -> bool:
         """The author takes a bulletin out of review, back to draft, before an approver decides."""
         return self.is_author(user) and self.status == self.Status.IN_REVIEW

@@ -83,9 +83,9 @@ def _new_revision(bulletin: Bulletin, base: BulletinRevision, by: Any) -> Bullet
 
 def _check_editable(bulletin: Bulletin, by: Any, action: str) -> None:
     """Only the author changes a bulletin, and only while it is a draft, rejected or approved."""
-    if bulletin.author_id != getattr(by, "pk", None):
+    if not bulletin.is_author(by):
         raise Forbidden("Chỉ tác giả được sửa bản tin này.", code="not_author")
-    if bulletin.status not in (S.DRAFT, S.REJECTED, S.APPROVED):
+    if not bulletin.is_editable():
         raise _conflict(bulletin, action)
 
 
@@ -154,7 +154,7 @@ def submit(bulletin: Bulletin, by: Any) -> Bulletin:
     """draft → in_review: freezes the revision and starts rendering its audio."""
     with transaction.atomic():
         bulletin = _locked(bulletin)
-        if bulletin.author_id != getattr(by, "pk", None):
+        if not bulletin.is_author(by):
             raise Forbidden("Chỉ tác giả được gửi duyệt bản tin này.", code="not_author")
         if bulletin.status != S.DRAFT:
             raise _conflict(bulletin, "gửi duyệt")

@@ -22,8 +22,7 @@ from .common import (
 
 
 def _check_four_eyes(bulletin: Bulletin, by: Any, action: str) -> None:
-    uid = getattr(by, "pk", None)
-    if uid in (bulletin.author_id, bulletin.current_revision.created_by_id):
+    if bulletin.is_own_work(by):
         raise Forbidden(f"Người viết không được tự {action} bản tin của mình.", code="own_bulletin")
 
 
