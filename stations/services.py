@@ -309,7 +309,12 @@ def save_station_edit(station: Station, changed_fields: Iterable[str]) -> Statio
     the station's playlists."""
     changed = set(changed_fields)
     station.edited_fields = sorted(set(station.edited_fields or []) | (changed & set(Station.EDITABLE_FIELDS)))
-    station.save()
+    if station._state.adding:
+        station.save()
+    else:
+        # Only what the person changed: the health fields heartbeats write meanwhile are not theirs.
+        columns = changed & {f.name for f in Station._meta.concrete_fields}
+        station.save(update_fields=[*sorted(columns), "edited_fields", "updated_at"])
     if changed & set(Station.TARGETING_FIELDS):
         notify_stations_changed([station.pk])
     return station

@@ -65,3 +65,19 @@ def test_only_supervisors_edit_stations(client_for, editor, district_operator):
         assert response.status_code in (403, 404)
     station.refresh_from_db()
     assert station.active is True
+
+
+def test_an_edit_leaves_the_heartbeat_recorded_meanwhile_alone():
+    from stations import health, services
+
+    station = StationFactory()
+    editing = Station.objects.get(pk=station.pk)  # read before the heartbeat, as a request would
+    health.record_heartbeat(Station.objects.get(pk=station.pk), agent_version="loa-player/2.1")
+    seen = Station.objects.get(pk=station.pk)
+
+    services.edit_station(editing, {"slots": [{"name": "sang", "start": "06:00", "end": "06:30"}]})
+
+    station.refresh_from_db()
+    assert station.slots == [{"name": "sang", "start": "06:00", "end": "06:30"}]
+    assert (station.status, station.last_seen_at, station.heartbeat_deadline, station.agent_version) == (
+        seen.status, seen.last_seen_at, seen.heartbeat_deadline, "loa-player/2.1")
