@@ -83,9 +83,9 @@ def plan_station_day(inputs: Inputs, station: StationRow, date: dt.date, existin
 
 def read_snapshot() -> Any:
     """PostgreSQL: read inside a transaction, so the streamed item read is a plain server-side cursor
-    (outside a transaction Django declares it WITH HOLD, which materializes all rows first: +3 s at
-    12,000 stations); a serialized build already is one. SQLite: no transaction (here they are
-    IMMEDIATE, i.e. take the write lock)."""
+    (outside a transaction Django declares it WITH HOLD, which materializes all rows first); a
+    serialized build already is one. SQLite: no transaction (here they are IMMEDIATE, i.e. take the
+    write lock)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return nullcontext()
     return _pg_snapshot()
@@ -101,7 +101,7 @@ def _pg_snapshot() -> Iterator[None]:
 
 def plan_whole_reads(cursor: Any) -> None:
     # The item stream is read whole: plan it for all rows, not for the first 10 % (the cursor default
-    # picks a fast-start plan that took 3.5 s instead of 0.2 s at 12,000 stations).
+    # picks a fast-start plan, far slower for a read of every row).
     cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
 
 
