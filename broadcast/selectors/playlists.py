@@ -89,14 +89,6 @@ class StationRow:
     slots: list[dict[str, str]]
 
 
-def active_station_rows(station_ids: Iterable[int] | None = None) -> list[StationRow]:
-    qs = Station.objects.filter(active=True)
-    if station_ids is not None:
-        qs = qs.filter(pk__in=list(station_ids))
-    rows = qs.order_by("pk").values_list("pk", "code", "district_id", "district__code", "kind", "slots")
-    return [StationRow(*row) for row in rows]
-
-
 def schedule_targets_station(targets: dict[str, Any], station: StationRow) -> bool:
     """Targets are a union: all, or any of the districts, stations or kinds listed."""
     if targets.get("all"):
