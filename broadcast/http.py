@@ -36,13 +36,13 @@ from django.http import (
     UnreadablePostError,
 )
 from django.utils.html import escape
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, filters, parsers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils import json
 
 __all__ = [
-    "JSONParser", "PrivateByDefaultMiddleware", "RejectNulBytesMiddleware", "api_exception_handler",
+    "JSONParser", "PrivateByDefaultMiddleware", "SearchFilter", "RejectNulBytesMiddleware", "api_exception_handler",
     "bad_request", "page_not_found", "csrf_failure", "parse_range", "permission_denied", "serve_file", "server_error",
 ]
 
@@ -286,6 +286,20 @@ class ItemwiseJSONParser(JSONParser):
     must reject that item alone, not the whole upload the station would otherwise resend forever."""
 
     refuse_nul = False
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's `?search=` with at most MAX_TERMS words: each adds an OR over the search fields, and a few
+    hundred make a query SQLite refuses (a 500) and PostgreSQL runs slowly."""
+
+    MAX_TERMS = 20
+
+    def get_search_terms(self, request: Any) -> list[str]:
+        terms = super().get_search_terms(request)
+        if len(terms) > self.MAX_TERMS:
+            raise exceptions.ValidationError(
+                {self.search_param: [f"Chỉ tìm được tối đa {self.MAX_TERMS} từ mỗi lần."]})
+        return terms
 
 
 def _has_nul(data: Any) -> bool:
