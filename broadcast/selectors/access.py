@@ -44,6 +44,6 @@ def schedules_reaching(schedules: QuerySet[Schedule], district_id: int | None) -
     stations = list(Station.objects.filter(district_id=district_id).values_list("code", "kind"))
     codes, kinds = {code for code, _ in stations}, {kind for _, kind in stations}
     # Targets are a small JSON union; matching them here keeps one definition for SQLite and PostgreSQL.
-    ids = [pk for pk, targets in Schedule.objects.values_list("pk", "targets").iterator()
+    ids = [pk for pk, targets in schedules.order_by().values_list("pk", "targets").iterator()
            if _reaches(targets or {}, district.code, codes, kinds)]
     return schedules.filter(pk__in=ids)
