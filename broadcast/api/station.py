@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,19 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return etag in candidates or "*" in candidates
 
 
+# An ETag the header carries as it is and _etag_matches reads back: visible ASCII, no quote or comma.
+_PLAIN_ETAG = re.compile(r'"[\x21\x23-\x2b\x2d-\x7e]*"')
+
+
+def _opaque(etag: str) -> str:
+    """The playlist ETag as sent. It is built from the station code, which is free text (a registry CSV
+    may give any): one with a newline could not be sent at all (500), with a quote or comma it would
+    never match again, with Vietnamese letters it went out MIME-encoded; those are sent hashed."""
+    if _PLAIN_ETAG.fullmatch(etag):
+        return etag
+    return f'"h{hashlib.sha256(etag.encode()).hexdigest()[:32]}"'
+
+
 def _base_url(request: Request) -> str:
     return settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
 
@@ -139,7 +153,7 @@ def playlist_hls(document: dict[str, Any], url_for: Any) -> str:
     longest = max((math.ceil(i["audio"]["duration_ms"] / 1000) for i in items), default=1)
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{max(1, longest)}",
              "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD",
-             f"#PLAYLIST:{document['station']} {document['date']} v{document['version']}"]
+             f"#PLAYLIST:{_one_line(document['station'])} {document['date']} v{document['version']}"]
     for n, item in enumerate(items):
         if n:
             lines.append("#EXT-X-DISCONTINUITY")
@@ -152,7 +166,7 @@ def playlist_hls(document: dict[str, Any], url_for: Any) -> str:
 def playlist_m3u(document: dict[str, Any], url_for: Any) -> str:
     """The bundle's M3U: a plain music playlist of the exact files (no HLS tags), which VLC and mpv play
     file after file, each opened on its own."""
-    lines = ["#EXTM3U", f"#PLAYLIST:{document['station']} {document['date']} v{document['version']}"]
+    lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(document['station'])} {document['date']} v{document['version']}"]
     for item in document["items"]:
         lines.append(f"#EXTINF:{max(1, round(item['audio']['duration_ms'] / 1000))},{_title(item)}")
         lines.append(url_for(item["audio"]["sha256"]))
@@ -160,7 +174,12 @@ def playlist_m3u(document: dict[str, Any], url_for: Any) -> str:
 
 
 def _title(item: dict[str, Any]) -> str:
-    return " ".join(str(item["bulletin"]["title"]).split())
+    return _one_line(item["bulletin"]["title"])
+
+
+def _one_line(text: Any) -> str:
+    """Free text (a title, a station code) inside one M3U line."""
+    return " ".join(str(text).split())
 
 
 def _not_modified(etag: str) -> HttpResponse:
@@ -194,10 +213,11 @@ class StationPlaylist(StationAPIView):
             first, last = selectors.published_range()
             if date is not None and first <= date <= last:
                 check = selectors.etag_for_token(hash_token(auth[7:].strip()), date)
-                if (check is not None and _etag_matches(inm, check.etag)
+                etag = _opaque(check.etag) if check is not None else ""
+                if (check is not None and _etag_matches(inm, etag)
                         and StationThrottle().allow_station(check.station_id)):
                     health.touch_last_seen(check.station_id, check.last_seen_at)
-                    return _not_modified(check.etag)
+                    return _not_modified(etag)
         return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
@@ -216,7 +236,7 @@ class StationPlaylist(StationAPIView):
             return m3u8_response(request)
         station = request.user.station
         date = _requested_date(request)
-        etag = selectors.playlist_etag(station, date)
+        etag = _opaque(selectors.playlist_etag(station, date))
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
         if _etag_matches(request.headers.get("If-None-Match"), etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
@@ -231,7 +251,7 @@ def m3u8_response(request: Request) -> HttpResponse:
     station, cred = request.user.station, request.auth.pk
     date = _requested_date(request)
     # Signed URLs depend on the credential and their lifetime, so the M3U8 has its own validator.
-    etag = f'{selectors.playlist_etag(station, date)[:-1]}-m3u8-c{cred}-d{settings.STATION_AUDIO_URL_DAYS}"'
+    etag = f'{_opaque(selectors.playlist_etag(station, date))[:-1]}-m3u8-c{cred}-d{settings.STATION_AUDIO_URL_DAYS}"'
     if _etag_matches(request.headers.get("If-None-Match"), etag):
         return _not_modified(etag)
     base = _base_url(request)
@@ -295,6 +315,7 @@ class StationBundle(StationAPIView):
         date = _requested_date(request)
         base = _base_url(request)
         version, core = selectors.playlist_validator(station, date)
+        core = _opaque(core)
         # playlist.json carries absolute audio URLs, so the bytes (and the ETag) depend on the base URL.
         etag = f'{core[:-1]}-zip-{hashlib.sha256(base.encode()).hexdigest()[:8]}"'
         if _etag_matches(request.headers.get("If-None-Match"), etag):

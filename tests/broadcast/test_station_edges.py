@@ -141,3 +141,28 @@ def test_station_requests_cost_a_fixed_few_queries_whatever_the_playlists_length
     request = _hot_requests(client, station, audio["sha"])[name]
     with django_assert_max_num_queries(HOT_PATH[name]):
         assert request().status_code == 200
+
+
+@pytest.mark.parametrize("code", ["Đài-01", 'TT"01', "TT,01", "TT\n01"])
+def test_a_station_whose_code_is_odd_text_polls_with_a_working_etag(db, station_client_for, code):
+    """A registry CSV may give any text as a code; the ETag built from it must still be one valid header
+    value that comes back equal (so the poll gets its 304), for JSON, M3U8 and the bundle."""
+    station = StationFactory(code=code)
+    _schedule([station], "Thông báo")
+    rebuild_playlists([station.pk], [_day()])
+    client = station_client_for(station)
+    for params in ({}, {"format": "m3u8"}):
+        for day in (_day(), local_today() - dt.timedelta(days=1)):  # with a playlist, and the empty one
+            query = {"date": day.isoformat(), **params}
+            first = client.get(PLAYLIST, query)
+            assert first.status_code == 200
+            etag = first["ETag"]
+            assert etag.isascii() and etag.isprintable() and etag.count('"') == 2 and "," not in etag
+            again = client.get(PLAYLIST, query, HTTP_IF_NONE_MATCH=etag)
+            assert again.status_code == 304 and again["ETag"] == etag
+            if params:  # the M3U8: one tag or URL per line
+                assert all(line.startswith(("#", "http://")) for line in first.content.decode().splitlines())
+    bundle = client.get("/api/v1/station/bundle/", {"date": _day().isoformat()})
+    assert bundle.status_code == 200 and bundle["ETag"].count('"') == 2 and bundle["ETag"].isascii()
+    assert client.get("/api/v1/station/bundle/", {"date": _day().isoformat()},
+                      HTTP_IF_NONE_MATCH=bundle["ETag"]).status_code == 304
