@@ -60,6 +60,17 @@ def env_float(name: str, default: float, *, minimum: float | None = None, maximu
     return value
 
 
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate, `<requests>/<period>` with a period starting s, m, h or d (600/min, 10/s):
+    DRF reads it only when a request is counted, so a bad one would be a 500 on each of them."""
+    raw = os.environ.get(name, default).strip()
+    count, _, period = raw.partition("/")
+    if not (count.isascii() and count.isdigit() and int(count) > 0 and period[:1] in {"s", "m", "h", "d"}
+            and "/" not in period):
+        raise ImproperlyConfigured(f"{name} must be a rate like 600/min (requests/s, min, hour or day), got {raw!r}")
+    return raw
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -247,8 +258,8 @@ REST_FRAMEWORK = {
     # Anonymous clients only (AnonRateThrottle skips authenticated ones); station views use their own.
     "DEFAULT_THROTTLE_CLASSES": ["broadcast.throttling.AnonThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "station": env_str("STATION_THROTTLE_RATE", "600/min"),
-        "anon": env_str("ANON_THROTTLE_RATE", "60/min"),
+        "station": env_rate("STATION_THROTTLE_RATE", "600/min"),
+        "anon": env_rate("ANON_THROTTLE_RATE", "60/min"),
     },
     # Behind the TLS proxy the client is the last X-Forwarded-For entry; otherwise REMOTE_ADDR only
     # (a client-sent X-Forwarded-For must not pick its own throttle counter).
