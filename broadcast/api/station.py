@@ -200,11 +200,13 @@ class StationPlaylist(StationAPIView):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # Fast path for the hot polling case (JSON, If-None-Match): one query checks the token and
         # reads the ETag together, skipping DRF's machinery; it still counts against the station's rate
-        # and records the station as seen. Anything else (and a throttled poll) takes the normal path.
+        # and records the station as seen. Anything else (the M3U8 by ?format= or Accept, whose ETag
+        # differs, and a throttled poll) takes the normal path.
         inm = request.headers.get("If-None-Match")
         auth = request.headers.get("Authorization", "")
         if (inm and request.method in {"GET", "HEAD"} and auth[:7].lower() == "bearer "
-                and request.GET.get("format", "json") == "json"):
+                and request.GET.get("format", "json") == "json"
+                and "mpegurl" not in request.headers.get("Accept", "").lower()):
             raw_date = request.GET.get("date")
             try:
                 date = dt.date.fromisoformat(raw_date) if raw_date else selectors.local_today()

@@ -166,3 +166,11 @@ def test_a_station_whose_code_is_odd_text_polls_with_a_working_etag(db, station_
     assert bundle.status_code == 200 and bundle["ETag"].count('"') == 2 and bundle["ETag"].isascii()
     assert client.get("/api/v1/station/bundle/", {"date": _day().isoformat()},
                       HTTP_IF_NONE_MATCH=bundle["ETag"]).status_code == 304
+
+
+def test_the_json_etag_never_answers_for_the_m3u8_asked_by_accept(audio):
+    client, day = audio["client"], _day().isoformat()
+    json_etag = client.get(PLAYLIST, {"date": day})["ETag"]
+    response = client.get(PLAYLIST, {"date": day}, HTTP_ACCEPT="audio/x-mpegurl", HTTP_IF_NONE_MATCH=json_etag)
+    assert response.status_code == 200 and response.content.startswith(b"#EXTM3U")
+    assert response["ETag"] != json_etag
