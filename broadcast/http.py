@@ -31,18 +31,21 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponsePermanentRedirect,
     JsonResponse,
     StreamingHttpResponse,
     UnreadablePostError,
 )
+from django.middleware import common
 from django.utils.html import escape
+from django.utils.http import escape_leading_slashes
 from rest_framework import exceptions, filters, parsers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils import json
 
 __all__ = [
-    "JSONParser", "PrivateByDefaultMiddleware", "SearchFilter", "RejectNulBytesMiddleware", "api_exception_handler",
+    "CommonMiddleware", "JSONParser", "PrivateByDefaultMiddleware", "SearchFilter", "RejectNulBytesMiddleware", "api_exception_handler",
     "bad_request", "page_not_found", "csrf_failure", "parse_range", "permission_denied", "serve_file", "server_error",
 ]
 
@@ -234,6 +237,21 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.path or "%00" in query or "\x00" in query:
             return error_response(request, 400, MSG_NUL_BYTE, "nul_byte")
         return self.get_response(request)
+
+
+class PermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
+    status_code = 308
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that the redirect adding a missing trailing slash is a 308, which keeps the
+    method and body: Django's 301 turns a station's POST into a GET (then a 405, the reports lost), and
+    in DEBUG it refuses a POST outright with a RuntimeError (a 500)."""
+
+    response_redirect_class = PermanentRedirectKeepingMethod
+
+    def get_full_path_with_slash(self, request: HttpRequest) -> str:
+        return escape_leading_slashes(request.get_full_path(force_append_slash=True))
 
 
 class PrivateByDefaultMiddleware:

@@ -130,7 +130,7 @@ MIDDLEWARE = [
     "broadcast.http.RejectNulBytesMiddleware",
     "broadcast.http.PrivateByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "broadcast.http.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
