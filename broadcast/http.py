@@ -373,6 +373,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
         exc = exceptions.PermissionDenied(MSG_CSRF)
     response = drf_exception_handler(exc, context)
+    # DRF names the view's first authenticator in the 401 challenge, the station's Bearer scheme on the
+    # staff views too, which refuse station tokens: a view taking the staff token asks for that one.
+    view = context.get("view")
+    if response is not None and response.status_code == 401 and _takes_staff_token(view):
+        response["WWW-Authenticate"] = 'Token realm="api"'
     # Errors are JSON whatever format was asked for (?format=csv, M3U8): such a renderer would send the
     # JSON under its own content type, and so would DRF's fallback to a view's first renderer when the
     # negotiation itself failed (an unknown ?format=). The browsable API keeps its page.
@@ -381,6 +386,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is not None and request is not None and getattr(renderer, "format", None) not in {"json", "api"}:
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     return response
+
+
+def _takes_staff_token(view: Any) -> bool:
+    from .authentication import StaffTokenAuthentication
+
+    return any(isinstance(a, StaffTokenAuthentication) for a in getattr(view, "get_authenticators", list)())
 
 
 # Django's own error views (urls.py handler400/403/404/500), for what never reaches a DRF view: an

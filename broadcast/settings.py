@@ -239,11 +239,10 @@ X_FRAME_OPTIONS = "DENY"
 # --- REST framework ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Staff: `Authorization: Token …` or a session; station devices: `Authorization: Bearer …` (then
-        # refused by the staff views' permissions). The first one names the 401's WWW-Authenticate
-        # challenge, and these defaults serve the staff views (station views set their own).
-        "broadcast.authentication.StaffTokenAuthentication",
+        # Station devices: `Authorization: Bearer …`; staff: `Authorization: Token …` or a session.
+        # (A staff view's 401 challenges for the staff token: broadcast.http.api_exception_handler.)
         "stations.auth.StationTokenAuthentication",
+        "broadcast.authentication.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
