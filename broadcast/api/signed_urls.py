@@ -46,6 +46,11 @@ def _signature(kind: str, credential_id: int, subject: str, expires: int) -> str
     return salted_hmac(_SALT, message, algorithm="sha256").hexdigest()[:32]
 
 
+def signing_key_fingerprint() -> str:
+    """Changes when the signing key (SECRET_KEY) does, so validators of signed content can follow it."""
+    return salted_hmac(_SALT + ".fingerprint", "key", algorithm="sha256").hexdigest()[:16]
+
+
 def audio_expiry(date: dt.date) -> int:
     """Unix time at which audio URLs of `date`'s playlist stop working: local midnight after the date,
     plus STATION_AUDIO_URL_DAYS days."""

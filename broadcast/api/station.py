@@ -46,6 +46,7 @@ from .signed_urls import (
     SignedPlaylistAuthentication,
     signed_audio_query,
     signed_playlist_query,
+    signing_key_fingerprint,
 )
 
 # ---------------------------------------------------------------- plumbing
@@ -252,11 +253,14 @@ def m3u8_response(request: Request) -> HttpResponse:
     errors, raised, are still JSON."""
     station, cred = request.user.station, request.auth.pk
     date = _requested_date(request)
-    # Signed URLs depend on the credential and their lifetime, so the M3U8 has its own validator.
-    etag = f'{_opaque(selectors.playlist_etag(station, date))[:-1]}-m3u8-c{cred}-d{settings.STATION_AUDIO_URL_DAYS}"'
+    base = _base_url(request)
+    # Its absolute, signed URLs depend on the credential, their lifetime, the base URL and the signing
+    # key (a fingerprint of it, never the key), so the M3U8 has its own validator.
+    variant = hashlib.sha256(f"{base}|{signing_key_fingerprint()}".encode()).hexdigest()[:8]
+    etag = (f'{_opaque(selectors.playlist_etag(station, date))[:-1]}'
+            f'-m3u8-c{cred}-d{settings.STATION_AUDIO_URL_DAYS}-{variant}"')
     if _etag_matches(request.headers.get("If-None-Match"), etag):
         return _not_modified(etag)
-    base = _base_url(request)
     document = playlist_document(selectors.station_playlist(station.pk, date), station, date, base)
 
     def signed(sha: str) -> str:

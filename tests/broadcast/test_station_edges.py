@@ -174,3 +174,15 @@ def test_the_json_etag_never_answers_for_the_m3u8_asked_by_accept(audio):
     response = client.get(PLAYLIST, {"date": day}, HTTP_ACCEPT="audio/x-mpegurl", HTTP_IF_NONE_MATCH=json_etag)
     assert response.status_code == 200 and response.content.startswith(b"#EXTM3U")
     assert response["ETag"] != json_etag
+
+
+@pytest.mark.parametrize("change", ["SECRET_KEY", "PUBLIC_BASE_URL"])
+def test_the_m3u8_etag_changes_with_what_its_signed_urls_depend_on(audio, settings, change):
+    """Its URLs are absolute and signed with the secret key: after either changes, a device sending the
+    old ETag must get the new list, not a 304 keeping URLs that no longer work."""
+    client, query = audio["client"], {"date": _day().isoformat(), "format": "m3u8"}
+    old = client.get(PLAYLIST, query)
+    setattr(settings, change, "https://loa.example.vn" if change == "PUBLIC_BASE_URL" else "k" * 50)
+    response = client.get(PLAYLIST, query, HTTP_IF_NONE_MATCH=old["ETag"])
+    assert response.status_code == 200 and response["ETag"] != old["ETag"]
+    assert response.content != old.content
