@@ -86,7 +86,7 @@ class LoginView(auth_views.LoginView):
 
 urlpatterns = [
     path("dashboard/", overview, name="dashboard"),
-    path("dashboard/stations/<str:code>/", station_timeline, name="dashboard-station"),
+    path("dashboard/stations/<path:code>/", station_timeline, name="dashboard-station"),  # a code may hold '/'
     path("accounts/login/", throttled_login(LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"), name="logout"),
 ]

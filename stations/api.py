@@ -154,6 +154,7 @@ class StationTokenIssue(APIView):
 urlpatterns = [
     path("districts/", DistrictList.as_view(), name="district-list"),
     path("stations/", StationList.as_view(), name="station-list"),
-    path("stations/<str:code>/", StationDetail.as_view(), name="station-detail"),
-    path("stations/<str:code>/token/", StationTokenIssue.as_view(), name="station-token"),
+    # A code is free text and may hold a slash ('TTVH/01'): `path`, the token route tried first.
+    path("stations/<path:code>/token/", StationTokenIssue.as_view(), name="station-token"),
+    path("stations/<path:code>/", StationDetail.as_view(), name="station-detail"),
 ]

@@ -17,3 +17,23 @@ def test_a_date_outside_the_api_bounds_shows_today_not_a_500(supervisor, station
     response = client.get(page.format(code=station.code), {"date": date})
     assert response.status_code == 200
     assert date not in response.content.decode()
+
+
+def test_a_station_code_with_a_slash_is_listed_linked_and_reachable(supervisor, client_for):
+    """A registry CSV may give a code like 'TTVH/01': the overview lists it (it links to its page) and
+    the page and the registry API open it."""
+    from tests.factories import StationFactory
+
+    station = StationFactory(code="TTVH/01")  # never connected: listed among those needing attention
+    client = Client()
+    client.force_login(supervisor)
+    overview = client.get("/dashboard/")
+    assert overview.status_code == 200
+    assert "/dashboard/stations/TTVH/01/" in overview.content.decode()
+    assert client.get("/dashboard/stations/TTVH/01/").status_code == 200
+    api = client_for(supervisor)
+    assert api.get("/api/v1/stations/TTVH/01/").json()["code"] == station.code
+    assert api.patch("/api/v1/stations/TTVH/01/", {"active": False}, format="json").status_code == 200
+    issued = api.post("/api/v1/stations/TTVH/01/token/")
+    assert issued.status_code == 201 and issued.json()["station"] == "TTVH/01"
+    assert api.delete("/api/v1/stations/TTVH/01/token/").status_code == 204
