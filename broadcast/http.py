@@ -152,7 +152,8 @@ def serve_file(
     if etag:
         headers["ETag"] = f'"{etag}"'
     if filename:
-        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+        # Every '/' encoded too: a file name (built from a free-text station code) names no directory.
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename, safe='')}"
 
     if etag and _etag_matches(request.headers.get("If-None-Match"), etag):
         response = HttpResponse(status=304)

@@ -186,3 +186,13 @@ def test_the_m3u8_etag_changes_with_what_its_signed_urls_depend_on(audio, settin
     response = client.get(PLAYLIST, query, HTTP_IF_NONE_MATCH=old["ETag"])
     assert response.status_code == 200 and response["ETag"] != old["ETag"]
     assert response.content != old.content
+
+
+def test_the_bundle_file_name_of_a_code_with_a_slash_names_no_directory(db, station_client_for):
+    station = StationFactory(code="TTVH/01")
+    _schedule([station], "Thông báo")
+    rebuild_playlists([station.pk], [_day()])
+    response = station_client_for(station).get("/api/v1/station/bundle/", {"date": _day().isoformat()})
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition == f"inline; filename*=UTF-8''TTVH%2F01-{_day().isoformat()}.zip"
