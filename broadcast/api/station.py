@@ -220,7 +220,9 @@ class StationPlaylist(StationAPIView):
                 if (check is not None and _etag_matches(inm, etag)
                         and StationThrottle().allow_station(check.station_id)):
                     health.touch_last_seen(check.station_id, check.last_seen_at)
-                    return _not_modified(etag)
+                    response = _not_modified(etag)
+                    response["Vary"] = "Accept"  # as DRF sends on this view's other answers (two renderers)
+                    return response
         return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(

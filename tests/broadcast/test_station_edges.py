@@ -196,3 +196,14 @@ def test_the_bundle_file_name_of_a_code_with_a_slash_names_no_directory(db, stat
     assert response.status_code == 200
     disposition = response["Content-Disposition"]
     assert disposition == f"inline; filename*=UTF-8''TTVH%2F01-{_day().isoformat()}.zip"
+
+
+def test_a_304_carries_the_vary_etag_and_cache_control_of_its_200(audio):
+    """RFC 9110 15.4.5: a 304 sends the ETag, Vary and Cache-Control a 200 would, the fast path included."""
+    client, day = audio["client"], _day().isoformat()
+    ok = client.get(PLAYLIST, {"date": day})
+    for headers in ({}, {"HTTP_ACCEPT": "application/json"}):
+        not_modified = client.get(PLAYLIST, {"date": day}, HTTP_IF_NONE_MATCH=ok["ETag"], **headers)
+        assert not_modified.status_code == 304
+        for name in ("ETag", "Vary", "Cache-Control"):
+            assert not_modified.get(name) == ok.get(name), name
