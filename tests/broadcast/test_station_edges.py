@@ -65,7 +65,7 @@ def test_a_range_with_a_number_too_long_to_read_is_answered_not_a_500(audio, hea
         assert response["Content-Range"] == f"bytes {start}-{len(audio['data']) - 1}/{len(audio['data'])}"
 
 
-def test_range_edge_cases(audio):
+def test_suffix_multiple_and_reversed_ranges_if_range_dates_and_etag_lists_answer_per_rfc_9110(audio):
     client, url, data = audio["client"], audio["url"], audio["data"]
     suffix = client.get(url, HTTP_RANGE="bytes=-500")
     assert suffix.status_code == 206 and _body(suffix) == data[-500:]
