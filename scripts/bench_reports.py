@@ -98,11 +98,13 @@ def _generate(cur, *, stations: int, days: int, plays: int, first_day: str, pref
         """INSERT INTO broadcast_playlistitem (playlist_id, key, position, slot, requested_slot, starts_at, ends_at,
                bulletin_id, revision_id, rendition_id, sha256, duration_ms, priority, unplaced_reason,
                report_status, reported_at)
+           -- half a minute apart, so even 1,000 plays a day start within their day (a report of a play
+           -- planned past midnight would be refused as implausible)
            SELECT pl.id, 'k' || i, i, CASE WHEN i <= %(half)s THEN 'morning' ELSE 'evening' END, '',
                   (pl.date + CASE WHEN i <= %(half)s THEN time '06:00' ELSE time '17:00' END)
-                      AT TIME ZONE 'Asia/Ho_Chi_Minh' + (i %% %(half)s) * interval '1 minute',
+                      AT TIME ZONE 'Asia/Ho_Chi_Minh' + (i %% %(half)s) * interval '30 seconds',
                   (pl.date + CASE WHEN i <= %(half)s THEN time '06:01' ELSE time '17:01' END)
-                      AT TIME ZONE 'Asia/Ho_Chi_Minh' + (i %% %(half)s) * interval '1 minute',
+                      AT TIME ZONE 'Asia/Ho_Chi_Minh' + (i %% %(half)s) * interval '30 seconds',
                   %(b)s, %(r)s, %(a)s, repeat('a', 64), 60000, 'normal', '',
                   CASE WHEN hashtext(pl.id::text || ':' || i) %% 1000 < %(played)s * 1000 THEN 'played'
                        WHEN hashtext(pl.id::text || ':' || i) %% 1000 < %(played)s * 1000 + 20 THEN 'failed'
