@@ -16,8 +16,9 @@ REDIRECTS = {301, 302, 303}
 
 
 def throttled_login(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Wraps a login view: a POST past the limit gets a Vietnamese 429 page; a failed POST (the form shown
-    again) counts against the name and the address; a successful one (a redirect) clears the name."""
+    """Wraps a login view: a POST past the limit gets a Vietnamese 429 page; every other POST is counted
+    before the view checks its password, and keeps that count when it fails (the form shown again); a
+    successful one (a redirect) clears the name's count."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -25,16 +26,23 @@ def throttled_login(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
             return view(request, *args, **kwargs)
         username = request.POST.get("username", "")
         address = access.client_address(request)
-        wait = access.login_wait(username, address)
-        if wait is not None:
+        attempt = access.begin_login(username, address)
+        if not attempt.allowed:
+            wait = attempt.wait
             response = render(request, "access/login_throttled.html", {"minutes": math.ceil(wait / 60)}, status=429)
             response["Retry-After"] = str(wait)
             return response
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            attempt.abandoned()
+            raise
         if response.status_code in REDIRECTS and request.user.is_authenticated:
-            access.record_login_success(username)
+            attempt.succeeded()
         elif response.status_code == 200:
-            access.record_login_failure(username, address)
+            attempt.failed()
+        else:  # neither outcome (e.g. a refused CSRF token): the attempt counts for nothing
+            attempt.abandoned()
         return response
 
     return wrapper

@@ -59,14 +59,18 @@ class StaffTokenView(APIView):
         data.is_valid(raise_exception=True)
         username, password = data.validated_data["username"], data.validated_data["password"]
         address = services.client_address(request)
-        wait = services.login_wait(username, address)
-        if wait is not None:
-            raise LoginThrottled(wait=wait)
-        user = authenticate(request._request, username=username, password=password)
+        attempt = services.begin_login(username, address)
+        if not attempt.allowed:
+            raise LoginThrottled(wait=attempt.wait)
+        try:
+            user = authenticate(request._request, username=username, password=password)
+        except BaseException:
+            attempt.abandoned()
+            raise
         if user is None:
-            services.record_login_failure(username, address)
+            attempt.failed()
             raise exceptions.ValidationError({"non_field_errors": [MSG_BAD_CREDENTIALS]})
-        services.record_login_success(username)
+        attempt.succeeded()
         issued = services.issue_staff_token(user)
         return Response({"token": issued.raw, "expires_at": issued.token.expires_at, "username": user.get_username()})
 

@@ -2,7 +2,8 @@
 
 Login throttle: failed logins are counted per user name and per client address in the Django cache
 (CACHE_URL, Redis in production, so every web worker shares the counts). Past the limit, further logins
-for that name or from that address wait until the window ends, even with the right password.
+for that name or from that address wait until the window ends, even with the right password. Each
+attempt is counted before its password is checked (`begin_login`), so parallel attempts cannot overshoot.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from ..models import StaffToken
 
 __all__ = [
     "IssuedToken",
+    "LoginAttempt",
+    "begin_login",
     "client_address",
     "issue_staff_token",
-    "login_wait",
-    "record_login_failure",
     "record_login_success",
     "revoke_staff_token",
     "revoke_staff_tokens",
@@ -94,28 +95,70 @@ def _keys(username: str, address: str) -> list[tuple[str, int]]:
             (_key("addr", address), settings.LOGIN_MAX_FAILURES_PER_ADDRESS)]
 
 
-def login_wait(username: str, address: str) -> int | None:
-    """Seconds this login must wait (too many failures for the name or the address), or None."""
+def _wait(keys: list[str]) -> int:
+    """Seconds until the latest of these counts' windows ends."""
+    starts = cache.get_many([f"{k}:start" for k in keys])
+    window, now = settings.LOGIN_LOCKOUT_SECONDS, time.time()
+    return max(max(1, math.ceil(starts.get(f"{key}:start", now) + window - now)) for key in keys)
+
+
+def _reserve(key: str) -> int:
+    """Counts one attempt atomically (add, else incr: both atomic in Redis and locmem); the new count."""
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    cache.add(f"{key}:start", time.time(), window)
+    if cache.add(key, 1, window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        return 1
+
+
+def _give_back(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            cache.decr(key)
+        except ValueError:  # the window ended meanwhile: nothing left to give back
+            pass
+
+
+@dataclass
+class LoginAttempt:
+    """One login, counted as a failure before its password is checked, so parallel attempts (one per web
+    worker) cannot all pass the check and overshoot the limit. Past the limit it is not allowed (`wait`
+    seconds) and counts for nothing; once checked, `failed()` keeps the count, `succeeded()` clears the
+    name's count and gives the address's back, `abandoned()` (neither outcome) gives both back."""
+
+    username: str
+    allowed: bool
+    wait: int | None
+    _reserved: list[str]
+
+    def failed(self) -> None:
+        self._reserved = []
+
+    def succeeded(self) -> None:
+        user_key, _ = _keys(self.username, "")[0]
+        _give_back([key for key in self._reserved if key != user_key])
+        self._reserved = []
+        record_login_success(self.username)
+
+    def abandoned(self) -> None:
+        _give_back(self._reserved)
+        self._reserved = []
+
+
+def begin_login(username: str, address: str) -> LoginAttempt:
+    """Reserves this attempt's place in the name's and the address's failure counts; refused (and the
+    reservation given back) when either count would pass its limit."""
     keys = _keys(username, address)
-    window = settings.LOGIN_LOCKOUT_SECONDS
-    values = cache.get_many([k for k, _ in keys] + [f"{k}:start" for k, _ in keys])
-    now = time.time()
-    waits = [
-        max(1, math.ceil(values.get(f"{key}:start", now) + window - now))
-        for key, limit in keys if values.get(key, 0) >= limit
-    ]
-    return max(waits) if waits else None
-
-
-def record_login_failure(username: str, address: str) -> None:
-    window = settings.LOGIN_LOCKOUT_SECONDS
-    for key, _ in _keys(username, address):
-        cache.add(f"{key}:start", time.time(), window)
-        if not cache.add(key, 1, window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, window)
+    reserved = [key for key, _ in keys]
+    over = [key for key, limit in keys if _reserve(key) > limit]
+    if over:
+        _give_back(reserved)
+        return LoginAttempt(username, allowed=False, wait=_wait(over), _reserved=[])
+    return LoginAttempt(username, allowed=True, wait=None, _reserved=reserved)
 
 
 def record_login_success(username: str) -> None:
