@@ -44,6 +44,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils import json
 
+from stations.admin_search import MAX_SEARCH_TERMS
+
 __all__ = [
     "CommonMiddleware", "JSONParser", "PrivateByDefaultMiddleware", "SearchFilter", "RejectNulBytesMiddleware", "api_exception_handler",
     "bad_request", "page_not_found", "csrf_failure", "parse_range", "permission_denied", "serve_file", "server_error",
@@ -311,7 +313,7 @@ class SearchFilter(filters.SearchFilter):
     """DRF's `?search=` with at most MAX_TERMS words: each adds an OR over the search fields, and a few
     hundred make a query SQLite refuses (a 500) and PostgreSQL runs slowly."""
 
-    MAX_TERMS = 20
+    MAX_TERMS = MAX_SEARCH_TERMS  # the admin's search box has the same bound
 
     def get_search_terms(self, request: Any) -> list[str]:
         terms = super().get_search_terms(request)

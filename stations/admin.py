@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.db.models import Count
 
 from . import services
+from .admin_search import BoundedSearchAdmin, bound_registered_searches
 from .models import District, DistrictOperator, Station, StationCredential, StationStatusChange
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(BoundedSearchAdmin):
     list_display = ["code", "name", "kind", "province_name", "station_total"]
     search_fields = ["code", "name"]
     list_filter = ["kind", "province_name"]
@@ -41,7 +42,7 @@ class CredentialInline(admin.TabularInline):
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(BoundedSearchAdmin):
     list_display = ["code", "name", "kind", "district", "active", "status", "last_seen_at"]
     list_filter = ["kind", "active", "status", "district"]
     search_fields = ["code", "name", "admin_code", "district__name"]
@@ -57,6 +58,10 @@ class StationAdmin(admin.ModelAdmin):
 
 
 @admin.register(DistrictOperator)
-class DistrictOperatorAdmin(admin.ModelAdmin):
+class DistrictOperatorAdmin(BoundedSearchAdmin):
     list_display = ["user", "district"]
     autocomplete_fields = ["district"]
+
+
+# Django's own admins (users, groups) and the periodic tasks' are registered before this app's.
+bound_registered_searches()

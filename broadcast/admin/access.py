@@ -6,12 +6,14 @@ from typing import Any
 
 from django.contrib import admin, messages
 
+from stations.admin_search import BoundedSearchAdmin
+
 from ..models import StaffToken
 from ..services import access as services
 
 
 @admin.register(StaffToken)
-class StaffTokenAdmin(admin.ModelAdmin):
+class StaffTokenAdmin(BoundedSearchAdmin):
     list_display = ["user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
     list_select_related = ["user"]

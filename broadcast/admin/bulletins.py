@@ -17,6 +17,7 @@ from broadcast.models import (
     BulletinTransition,
     PronunciationEntry,
 )
+from stations.admin_search import BoundedSearchAdmin
 
 
 def _player(rendition: AudioRendition | None) -> str:
@@ -55,7 +56,7 @@ class TransitionInline(admin.TabularInline):
 
 
 @admin.register(Bulletin)
-class BulletinAdmin(admin.ModelAdmin):
+class BulletinAdmin(BoundedSearchAdmin):
     list_display = ["id", "title", "category", "priority", "status", "author", "created_at"]
     list_filter = ["status", "category", "priority"]
     search_fields = ["title", "revisions__body"]
@@ -73,7 +74,7 @@ class BulletinAdmin(admin.ModelAdmin):
 
 
 @admin.register(BulletinRevision)
-class BulletinRevisionAdmin(admin.ModelAdmin):
+class BulletinRevisionAdmin(BoundedSearchAdmin):
     list_display = ["bulletin", "number", "title", "submitted_at", "approved_at"]
     list_select_related = ["bulletin"]
     search_fields = ["title", "body"]
@@ -94,7 +95,7 @@ class BulletinRevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AudioRendition)
-class AudioRenditionAdmin(admin.ModelAdmin):
+class AudioRenditionAdmin(BoundedSearchAdmin):
     list_display = ["id", "source", "status", "engine", "engine_used", "voice", "duration_ms", "size_bytes",
                     "loudness_lufs", "created_at"]
     list_filter = ["status", "source", "engine_used"]
@@ -110,7 +111,7 @@ class AudioRenditionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PronunciationEntry)
-class PronunciationEntryAdmin(admin.ModelAdmin):
+class PronunciationEntryAdmin(BoundedSearchAdmin):
     list_display = ["term", "spoken", "updated_at"]
     search_fields = ["term", "spoken"]
     readonly_fields = ["created_by", "updated_at"]

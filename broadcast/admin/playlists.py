@@ -8,12 +8,14 @@ from typing import Any
 
 from django.contrib import admin, messages
 
+from stations.admin_search import BoundedSearchAdmin
+
 from ..models import Playlist, PlaylistItem, Schedule
 from ..services import schedules as schedule_services
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(BoundedSearchAdmin):
     list_display = ["id", "bulletin", "start_date", "end_date", "immediate", "target_station_count", "created_by",
                     "created_at", "cancelled_at"]
     list_filter = ["immediate", ("cancelled_at", admin.EmptyFieldListFilter), "start_date"]
@@ -57,7 +59,7 @@ class PlaylistItemInline(admin.TabularInline):
 
 
 @admin.register(Playlist)
-class PlaylistAdmin(admin.ModelAdmin):
+class PlaylistAdmin(BoundedSearchAdmin):
     list_display = ["station", "date", "version", "generated_at"]
     list_filter = ["date"]
     search_fields = ["station__code", "station__name"]
