@@ -6,7 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,14 +44,25 @@ class DistrictSerializer(serializers.ModelSerializer):
 class StationSerializer(serializers.ModelSerializer):
     district = serializers.CharField(source="district.code", read_only=True)
     district_name = serializers.CharField(source="district.name", read_only=True)
-    slots = SlotSerializer(many=True, read_only=True)
+    slots = serializers.SerializerMethodField()
+    slots_valid = serializers.SerializerMethodField(
+        help_text="false: khung giờ đang lưu không hợp lệ (hiện là danh sách rỗng); sửa bằng PATCH hoặc "
+                  "manage.py check_registry --reset-slots")
 
     class Meta:
         model = Station
         fields = [
-            "code", "name", "kind", "district", "district_name", "admin_code", "slots", "active",
+            "code", "name", "kind", "district", "district_name", "admin_code", "slots", "slots_valid", "active",
             "last_seen_at", "status",
         ]
+
+    @extend_schema_field(SlotSerializer(many=True))
+    def get_slots(self, station: Station) -> list[dict[str, str]]:
+        # A row stored before the slot rule existed may hold anything: shown empty and flagged, not a 500.
+        return [] if station.slots_error() else SlotSerializer(station.slots, many=True).data
+
+    def get_slots_valid(self, station: Station) -> bool:
+        return station.slots_error() is None
 
 
 class StationEditSerializer(serializers.Serializer):

@@ -140,6 +140,15 @@ class Station(models.Model):
         except ValueError as exc:
             raise ValidationError({"slots": [f"Khung giờ không hợp lệ: {exc}."]}) from None
 
+    def slots_error(self) -> str | None:
+        """Why the stored slots break the slot rule (Vietnamese), or None: rows saved before the rule
+        existed, or written around it, may hold anything."""
+        try:
+            validate_slots(self.slots)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
     @property
     def slot_names(self) -> list[str]:
         return [slot["name"] for slot in self.slots]

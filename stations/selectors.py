@@ -36,6 +36,17 @@ def credential_for_token(raw: str) -> StationCredential | None:
     return credential
 
 
+def stations_with_invalid_slots() -> list[tuple[Station, str]]:
+    """Stations whose stored slots break the slot rule, each with the reason, in code order (rows saved
+    before the rule existed or written around it; `check_registry` lists and repairs them)."""
+    found = []
+    for station in Station.objects.select_related("district").order_by("code").iterator(chunk_size=500):
+        error = station.slots_error()
+        if error:
+            found.append((station, error))
+    return found
+
+
 def districts_with_counts() -> QuerySet[District]:
     return District.objects.annotate(station_count=Count("stations", filter=Q(stations__active=True)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -349,10 +350,18 @@ def export_rows(stream: TextIO, stations: Iterable[Station]) -> int:
     for s in stations:
         writer.writerow(
             [s.code, s.name, s.kind, s.district.code, s.district.name, s.admin_code,
-             format_slots(s.slots), "true" if s.active else "false"]
+             _exported_slots(s), "true" if s.active else "false"]
         )
         n += 1
     return n
+
+
+def _exported_slots(station: Station) -> str:
+    # A stored value breaking the slot rule is written as it is (JSON): a re-import then refuses that
+    # line, naming it, instead of guessing slots.
+    if station.slots_error():
+        return json.dumps(station.slots, ensure_ascii=False)
+    return format_slots(station.slots)
 
 
 def export_csv_text(stations: Iterable[Station]) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from stations import services
+from stations import selectors, services
 from stations.models import Station
 
 
@@ -25,3 +25,8 @@ class Command(BaseCommand):
             self.stderr.write(f"Đã xuất {n} đài vào {output}")
         else:
             services.export_rows(sys.stdout, stations)
+        invalid = selectors.stations_with_invalid_slots()
+        if invalid:
+            codes = ", ".join(station.code for station, _ in invalid)
+            self.stderr.write(f"Cảnh báo: {len(invalid)} đài có khung giờ đang lưu không hợp lệ, đã xuất nguyên "
+                              f"giá trị: {codes}. Xem và sửa: manage.py check_registry")
