@@ -19,7 +19,7 @@ from broadcast.selectors.playlists import local_today
 from stations import roles
 from stations.auth import is_staff_user
 from stations.models import District
-from stations.selectors import operator_district_id, visible_stations
+from stations.selectors import narrowed_scope, user_scope, visible_stations
 
 OUTCOME_LABELS = {"played": "Đã phát", "failed": "Lỗi", "missed": "Bỏ lỡ", "pending": "Chờ phát"}
 
@@ -44,20 +44,16 @@ def _day(request: HttpRequest) -> dt.date:
 def overview(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     day = _day(request)
-    district_id = operator_district_id(request.user)
     code = request.GET.get("district")
-    if code and district_id is None:
-        district_id = District.objects.filter(code=code).values_list("pk", flat=True).first()
-    report = coverage_selectors.coverage_by_district(day, district_id=district_id)
-    stations = visible_stations(request.user)
-    if district_id is not None:
-        stations = stations.filter(district_id=district_id)
+    scope = (narrowed_scope(request.user, district_code=code) if code else None) or user_scope(request.user)
+    report = coverage_selectors.coverage_by_district(day, scope=scope)
+    stations = visible_stations(request.user).filter(scope.q())
     attention = coverage_selectors.stations_needing_attention(stations)
     context: dict[str, Any] = {
         "day": day, "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
         "report": report, "attention": attention,
         "status_counts": coverage_selectors.status_counts(stations),
-        "districts": District.objects.order_by("code") if operator_district_id(request.user) is None else [],
+        "districts": District.objects.order_by("code") if user_scope(request.user).everything else [],
         "selected_district": code or "",
     }
     return render(request, "dashboard/overview.html", context)

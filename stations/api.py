@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -92,8 +93,12 @@ class DistrictList(generics.ListAPIView):
 
     def get_queryset(self):
         qs = selectors.districts_with_counts().order_by("code")
-        district_id = selectors.operator_district_id(self.request.user)
-        return qs if district_id is None else qs.filter(pk=district_id)
+        scope = selectors.user_scope(self.request.user)
+        if scope.everything:
+            return qs
+        # Operators: their district, or the districts their units' stations stood in before the map changed.
+        in_scope = Station.objects.filter(scope.q()).values("district_id")
+        return qs.filter(Q(pk__in=sorted(scope.district_ids or ())) | Q(pk__in=in_scope))
 
 
 class StationList(generics.ListAPIView):

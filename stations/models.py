@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 # The pseudo-slot of immediate (emergency) plays in a playlist: no station slot may take its name.
 EMERGENCY_SLOT = "now"
@@ -56,8 +57,22 @@ def validate_slots(slots: Any) -> list[dict[str, str]]:
     return ordered
 
 
+# Two-level local government: no district level from this day on, new commune-level units.
+MAP_2025_START = dt.date(2025, 7, 1)
+
+
+def map_in_force(day: dt.date) -> str:
+    """Which administrative map records of `day` are grouped by: districts before 1 July 2025, the
+    commune-level units of the two-level map since."""
+    return AdminUnit.Map.SINCE_2025 if day >= MAP_2025_START else AdminUnit.Map.BEFORE_2025
+
+
 class District(models.Model):
-    """A district-level unit (quận/huyện/thị xã). `code` is the official mã ĐVHC."""
+    """A district-level unit (quận/huyện/thị xã) of the map before 1 July 2025, in force until
+    `VALID_UNTIL`. `code` is the official mã ĐVHC. Stations keep their district for history: records
+    of days before the two-level map are grouped by it, and schedules targeting it keep their stations."""
+
+    VALID_UNTIL = MAP_2025_START - dt.timedelta(days=1)
 
     code = models.CharField("mã ĐVHC", max_length=16, unique=True)
     name = models.CharField("tên", max_length=200)
@@ -72,6 +87,57 @@ class District(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AdminUnit(models.Model):
+    """A province or commune-level unit (xã/phường/thị trấn/đặc khu) of either map, with the official
+    code and the dates it was in force. Districts of the old map are `District`. Codes repeat across
+    maps (commune 00004 is Phúc Xá before, Ba Đình since), so a unit is named by (map, level, code)."""
+
+    class Map(models.TextChoices):
+        BEFORE_2025 = "before_2025", "Trước 01/07/2025 (tỉnh, huyện, xã)"
+        SINCE_2025 = "since_2025", "Từ 01/07/2025 (tỉnh, xã)"
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", "Tỉnh/thành phố"
+        COMMUNE = "commune", "Xã/phường"
+
+    map = models.CharField("bản đồ", max_length=12, choices=Map.choices)
+    level = models.CharField("cấp", max_length=10, choices=Level.choices)
+    code = models.CharField("mã ĐVHC", max_length=16)
+    name = models.CharField("tên", max_length=200)
+    division_type = models.CharField("loại đơn vị", max_length=40, blank=True, help_text="phường, xã, đặc khu…")
+    province_code = models.CharField("mã tỉnh/thành", max_length=8, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="thuộc"
+    )
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="communes",
+        verbose_name="quận/huyện (bản đồ trước 2025)",
+    )
+    valid_from = models.DateField("hiệu lực từ", null=True, blank=True)
+    valid_until = models.DateField("hiệu lực đến", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "đơn vị hành chính"
+        verbose_name_plural = "đơn vị hành chính"
+        ordering = ["map", "level", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["map", "level", "code"], name="admin_unit_unique_code"),
+            models.CheckConstraint(condition=Q(map__in=["before_2025", "since_2025"]), name="admin_unit_map_valid"),
+            models.CheckConstraint(condition=Q(level__in=["province", "commune"]), name="admin_unit_level_valid"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="admin_unit_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until)
 
 
 class Station(models.Model):
@@ -92,6 +158,16 @@ class Station(models.Model):
         District, on_delete=models.PROTECT, related_name="stations", verbose_name="quận/huyện"
     )
     admin_code = models.CharField("mã ĐVHC", max_length=16, blank=True)
+    # The commune-level unit of the two-level map where the station stands; records of days since
+    # 1 July 2025 are grouped by it (each playlist and report keeps the one it was made under).
+    unit = models.ForeignKey(
+        AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="stations",
+        verbose_name="xã/phường (từ 01/07/2025)",
+        limit_choices_to={"map": AdminUnit.Map.SINCE_2025, "level": AdminUnit.Level.COMMUNE},
+    )
+    # The conversion table's new units for the station's old commune, first the one chosen by default;
+    # more than one (a split commune) needs a person's decision, recorded as an edit of `unit`.
+    unit_choices = models.JSONField("đơn vị có thể thuộc", default=list, blank=True, editable=False)
     slots = models.JSONField("khung giờ phát", default=default_slots)
     active = models.BooleanField("đang hoạt động", default=True)
     # Registry fields a person changed by hand (of EDITABLE_FIELDS): a re-import keeps them (unless reset).
@@ -127,9 +203,9 @@ class Station(models.Model):
         ]
 
     # Fields a schedule's targets or the playlist builder depend on: a change rebuilds the station's playlists.
-    TARGETING_FIELDS = ("code", "kind", "district", "slots", "active")
+    TARGETING_FIELDS = ("code", "kind", "district", "unit", "slots", "active")
     # Fields supervisors edit by hand, kept by a re-import of the registry.
-    EDITABLE_FIELDS = ("slots", "active")
+    EDITABLE_FIELDS = ("slots", "active", "unit")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -152,6 +228,15 @@ class Station(models.Model):
     @property
     def slot_names(self) -> list[str]:
         return [slot["name"] for slot in self.slots]
+
+    @property
+    def unit_confirmed(self) -> bool:
+        """A person chose or confirmed the unit (admin, API, CSV): a re-import keeps it."""
+        return "unit" in (self.edited_fields or [])
+
+    def needs_unit_decision(self) -> bool:
+        """Its old commune was split across several new units and nobody has confirmed the default."""
+        return len(self.unit_choices or []) > 1 and not self.unit_confirmed
 
 
 class StationStatusChange(models.Model):
@@ -198,8 +283,28 @@ class StationCredential(models.Model):
         return f"{self.station.code}:{self.prefix}…"
 
 
+class CommuneOperator(models.Model):
+    """Ties a user of the commune_operator group to the commune-level units (two-level map) they may see."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="commune_operator"
+    )
+    units = models.ManyToManyField(
+        AdminUnit, related_name="operators", verbose_name="xã/phường",
+        limit_choices_to={"map": AdminUnit.Map.SINCE_2025, "level": AdminUnit.Level.COMMUNE},
+    )
+
+    class Meta:
+        verbose_name = "cán bộ xã/phường"
+        verbose_name_plural = "cán bộ xã/phường"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class DistrictOperator(models.Model):
-    """Ties a user of the district_operator group to the one district they may see."""
+    """Ties a user of the district_operator group to the one district they may see (the map before
+    1 July 2025; kept for history, and for the stations that district had)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="district_operator"

@@ -8,13 +8,17 @@ EDITOR = "editor"
 APPROVER = "approver"
 SUPERVISOR = "supervisor"
 DISTRICT_OPERATOR = "district_operator"
-ALL_ROLES = (EDITOR, APPROVER, SUPERVISOR, DISTRICT_OPERATOR)
+COMMUNE_OPERATOR = "commune_operator"
+ALL_ROLES = (EDITOR, APPROVER, SUPERVISOR, DISTRICT_OPERATOR, COMMUNE_OPERATOR)
+# Roles that see only part of the registry (their district, or their commune-level units).
+OPERATOR_ROLES = (DISTRICT_OPERATOR, COMMUNE_OPERATOR)
 
 ROLE_LABELS = {
     EDITOR: "Biên tập viên",
     APPROVER: "Người duyệt",
     SUPERVISOR: "Giám sát",
     DISTRICT_OPERATOR: "Cán bộ quận/huyện",
+    COMMUNE_OPERATOR: "Cán bộ xã/phường",
 }
 
 
@@ -75,13 +79,15 @@ _BROADCAST_READ = [
 ]
 ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
     "stations": {
-        "editor": ["view_district", "view_station"],
-        "approver": ["view_district", "view_station"],
+        "editor": ["view_district", "view_adminunit", "view_station"],
+        "approver": ["view_district", "view_adminunit", "view_station"],
         "supervisor": [
-            "view_district", "view_station", "change_station", "view_stationstatuschange",
+            "view_district", "view_adminunit", "view_station", "change_station", "view_stationstatuschange",
             "view_stationcredential", "add_stationcredential", "change_stationcredential", "view_districtoperator",
+            "view_communeoperator",
         ],
-        "district_operator": ["view_district", "view_station", "view_stationstatuschange"],
+        "district_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],
+        "commune_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],
     },
     "broadcast": {
         "editor": [*_BROADCAST_READ, "add_bulletin", "change_bulletin", "add_pronunciationentry",
@@ -89,10 +95,12 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         "approver": [*_BROADCAST_READ, "approve_bulletin", "archive_bulletin"],
         "supervisor": [*_BROADCAST_READ, "archive_bulletin", "add_schedule", "change_schedule", "delete_schedule",
                        "view_playbackreport"],
-        # Their district only (the scope is applied by the selectors): what airs there, schedules,
+        # Their district or units only (the scope is applied by the selectors): what airs there, schedules,
         # playlists, coverage.
         "district_operator": ["view_bulletin", "view_schedule", "view_playlist", "view_playlistitem",
                               "view_playbackreport"],
+        "commune_operator": ["view_bulletin", "view_schedule", "view_playlist", "view_playlistitem",
+                             "view_playbackreport"],
     },
 }
 

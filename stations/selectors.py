@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from . import roles
-from .models import District, Station, StationCredential
+from .models import AdminUnit, District, Station, StationCredential
 
 
 def hash_token(raw: str) -> str:
@@ -51,15 +52,84 @@ def districts_with_counts() -> QuerySet[District]:
     return District.objects.annotate(station_count=Count("stations", filter=Q(stations__active=True)))
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The part of the registry a staff user sees or asked for: everything (both None), or the stations
+    of some districts (map before 1 July 2025) and/or some commune-level units (two-level map): a
+    union. `q` applies it to a station by where it stands now (prefix ""), or to a playlist or report
+    by the units it was made under (their own `district`/`unit` columns; "playlist__" from an item)."""
+
+    district_ids: frozenset[int] | None = None
+    unit_ids: frozenset[int] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.district_ids is None and self.unit_ids is None
+
+    def q(self, prefix: str = "") -> Q:
+        if self.everything:
+            return Q()
+        q = Q(**{f"{prefix}district_id__in": []})  # an operator tied to nothing sees nothing
+        if self.district_ids:
+            q |= Q(**{f"{prefix}district_id__in": sorted(self.district_ids)})
+        if self.unit_ids:
+            q |= Q(**{f"{prefix}unit_id__in": sorted(self.unit_ids)})
+        return q
+
+    def allows_district(self, district_id: int) -> bool:
+        return self.everything or district_id in (self.district_ids or ())
+
+    def allows_unit(self, unit_id: int) -> bool:
+        return self.everything or unit_id in (self.unit_ids or ())
+
+
+EVERYTHING = Scope()
+NOTHING = Scope(frozenset(), frozenset())
+
+
+def user_scope(user: Any) -> Scope:
+    """What a staff user may see: supervisors, editors and approvers everything; a district operator
+    their district, a commune operator their units (both roles: both); anyone else nothing."""
+    if getattr(user, "is_superuser", False) or roles.has_role(user, roles.SUPERVISOR, roles.EDITOR, roles.APPROVER):
+        return EVERYTHING
+    district_ids: frozenset[int] = frozenset()
+    unit_ids: frozenset[int] = frozenset()
+    if roles.has_role(user, roles.DISTRICT_OPERATOR):
+        district_id = operator_district_id(user)
+        if district_id is not None and district_id > 0:
+            district_ids = frozenset({district_id})
+    if roles.has_role(user, roles.COMMUNE_OPERATOR):
+        try:
+            unit_ids = frozenset(user.commune_operator.units.values_list("pk", flat=True))
+        except ObjectDoesNotExist:
+            pass
+    return Scope(district_ids, unit_ids)
+
+
+def narrowed_scope(user: Any, *, district_code: str | None = None, unit_code: str | None = None) -> Scope | None:
+    """The user's scope narrowed to one district or one commune-level unit (two-level map) they asked
+    for by code (not both: ValueError); None when that unit does not exist or lies outside what they
+    may see."""
+    own = user_scope(user)
+    if district_code and unit_code:
+        raise ValueError("Chỉ lọc theo quận/huyện hoặc theo xã/phường, không cả hai.")
+    if district_code:
+        district_id = District.objects.filter(code=district_code).values_list("pk", flat=True).first()
+        if district_id is None or not own.allows_district(district_id):
+            return None
+        return Scope(district_ids=frozenset({district_id}))
+    if unit_code:
+        unit_id = (AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE,
+                                            code=unit_code).values_list("pk", flat=True).first())
+        if unit_id is None or not own.allows_unit(unit_id):
+            return None
+        return Scope(unit_ids=frozenset({unit_id}))
+    return own
+
+
 def visible_stations(user: Any) -> QuerySet[Station]:
-    """Stations a staff user may see: district operators only their own district."""
-    qs = Station.objects.select_related("district")
-    if roles.has_role(user, roles.SUPERVISOR, roles.EDITOR, roles.APPROVER):
-        return qs
-    district_id = operator_district_id(user)
-    if district_id is not None:
-        return qs.filter(district_id=district_id)
-    return qs.none()
+    """Stations a staff user may see (operators: those standing in their district or units now)."""
+    return Station.objects.select_related("district", "unit").filter(user_scope(user).q())
 
 
 def operator_district_id(user: Any) -> int | None:

@@ -10,12 +10,11 @@ import django_filters
 from django import forms
 from rest_framework import exceptions
 
-from stations.models import District
-from stations.selectors import operator_district_id
+from stations.selectors import Scope, narrowed_scope
 
 from ..selectors.playlists import local_today
 
-__all__ = ["IdFilter", "check_date_range", "local_today", "query_date", "query_id", "scoped_district_id"]
+__all__ = ["IdFilter", "check_date_range", "local_today", "query_date", "query_id", "request_scope"]
 
 # Dates a request may name. Far outside Loa's life they mean nothing, and near date.min/date.max the
 # day arithmetic behind coverage and playlists (the next day, local midnight in UTC) overflows.
@@ -72,12 +71,14 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-def scoped_district_id(user: Any, code: str | None) -> int | None:
-    """The district filter a user asked for, within what they may see (operators: only theirs; 404 else)."""
-    own = operator_district_id(user)
-    if not code:
-        return own
-    district_id = District.objects.filter(code=code).values_list("pk", flat=True).first()
-    if district_id is None or (own is not None and district_id != own):
-        raise exceptions.NotFound("Không tìm thấy quận/huyện.")
-    return district_id
+def request_scope(user: Any, params: Mapping[str, Any]) -> Scope:
+    """The scope a request asks for with `?district=` (map before 1 July 2025) or `?unit=` (a
+    commune-level unit of the two-level map), within what the user may see: 404 outside it, 400 for both."""
+    try:
+        scope = narrowed_scope(user, district_code=params.get("district") or None,
+                               unit_code=params.get("unit") or None)
+    except ValueError as exc:
+        raise exceptions.ValidationError({"unit": [str(exc)]}) from None
+    if scope is None:
+        raise exceptions.NotFound("Không tìm thấy đơn vị hành chính.")
+    return scope

@@ -36,7 +36,7 @@ from stations.auth import HasPerm
 from stations.models import Station
 from stations.selectors import visible_stations
 
-from .common import query_date, query_id, scoped_district_id
+from .common import query_date, query_id, request_scope
 
 logger = logging.getLogger(__name__)
 CoverageReader = HasPerm.of("broadcast.view_playbackreport")  # supervisors, district operators (their district)
@@ -165,9 +165,9 @@ class CoverageView(APIView):
     )
     def get(self, request: Request) -> Response:
         day = query_date(request.query_params)
-        district_id = scoped_district_id(request.user, request.query_params.get("district"))
+        scope = request_scope(request.user, request.query_params)
         report = coverage_selectors.coverage_by_district(
-            day, district_id=district_id, bulletin_id=query_id(request.query_params, "bulletin")
+            day, scope=scope, bulletin_id=query_id(request.query_params, "bulletin")
         )
         return Response(report.as_dict())
 
@@ -197,10 +197,8 @@ class StationCoverageView(APIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         day = query_date(params)
-        district_id = scoped_district_id(request.user, params.get("district"))
-        stations = coverage_selectors.stations_in_coverage(day, visible_stations(request.user))
-        if district_id is not None:
-            stations = stations.filter(district_id=district_id)
+        scope = request_scope(request.user, params)
+        stations = coverage_selectors.stations_in_coverage(day, visible_stations(request.user).filter(scope.q()))
         wanted = params.get("status")
         if wanted:
             if wanted not in Station.Status.values:
@@ -298,8 +296,7 @@ class PlayLogExport(APIView):
         sep = params.get("sep") or "comma"
         if sep not in CSV_SEPARATORS:
             raise exceptions.ValidationError({"sep": ["Dấu phân cách phải là comma (dấu phẩy) hoặc semicolon (dấu chấm phẩy)."]})
-        district_id = scoped_district_id(request.user, params.get("district"))
-        rows = play_log.play_log_rows(date_from, date_to, district_id=district_id)
+        rows = play_log.play_log_rows(date_from, date_to, scope=request_scope(request.user, params))
         response = StreamingHttpResponse(
             stream_csv(rows, play_log.PLAY_LOG_COLUMNS, delimiter=CSV_SEPARATORS[sep],
                        code_columns=play_log.CODE_COLUMNS),

@@ -16,12 +16,13 @@ from rest_framework.response import Response
 
 from stations.auth import HasPerm, IsStaffReader
 from stations.models import Station
+from stations.selectors import user_scope
 
 from ..models import Bulletin, Playlist, PlaylistItem, Schedule
 from ..selectors import playlists as selectors
 from ..selectors.access import schedules_reaching
 from ..services import schedules as services
-from .common import IdFilter, check_date_range, query_date, scoped_district_id
+from .common import IdFilter, check_date_range, query_date, request_scope
 
 # Scheduling and cancelling are the supervisor's (the grants of stations/roles.py).
 CAN_SCHEDULE = HasPerm.of("broadcast.add_schedule")
@@ -143,9 +144,10 @@ class ScheduleListCreate(generics.ListAPIView):
         return [CAN_SCHEDULE()] if self.request.method == "POST" else [CAN_READ()]
 
     def get_queryset(self) -> Any:
-        # District operators: only schedules reaching their district; others may narrow with ?district=.
-        district_id = scoped_district_id(self.request.user, self.request.query_params.get("district"))
-        return schedules_reaching(selectors.schedule_list(), district_id).order_by("-created_at", "-id")
+        # Operators: only schedules reaching their district or units; anyone may narrow with ?district=
+        # or ?unit= within what they see.
+        scope = request_scope(self.request.user, self.request.query_params)
+        return schedules_reaching(selectors.schedule_list(), scope).order_by("-created_at", "-id")
 
     @extend_schema(request=ScheduleCreateSerializer, responses={201: ScheduleCreatedSerializer})
     def post(self, request: Request) -> Response:
@@ -175,7 +177,7 @@ class ScheduleDetail(generics.RetrieveAPIView):
         return [CAN_CANCEL()] if self.request.method == "DELETE" else [CAN_READ()]
 
     def get_queryset(self) -> Any:
-        return schedules_reaching(selectors.schedule_list(), scoped_district_id(self.request.user, None))
+        return schedules_reaching(selectors.schedule_list(), user_scope(self.request.user))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from stations.models import Station
+from stations.models import AdminUnit, District, Station
 
 from .audio import AudioRendition
 from .bulletins import Bulletin, BulletinRevision
@@ -19,6 +19,12 @@ class Playlist(models.Model):
     etag = models.CharField(max_length=80, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     generated_at = models.DateTimeField("tạo lúc")
+    # Where the station stood when the playlist was built (both maps): coverage and the play log group
+    # and scope by these, so moving a station later never rewrites a past day.
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="quận/huyện khi dựng")
+    unit = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="xã/phường khi dựng")
 
     class Meta:
         verbose_name = "danh sách phát"
@@ -28,6 +34,13 @@ class Playlist(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station.code} {self.date} v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Made now, under the units the station stands in now (the builder writes these in bulk itself).
+        if self._state.adding and self.district_id is None and self.unit_id is None:
+            self.district_id, self.unit_id = Station.objects.filter(pk=self.station_id).values_list(
+                "district_id", "unit_id").get()
+        super().save(*args, **kwargs)
 
 
 class PlaylistItem(models.Model):

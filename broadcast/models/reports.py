@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from stations.models import Station
+from stations.models import AdminUnit, District, Station
 
 from .playlists import PlaylistItem
 
@@ -38,6 +38,11 @@ class PlaybackReport(models.Model):
     sha256 = models.CharField(max_length=64)
     slot = models.CharField("khung giờ", max_length=32)
     planned_start = models.DateTimeField("giờ phát dự kiến", null=True, blank=True)
+    # The units the play was made under (the playlist's, else where the station stood when reported).
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="quận/huyện khi phát")
+    unit = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="xã/phường khi phát")
 
     class Meta:
         verbose_name = "báo cáo phát"

@@ -1,5 +1,5 @@
-"""Reads of access control: the staff token behind a raw `Authorization: Token …` value, and what a
-district operator may see."""
+"""Reads of access control: the staff token behind a raw `Authorization: Token …` value, and what an
+operator (district or commune-level units) may see."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from stations.models import District, Station
-from stations.selectors import hash_token
+from stations.models import AdminUnit, District, Station
+from stations.selectors import Scope, hash_token
 
 from ..models import Schedule, StaffToken
 
@@ -23,27 +23,36 @@ def staff_token_for(raw: str) -> StaffToken | None:
     return token
 
 
-def _reaches(targets: dict[str, Any], district_code: str, station_codes: set[str], kinds: set[str]) -> bool:
-    """Whether a schedule's target spec (a union) names the district, one of its stations, or a kind it has."""
+def _reaches(targets: dict[str, Any], district_codes: set[str], unit_codes: set[str], station_codes: set[str],
+             kinds: set[str]) -> bool:
+    """Whether a schedule's target spec (a union) names one of the districts or units, one of their
+    stations, or a kind they have."""
     return bool(
         targets.get("all")
-        or district_code in (targets.get("districts") or [])
+        or district_codes.intersection(targets.get("districts") or [])
+        or unit_codes.intersection(targets.get("units") or [])
         or station_codes.intersection(targets.get("stations") or [])
         or kinds.intersection(targets.get("kinds") or [])
     )
 
 
-def schedules_reaching(schedules: QuerySet[Schedule], district_id: int | None) -> QuerySet[Schedule]:
-    """`schedules` narrowed to those reaching the district (None: no narrowing). Stations of the district
-    count whether active or not, so an operator still sees a schedule that named a station now paused."""
-    if district_id is None:
+def schedules_reaching(schedules: QuerySet[Schedule], scope: Scope) -> QuerySet[Schedule]:
+    """`schedules` narrowed to those reaching the scope (everything: no narrowing): naming one of its
+    districts or units, or the district or unit of one of its stations, one of those stations or a
+    kind they have. Stations count whether active or not, so an operator still sees a schedule that
+    named a station now paused."""
+    if scope.everything:
         return schedules
-    district = District.objects.filter(pk=district_id).first()
-    if district is None:  # an operator tied to no district sees nothing
+    stations = list(Station.objects.filter(scope.q()).values_list("code", "kind", "district__code", "unit__code"))
+    codes = {code for code, _, _, _ in stations}
+    kinds = {kind for _, kind, _, _ in stations}
+    district_codes = {d for _, _, d, _ in stations} | set(
+        District.objects.filter(pk__in=scope.district_ids or ()).values_list("code", flat=True))
+    unit_codes = {u for _, _, _, u in stations if u} | set(
+        AdminUnit.objects.filter(pk__in=scope.unit_ids or ()).values_list("code", flat=True))
+    if not (codes or district_codes or unit_codes):  # an operator tied to nothing sees nothing
         return schedules.none()
-    stations = list(Station.objects.filter(district_id=district_id).values_list("code", "kind"))
-    codes, kinds = {code for code, _ in stations}, {kind for _, kind in stations}
     # Targets are a small JSON union; matching them here keeps one definition for SQLite and PostgreSQL.
     ids = [pk for pk, targets in schedules.order_by().values_list("pk", "targets").iterator()
-           if _reaches(targets or {}, district.code, codes, kinds)]
+           if _reaches(targets or {}, district_codes, unit_codes, codes, kinds)]
     return schedules.filter(pk__in=ids)

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from broadcast.models import AudioRendition, Bulletin, BulletinTransition, PronunciationEntry, Schedule
 from stations import roles
-from stations.selectors import operator_district_id
+from stations.selectors import user_scope
 
 from .access import schedules_reaching
 
@@ -37,11 +37,11 @@ def bulletins_for(user: Any) -> QuerySet[Bulletin]:
     )
     if can_read_bulletins(user):
         return bulletins
-    district_id = operator_district_id(user)
-    if district_id is None:
+    scope = user_scope(user)
+    if scope.everything:
         return Bulletin.objects.none()
     live = Schedule.objects.filter(cancelled_at__isnull=True)
-    return bulletins.filter(pk__in=schedules_reaching(live, district_id).values("bulletin_id"))
+    return bulletins.filter(pk__in=schedules_reaching(live, scope).values("bulletin_id"))
 
 
 def bulletin_history(bulletin: Bulletin) -> QuerySet[BulletinTransition]:

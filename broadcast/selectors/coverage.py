@@ -20,6 +20,7 @@ from django.utils import timezone
 from broadcast.models import PlaybackReport, PlaylistItem, StationInactivity
 from broadcast.selectors.playlists import LOCAL_TZ, parse_slot_bounds
 from stations.models import District, Station, StationStatusChange
+from stations.selectors import EVERYTHING, Scope
 
 FAILED_OUTCOMES = ("failed", "skipped", "interrupted")
 
@@ -160,7 +161,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def planned_items(
-    day: date, *, district_id: int | None = None, bulletin_id: int | None = None,
+    day: date, *, scope: Scope = EVERYTHING, bulletin_id: int | None = None,
     station_ids: Iterable[int] | None = None,
 ) -> QuerySet[PlaylistItem]:
     """The expected plays of a day: placed items of that day's playlists (unplaced ones never air),
@@ -169,8 +170,8 @@ def planned_items(
     inactive = inactive_q(*day_bounds(day))
     if inactive is not None:
         qs = qs.exclude(inactive)
-    if district_id is not None:
-        qs = qs.filter(playlist__station__district_id=district_id)
+    if not scope.everything:
+        qs = qs.filter(scope.q("playlist__"))  # the units each playlist was made under
     if bulletin_id is not None:
         qs = qs.filter(bulletin_id=bulletin_id)
     if station_ids is not None:
@@ -194,7 +195,7 @@ def _aggregate(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict
 def _silent_by_district(items: QuerySet[PlaylistItem], pending: Q) -> dict[int, int]:
     """Stations that stayed silent on the day: plays were due (slot over) and not one was reported."""
     rows = (
-        items.values("playlist__station_id", "playlist__station__district_id")
+        items.values("playlist__station_id", "playlist__district_id")
         .annotate(
             n_items=Count("id"),
             n_reported=Count("id", filter=~Q(report_status="")),
@@ -206,24 +207,21 @@ def _silent_by_district(items: QuerySet[PlaylistItem], pending: Q) -> dict[int, 
     silent: dict[int, int] = {}
     for row in rows:
         if row["n_items"] > row["n_pending"]:
-            district_id = row["playlist__station__district_id"]
+            district_id = row["playlist__district_id"]
             silent[district_id] = silent.get(district_id, 0) + 1
     return silent
 
 
 def coverage_by_district(
-    day: date, *, district_id: int | None = None, bulletin_id: int | None = None, now: datetime | None = None,
+    day: date, *, scope: Scope = EVERYTHING, bulletin_id: int | None = None, now: datetime | None = None,
 ) -> CoverageReport:
-    """City (or one district's) coverage for `day`, with a row per district that has stations."""
+    """City (or a scope's) coverage for `day`, with a row per district that has stations."""
     now = now or timezone.now()
-    stations = Station.objects.all()
+    stations = Station.objects.filter(scope.q())
     districts = District.objects.order_by("code")
-    if district_id is not None:
-        stations = stations.filter(district_id=district_id)
-        districts = districts.filter(pk=district_id)
-    items = planned_items(day, district_id=district_id, bulletin_id=bulletin_id)
+    items = planned_items(day, scope=scope, bulletin_id=bulletin_id)
     pending = pending_q(day, now, stations)
-    by_district = _aggregate(items, "playlist__station__district_id", pending)
+    by_district = _aggregate(items, "playlist__district_id", pending)
     silent = _silent_by_district(items, pending)
     with_stations = set(stations.values_list("district_id", flat=True).distinct().order_by())
     report = CoverageReport(date=day, totals=Counts())

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from broadcast.models import PlaybackReport, PlaylistItem
 from stations.models import Station
+from stations.selectors import EVERYTHING, Scope
 
 from .coverage import FAILED_OUTCOMES, day_bounds, inactive_q, pending_q
 
@@ -44,10 +45,9 @@ def _item_outcome(report_status: str | None) -> str:
     return FAILED if report_status in FAILED_OUTCOMES else MISSED
 
 
-def _report_rows(date_from: date, date_to: date, district_id: int | None) -> Iterator[tuple[tuple, list[str]]]:
-    qs = PlaybackReport.objects.filter(playlist_date__gte=date_from, playlist_date__lte=date_to)
-    if district_id is not None:
-        qs = qs.filter(station__district_id=district_id)
+def _report_rows(date_from: date, date_to: date, scope: Scope) -> Iterator[tuple[tuple, list[str]]]:
+    # Scoped by the units each report was made under, never where its station stands now.
+    qs = PlaybackReport.objects.filter(scope.q(), playlist_date__gte=date_from, playlist_date__lte=date_to)
     qs = qs.order_by("playlist_date", "station_id", "started_at", "id").values_list(
         "id", "station_id", "station__code", "station__name", "station__district__code",
         "station__district__name", "playlist_date", "bulletin_id_snapshot", "bulletin_title", "revision_number",
@@ -78,15 +78,15 @@ def _pending_flag(date_from: date, date_to: date, stations: Any, now: datetime) 
 
 
 def _unreported_rows(
-    date_from: date, date_to: date, district_id: int | None, now: datetime,
+    date_from: date, date_to: date, scope: Scope, now: datetime,
 ) -> Iterator[tuple[tuple, list[str]]]:
     # report_status is folded from the reports: empty exactly when no report names the item.
     qs = PlaylistItem.objects.filter(playlist__date__gte=date_from, playlist__date__lte=date_to,
                                      position__isnull=False, report_status="")
     stations = Station.objects.all()
-    if district_id is not None:
-        qs = qs.filter(playlist__station__district_id=district_id)
-        stations = stations.filter(district_id=district_id)
+    if not scope.everything:
+        qs = qs.filter(scope.q("playlist__"))
+        stations = stations.filter(pk__in=qs.values("playlist__station_id"))
     inactive = inactive_q(day_bounds(date_from)[0], day_bounds(date_to)[1])
     if inactive is not None:
         qs = qs.exclude(inactive)
@@ -107,11 +107,11 @@ def _unreported_rows(
 
 
 def play_log_rows(
-    date_from: date, date_to: date, *, district_id: int | None = None, now: datetime | None = None,
+    date_from: date, date_to: date, *, scope: Scope = EVERYTHING, now: datetime | None = None,
 ) -> Iterator[list[str]]:
     """The legal play log, row by row, oldest day first, then station, then time; times in local time."""
     now = now or timezone.now()
-    merged = heapq.merge(_report_rows(date_from, date_to, district_id),
-                         _unreported_rows(date_from, date_to, district_id, now), key=lambda pair: pair[0])
+    merged = heapq.merge(_report_rows(date_from, date_to, scope),
+                         _unreported_rows(date_from, date_to, scope, now), key=lambda pair: pair[0])
     for _, row in merged:
         yield row

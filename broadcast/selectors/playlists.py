@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from stations.models import Station
+from stations.models import AdminUnit, Station
 from stations.selectors import visible_stations
 
 from ..models import AudioRendition, Bulletin, Playlist, PlaylistItem, Schedule
@@ -87,14 +87,18 @@ class StationRow:
     district_code: str
     kind: str
     slots: list[dict[str, str]]
+    unit_id: int | None = None
+    unit_code: str = ""
 
 
 def schedule_targets_station(targets: dict[str, Any], station: StationRow) -> bool:
-    """Targets are a union: all, or any of the districts, stations or kinds listed."""
+    """Targets are a union: all, or any of the districts (where the station stood before 1 July 2025,
+    which never changes), commune-level units (where it stands now), stations or kinds listed."""
     if targets.get("all"):
         return True
     return (
         station.district_code in (targets.get("districts") or ())
+        or (station.unit_code and station.unit_code in (targets.get("units") or ()))
         or station.code in (targets.get("stations") or ())
         or station.kind in (targets.get("kinds") or ())
     )
@@ -107,6 +111,8 @@ def target_station_ids(targets: dict[str, Any]) -> list[int]:
     q = Q(pk__in=[])
     if targets.get("districts"):
         q |= Q(district__code__in=targets["districts"])
+    if targets.get("units"):
+        q |= Q(unit__code__in=targets["units"], unit__map=AdminUnit.Map.SINCE_2025)
     if targets.get("stations"):
         q |= Q(code__in=targets["stations"])
     if targets.get("kinds"):

@@ -253,6 +253,8 @@ def ingest_reports(station: Station, reports: Any, *, now: datetime | None = Non
                     playlist_date=item["playlist__date"], bulletin_id_snapshot=item["bulletin_id"],
                     bulletin_title=item["revision__title"], revision_number=item["revision__number"],
                     sha256=item["sha256"], slot=item["slot"], planned_start=item["starts_at"],
+                    # Made under the units of the playlist it names, not where the station stands now.
+                    district_id=item["playlist__district_id"], unit_id=item["playlist__unit_id"],
                 )
             )
         PlaybackReport.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
@@ -282,7 +284,7 @@ def _items_of_station(station: Station, item_ids: set[int]) -> dict[int, dict[st
     """The planned items among `item_ids` that belong to this station's playlists (others: unknown)."""
     rows = PlaylistItem.objects.filter(pk__in=item_ids, playlist__station_id=station.pk).values(
         "id", "playlist__date", "bulletin_id", "revision__title", "revision__number", "sha256", "slot",
-        "starts_at",
+        "starts_at", "playlist__district_id", "playlist__unit_id",
     )
     return {row["id"]: row for row in rows}
 

@@ -12,6 +12,7 @@ import pytest
 from broadcast.selectors.coverage import coverage_by_district
 from broadcast.services.reports import ingest_reports
 from stations.models import Station
+from stations.selectors import Scope
 from tests.broadcast.factories_reports import freeze, local, make_playlist, plain_bulletin, report
 from tests.factories import DistrictFactory, DistrictOperatorFactory, StationFactory
 
@@ -108,7 +109,7 @@ def test_coverage_by_bulletin_and_district(city):
     first = city["bulletins"][0]
     rep = coverage_by_district(DAY, bulletin_id=first.pk, now=now).totals
     assert (rep.expected, rep.played) == (6, 3)  # N1 morning+evening, N2 morning
-    only = coverage_by_district(DAY, district_id=city["south"].pk, now=now).as_dict()
+    only = coverage_by_district(DAY, scope=Scope(district_ids=frozenset({city["south"].pk})), now=now).as_dict()
     assert [d["code"] for d in only["districts"]] == ["002"] and only["totals"]["expected"] == 4
 
 

@@ -30,7 +30,8 @@ def emergency():
         for n in range(STATIONS)
     )
     stations = list(Station.objects.filter(district=district).order_by("code"))
-    Playlist.objects.bulk_create(Playlist(station=s, date=day, version=1, etag=f'"{s.pk}"', generated_at=now)
+    Playlist.objects.bulk_create(Playlist(station=s, date=day, version=1, etag=f'"{s.pk}"', generated_at=now,
+                                          district=district)
                                  for s in stations)
     bulletin = plain_bulletin("Khẩn: nước lũ lên nhanh")
     revision = bulletin.live_revision

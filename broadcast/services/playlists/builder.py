@@ -65,7 +65,9 @@ def _differs(item: ExistingItem, values: dict[str, Any]) -> bool:
     return any(getattr(item, name) != values[name] for name in ITEM_FIELDS)
 
 
-_PLAYLIST_UPDATE_FIELDS = ("version", "content_hash", "etag", "generated_at")
+# The units the station stands in are recorded on each playlist it gets (see Playlist.district/unit).
+_PLAYLIST_PLACE_FIELDS = ("district", "unit")
+_PLAYLIST_UPDATE_FIELDS = ("version", "content_hash", "etag", "generated_at", *_PLAYLIST_PLACE_FIELDS)
 _PLAYLIST_INSERT_FIELDS = ("station_id", "date", *_PLAYLIST_UPDATE_FIELDS)
 _ITEM_INSERT_FIELDS = ("playlist_id", "key", *ITEM_FIELDS)
 # Optimistic builds (plan without locks, then write under a version check) before one fully locked build.
@@ -80,6 +82,7 @@ class _Plan:
     expected: dict[tuple[int, dt.date], tuple[int, int]] = field(default_factory=dict)  # written: (id, version)
     new_playlists: list[tuple] = field(default_factory=list)        # _PLAYLIST_INSERT_FIELDS
     changed_playlists: list[tuple] = field(default_factory=list)    # (id, *_PLAYLIST_UPDATE_FIELDS)
+    moved_playlists: list[tuple] = field(default_factory=list)      # (id, *_PLAYLIST_PLACE_FIELDS)
     delete_ids: list[int] = field(default_factory=list)
     offset_ids: list[int] = field(default_factory=list)
     update_rows: list[tuple] = field(default_factory=list)          # (id, *ITEM_FIELDS)
@@ -131,7 +134,7 @@ def rebuild_playlists(
         for _ in range(_OPTIMISTIC_ATTEMPTS):
             with read_snapshot():
                 plan = _plan(inputs, date_list, now, gap_ms, lock=False)
-            if not (plan.new_playlists or plan.changed_playlists):
+            if not (plan.new_playlists or plan.changed_playlists or plan.moved_playlists):
                 break  # nothing to write: no transaction at all
             with transaction.atomic(savepoint=not serialized):  # the serialized build needs no savepoint
                 if not serialized:
@@ -211,11 +214,12 @@ def _plan(inputs: Inputs, dates: list[dt.date], now: dt.datetime, gap_ms: int, *
     if lock:
         scope = scope.select_for_update()
     playlists = {
-        (station_id, date): (pk, version, digest)
-        for pk, station_id, date, version, digest in scope.values_list(
-            "pk", "station_id", "date", "version", "content_hash")
+        (station_id, date): (pk, version, digest, place)
+        for pk, station_id, date, version, digest, *place in scope.values_list(
+            "pk", "station_id", "date", "version", "content_hash", "district_id", "unit_id")
     }
     for station, station_items in with_existing_items(stations, dates, any_playlist=bool(playlists)):
+        place = (station.district_id, station.unit_id)
         for date in dates:
             existing = station_items.get(date, {})
             final = plan_station_day(inputs, station, date, existing, now, gap_ms)
@@ -223,19 +227,21 @@ def _plan(inputs: Inputs, dates: list[dt.date], now: dt.datetime, gap_ms: int, *
             current = playlists.get((station.id, date))
             if current is None:
                 plan.new_playlists.append((station.id, date, 1, digest,
-                                           playlist_etag_for(station.code, date, 1, digest), now))
+                                           playlist_etag_for(station.code, date, 1, digest), now, *place))
                 plan.pending_rows.extend(
                     ((station.id, date), key, *(values[name] for name in ITEM_FIELDS))
                     for key, values in final.items())
                 stats.items_created += len(final)
                 continue
-            pk, version, old_digest = current
+            pk, version, old_digest, old_place = current
             if old_digest == digest:
                 stats.playlists_unchanged += 1
+                if tuple(old_place) != place:  # the station moved: same plays, recorded under its new units
+                    plan.moved_playlists.append((pk, *place))
                 continue
             plan.expected[(station.id, date)] = (pk, version)
             plan.changed_playlists.append(
-                (pk, version + 1, digest, playlist_etag_for(station.code, date, version + 1, digest), now))
+                (pk, version + 1, digest, playlist_etag_for(station.code, date, version + 1, digest), now, *place))
             _diff_items(plan, pk, existing, final)
     stats.playlists_created = len(plan.new_playlists)
     stats.playlists_changed = len(plan.changed_playlists)
@@ -293,4 +299,6 @@ def _write(plan: _Plan, stations: Sequence[StationRow], dates: list[dt.date]) ->
         bulk.insert(PlaylistItem, _ITEM_INSERT_FIELDS, insert_rows)
     if plan.changed_playlists:
         bulk.update(Playlist, _PLAYLIST_UPDATE_FIELDS, plan.changed_playlists)
+    if plan.moved_playlists:
+        bulk.update(Playlist, _PLAYLIST_PLACE_FIELDS, plan.moved_playlists)
     return True

@@ -66,9 +66,10 @@ def read_inputs(station_ids: list[int] | None, dates: list[dt.date]) -> Inputs:
     else:
         qs = Station.objects.filter(pk__in=bulk.id_list(station_ids))
     stations, inactive = [], set()
-    for pk, code, district_id, district_code, kind, slots, active in qs.order_by("pk").values_list(
-            "pk", "code", "district_id", "district__code", "kind", "slots", "active"):
-        stations.append(StationRow(pk, code, district_id, district_code, kind, slots))
+    for pk, code, district_id, district_code, kind, slots, active, unit_id, unit_code in qs.order_by(
+            "pk").values_list("pk", "code", "district_id", "district__code", "kind", "slots", "active",
+                              "unit_id", "unit__code"):
+        stations.append(StationRow(pk, code, district_id, district_code, kind, slots, unit_id, unit_code or ""))
         if not active:
             inactive.add(pk)
     schedules = _flatten(schedules_for_dates(dates)) if stations else []
