@@ -25,8 +25,8 @@ OUTCOME_LABELS = {"played": "Đã phát", "failed": "Lỗi", "missed": "Bỏ l�
 
 
 def _require_reader(request: HttpRequest) -> None:
-    if not (is_staff_user(request.user) and roles.has_role(request.user, roles.SUPERVISOR, roles.DISTRICT_OPERATOR)):
-        raise PermissionDenied("Chỉ giám sát viên và cán bộ quận/huyện được xem trang này.")
+    if not (is_staff_user(request.user) and roles.has_role(request.user, roles.SUPERVISOR, *roles.OPERATOR_ROLES)):
+        raise PermissionDenied("Chỉ giám sát viên và cán bộ quận/huyện, xã/phường được xem trang này.")
 
 
 def _day(request: HttpRequest) -> dt.date:
