@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from stations.models import District, DistrictOperator, Station, default_slots
+from stations.models import AdminUnit, CommuneOperator, District, DistrictOperator, Station, default_slots
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,6 +60,38 @@ class DistrictOperatorFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory, roles=["district_operator"])
     district = factory.SubFactory(DistrictFactory)
+
+
+class AdminUnitFactory(factory.django.DjangoModelFactory):
+    """A commune-level unit of the two-level map (since 1 July 2025) unless told otherwise."""
+
+    class Meta:
+        model = AdminUnit
+        django_get_or_create = ("map", "level", "code")
+
+    map = AdminUnit.Map.SINCE_2025
+    level = AdminUnit.Level.COMMUNE
+    code = factory.Sequence(lambda n: f"9{n:04d}")
+    name = factory.Sequence(lambda n: f"Phường Thử Nghiệm Mới {n}")
+    division_type = "phường"
+    province_code = "01"
+    valid_from = factory.LazyAttribute(
+        lambda u: dt.date(2025, 7, 1) if u.map == AdminUnit.Map.SINCE_2025 else None)
+
+
+class CommuneOperatorFactory(factory.django.DjangoModelFactory):
+    """CommuneOperatorFactory(units=[unit, …]) ties a new commune operator to those units."""
+
+    class Meta:
+        model = CommuneOperator
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, roles=["commune_operator"])
+
+    @factory.post_generation
+    def units(self, create: bool, extracted: list[AdminUnit] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.units.add(*extracted)
 
 
 # ---------------------------------------------------------------- content (bypasses the workflow services)
