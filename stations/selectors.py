@@ -56,15 +56,17 @@ def districts_with_counts() -> QuerySet[District]:
 class Scope:
     """The part of the registry a staff user sees or asked for: everything (both None), or the stations
     of some districts (map before 1 July 2025) and/or some commune-level units (two-level map): a
-    union. `q` applies it to a station by where it stands now (prefix ""), or to a playlist or report
-    by the units it was made under (their own `district`/`unit` columns; "playlist__" from an item)."""
+    union, cut down to `within` when set (an operator narrowing to a district or unit that is only
+    partly theirs). `q` applies it to a station by where it stands now (prefix ""), or to a playlist or
+    report by the units it was made under (their own `district`/`unit` columns; "playlist__" from an item)."""
 
     district_ids: frozenset[int] | None = None
     unit_ids: frozenset[int] | None = None
+    within: Scope | None = None
 
     @property
     def everything(self) -> bool:
-        return self.district_ids is None and self.unit_ids is None
+        return self.district_ids is None and self.unit_ids is None and self.within is None
 
     def q(self, prefix: str = "") -> Q:
         if self.everything:
@@ -74,13 +76,17 @@ class Scope:
             q |= Q(**{f"{prefix}district_id__in": sorted(self.district_ids)})
         if self.unit_ids:
             q |= Q(**{f"{prefix}unit_id__in": sorted(self.unit_ids)})
+        if self.within is not None:
+            q &= self.within.q(prefix)
         return q
 
     def allows_district(self, district_id: int) -> bool:
-        return self.everything or district_id in (self.district_ids or ())
+        """Whether the whole district is in the scope."""
+        return self.everything or (self.within is None and district_id in (self.district_ids or ()))
 
     def allows_unit(self, unit_id: int) -> bool:
-        return self.everything or unit_id in (self.unit_ids or ())
+        """Whether the whole commune-level unit is in the scope."""
+        return self.everything or (self.within is None and unit_id in (self.unit_ids or ()))
 
 
 EVERYTHING = Scope()
@@ -88,8 +94,9 @@ NOTHING = Scope(frozenset(), frozenset())
 
 
 def user_scope(user: Any) -> Scope:
-    """What a staff user may see: supervisors, editors and approvers everything; a district operator
-    their district, a commune operator their units (both roles: both); anyone else nothing."""
+    """What a staff user may see: superusers, supervisors, editors and approvers everything; a district
+    operator their district, a commune operator their units of the two-level map (both roles: the
+    union); an operator tied to nothing, or anyone else, nothing."""
     if getattr(user, "is_superuser", False) or roles.has_role(user, roles.SUPERVISOR, roles.EDITOR, roles.APPROVER):
         return EVERYTHING
     district_ids: frozenset[int] = frozenset()
@@ -100,31 +107,45 @@ def user_scope(user: Any) -> Scope:
             district_ids = frozenset({district_id})
     if roles.has_role(user, roles.COMMUNE_OPERATOR):
         try:
-            unit_ids = frozenset(user.commune_operator.units.values_list("pk", flat=True))
+            units = user.commune_operator.units
         except ObjectDoesNotExist:
             pass
+        else:
+            # Codes repeat across maps (00004 is Phúc Xá before, Ba Đình since): a unit of the old map
+            # tied by mistake must not open the new unit of the same code.
+            unit_ids = frozenset(units.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE)
+                                 .values_list("pk", flat=True))
     return Scope(district_ids, unit_ids)
 
 
 def narrowed_scope(user: Any, *, district_code: str | None = None, unit_code: str | None = None) -> Scope | None:
     """The user's scope narrowed to one district or one commune-level unit (two-level map) they asked
-    for by code (not both: ValueError); None when that unit does not exist or lies outside what they
-    may see."""
+    for by code (not both: ValueError): the whole unit when it is theirs (or they see everything), its
+    part that is theirs when some station of it stands in their scope (a district operator asking for a
+    new unit reaching into their district, a commune operator for the old district of their stations);
+    None when the unit does not exist or has nothing of theirs."""
     own = user_scope(user)
     if district_code and unit_code:
         raise ValueError("Chỉ lọc theo quận/huyện hoặc theo xã/phường, không cả hai.")
     if district_code:
         district_id = District.objects.filter(code=district_code).values_list("pk", flat=True).first()
-        if district_id is None or not own.allows_district(district_id):
+        if district_id is None:
             return None
-        return Scope(district_ids=frozenset({district_id}))
-    if unit_code:
+        asked = Scope(district_ids=frozenset({district_id}))
+        if own.allows_district(district_id):
+            return asked
+    elif unit_code:
         unit_id = (AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE,
                                             code=unit_code).values_list("pk", flat=True).first())
-        if unit_id is None or not own.allows_unit(unit_id):
+        if unit_id is None:
             return None
-        return Scope(unit_ids=frozenset({unit_id}))
-    return own
+        asked = Scope(unit_ids=frozenset({unit_id}))
+        if own.allows_unit(unit_id):
+            return asked
+    else:
+        return own
+    part = Scope(asked.district_ids, asked.unit_ids, within=own)
+    return part if Station.objects.filter(part.q()).exists() else None
 
 
 def visible_stations(user: Any) -> QuerySet[Station]:

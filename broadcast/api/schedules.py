@@ -37,8 +37,17 @@ class Conflict(exceptions.APIException):
 
 
 class TargetsSerializer(serializers.Serializer):
+    """A union of receivers. `districts` name places on the map before 1 July 2025 (a station's district
+    never changes, so such a schedule keeps its stations when the map changes); `units` name commune-level
+    units of the two-level map and reach the stations standing in them now (a station moved to another
+    unit leaves and joins accordingly)."""
+
     all = serializers.BooleanField(required=False, default=False)
-    districts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    districts = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                      help_text="Mã quận/huyện (bản đồ trước 01/07/2025).")
+    units = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                  help_text="Mã xã/phường/đặc khu của bản đồ hai cấp (từ 01/07/2025), ví dụ "
+                                            "\"00004\": các đài đang thuộc đơn vị đó.")
     stations = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=Station.Kind.choices), required=False, default=list
@@ -142,6 +151,18 @@ class ScheduleListCreate(generics.ListAPIView):
 
     def get_permissions(self) -> list[Any]:
         return [CAN_SCHEDULE()] if self.request.method == "POST" else [CAN_READ()]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("district", OpenApiTypes.STR, description=(
+            "Mã quận/huyện (bản đồ trước 01/07/2025): chỉ các lịch đến được các đài của quận/huyện đó. "
+            "Ngoài phạm vi được xem: 404.")),
+        OpenApiParameter("unit", OpenApiTypes.STR, description=(
+            "Mã xã/phường của bản đồ hai cấp (từ 01/07/2025): chỉ các lịch đến được đơn vị đó (nêu tên "
+            "đơn vị, hoặc một đài, quận/huyện hay loại đài của nó). Ngoài phạm vi được xem: 404; "
+            "không dùng cùng district (400).")),
+    ])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         # Operators: only schedules reaching their district or units; anyone may narrow with ?district=

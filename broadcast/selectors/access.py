@@ -46,10 +46,14 @@ def schedules_reaching(schedules: QuerySet[Schedule], scope: Scope) -> QuerySet[
     stations = list(Station.objects.filter(scope.q()).values_list("code", "kind", "district__code", "unit__code"))
     codes = {code for code, _, _, _ in stations}
     kinds = {kind for _, kind, _, _ in stations}
-    district_codes = {d for _, _, d, _ in stations} | set(
-        District.objects.filter(pk__in=scope.district_ids or ()).values_list("code", flat=True))
-    unit_codes = {u for _, _, _, u in stations if u} | set(
-        AdminUnit.objects.filter(pk__in=scope.unit_ids or ()).values_list("code", flat=True))
+    district_codes = {d for _, _, d, _ in stations}
+    unit_codes = {u for _, _, _, u in stations if u}
+    if scope.within is None:
+        # A whole district or unit of the scope is reached even before any station stands in it; a part
+        # of one (an operator's narrowing) only through its stations.
+        district_codes |= set(District.objects.filter(pk__in=scope.district_ids or ()).values_list("code", flat=True))
+        unit_codes |= set(AdminUnit.objects.filter(pk__in=scope.unit_ids or (), map=AdminUnit.Map.SINCE_2025)
+                          .values_list("code", flat=True))
     if not (codes or district_codes or unit_codes):  # an operator tied to nothing sees nothing
         return schedules.none()
     # Targets are a small JSON union; matching them here keeps one definition for SQLite and PostgreSQL.

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from stations.models import District, Station
+from stations.models import AdminUnit, District, Station
 
 from ..models import Bulletin, PlaylistItem, Schedule
 from ..selectors.playlists import build_dates, local_today, schedule_is_airable, target_station_ids
@@ -27,7 +27,7 @@ __all__ = [
     "validate_targets",
 ]
 
-TARGET_KEYS = ("all", "districts", "stations", "kinds")
+TARGET_KEYS = ("all", "districts", "units", "stations", "kinds")
 MAX_PLAYS_PER_SLOT = 20
 
 
@@ -65,23 +65,30 @@ def validate_targets(targets: Any) -> dict[str, Any]:
         errors.setdefault("targets", []).append("«all» phải là true hoặc false.")
         all_flag = False
     districts = _codes(targets.get("districts"), "districts", errors)
+    units = _codes(targets.get("units"), "units", errors)
     stations = _codes(targets.get("stations"), "stations", errors)
     kinds = _codes(targets.get("kinds"), "kinds", errors)
     if districts:
         known = set(District.objects.filter(code__in=districts).values_list("code", flat=True))
         if missing := [c for c in districts if c not in known]:
             errors.setdefault("targets", []).append(f"Không tìm thấy quận/huyện: {', '.join(missing)}.")
+    if units:
+        # Commune-level units of the two-level map only: codes repeat across maps.
+        known = set(AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE,
+                                             code__in=units).values_list("code", flat=True))
+        if missing := [c for c in units if c not in known]:
+            errors.setdefault("targets", []).append(f"Không tìm thấy xã/phường: {', '.join(missing)}.")
     if stations:
         known = set(Station.objects.filter(code__in=stations).values_list("code", flat=True))
         if missing := [c for c in stations if c not in known]:
             errors.setdefault("targets", []).append(f"Không tìm thấy đài: {', '.join(missing)}.")
     if missing := [k for k in kinds if k not in Station.Kind.values]:
         errors.setdefault("targets", []).append(f"Loại đài không hợp lệ: {', '.join(missing)}.")
-    if not errors and not (all_flag or districts or stations or kinds):
-        errors["targets"] = ["Chưa chọn đài nhận (all, districts, stations hoặc kinds)."]
+    if not errors and not (all_flag or districts or units or stations or kinds):
+        errors["targets"] = ["Chưa chọn đài nhận (all, districts, units, stations hoặc kinds)."]
     if errors:
         raise ScheduleValidationError(errors)
-    return {"all": all_flag, "districts": districts, "stations": stations, "kinds": kinds}
+    return {"all": all_flag, "districts": districts, "units": units, "stations": stations, "kinds": kinds}
 
 
 def create_schedule(
