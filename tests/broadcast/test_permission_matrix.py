@@ -19,7 +19,14 @@ from broadcast.services.schedules import create_schedule
 from stations.models import StationCredential
 from stations.roles import ROLE_GRANTS
 from stations.services import issue_station_token
-from tests.factories import DistrictOperatorFactory, StationFactory, UserFactory, approved_bulletin
+from tests.factories import (
+    AdminUnitFactory,
+    CommuneOperatorFactory,
+    DistrictOperatorFactory,
+    StationFactory,
+    UserFactory,
+    approved_bulletin,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +36,8 @@ DENIED = 403
 
 @dataclass
 class World:
-    """What every action works on: the acting user, a district of theirs and another, an outside author."""
+    """What every action works on: the acting user, a station of their district and unit and another
+    elsewhere, an outside author."""
 
     actor: Any
     own_station: Any
@@ -104,48 +112,63 @@ ACTIONS: dict[str, Action] = {
                                          perms=("broadcast.view_schedule",)),
     "schedule.read_other_district": Action(
         "get", lambda w: f"/api/v1/schedules/{_schedule(w, w.other_station).pk}/", perms=("broadcast.view_schedule",)),
+    "schedule.list_other_unit": Action("get", lambda w: f"/api/v1/schedules/?unit={w.other_station.unit.code}",
+                                       perms=("broadcast.view_schedule",)),
     "coverage": Action("get", lambda w: "/api/v1/coverage/", perms=("broadcast.view_playbackreport",)),
     "coverage.other_district": Action(
         "get", lambda w: f"/api/v1/coverage/?district={w.other_station.district.code}",
         perms=("broadcast.view_playbackreport",)),
+    "coverage.other_unit": Action(
+        "get", lambda w: f"/api/v1/coverage/?unit={w.other_station.unit.code}",
+        perms=("broadcast.view_playbackreport",)),
+    "playlists": Action("get", lambda w: "/api/v1/playlists/", perms=()),  # any staff reader
     "registry.stations": Action("get", lambda w: "/api/v1/stations/", perms=("stations.view_station",)),
+    "registry.station_other": Action("get", lambda w: f"/api/v1/stations/{w.other_station.code}/",
+                                     perms=("stations.view_station",)),
     "station_token.issue": Action("post", lambda w: f"/api/v1/stations/{w.own_station.code}/token/",
                                   perms=("stations.add_stationcredential",)),
     "station_token.revoke": Action("delete", lambda w: f"/api/v1/stations/{w.own_station.code}/token/",
                                    perms=("stations.change_stationcredential",)),
 }
 
-# The matrix. 404 = allowed to ask, but the object is outside the user's district.
+# The matrix. 404 = allowed to ask, but the object is outside the user's district (district operator)
+# or commune-level units (commune operator).
 # editor+approver: one person holding both roles (approves others' bulletins, never their own).
 _ = None
-COLUMNS = ["editor", "approver", "editor+approver", "supervisor", "district_operator", "station", "anonymous"]
+COLUMNS = ["editor", "approver", "editor+approver", "supervisor", "district_operator", "commune_operator", "station",
+           "anonymous"]
 MATRIX: dict[str, list[int]] = {
-    #                               editor approver ed+ap supervisor operator station anonymous
-    "bulletin.list":                 [200,   200,    200,  200,       200,     403,    401],
-    "bulletin.read":                 [200,   200,    200,  200,       404,     403,    401],
-    "bulletin.read_airing_own_district":   [200, 200, 200, 200,       200,     403,    401],
-    "bulletin.read_airing_other_district": [200, 200, 200, 200,       404,     403,    401],
-    "bulletin.create":               [201,   403,    201,  403,       403,     403,    401],
-    "bulletin.edit_own":             [200,   403,    200,  403,       403,     403,    401],
-    "bulletin.edit_other":           [403,   403,    403,  403,       403,     403,    401],
-    "bulletin.submit_own":           [200,   403,    200,  403,       403,     403,    401],
-    "bulletin.approve_own":          [403,   403,    403,  403,       403,     403,    401],
-    "bulletin.approve_other":        [403,   200,    200,  403,       403,     403,    401],
-    "bulletin.reject":               [403,   200,    200,  403,       403,     403,    401],
-    "bulletin.archive":              [403,   200,    200,  200,       403,     403,    401],
-    "schedule.create":               [403,   403,    403,  201,       403,     403,    401],
-    "schedule.cancel":               [403,   403,    403,  204,       403,     403,    401],
-    "schedule.list":                 [200,   200,    200,  200,       200,     403,    401],
-    "schedule.read_own_district":    [200,   200,    200,  200,       200,     403,    401],
-    "schedule.read_other_district":  [200,   200,    200,  200,       404,     403,    401],
-    "coverage":                      [403,   403,    403,  200,       200,     403,    401],
-    "coverage.other_district":       [403,   403,    403,  200,       404,     403,    401],
-    "registry.stations":             [200,   200,    200,  200,       200,     403,    401],
-    "station_token.issue":           [403,   403,    403,  201,       403,     403,    401],
-    "station_token.revoke":          [403,   403,    403,  204,       403,     403,    401],
+    #                               editor approver ed+ap supervisor district commune station anonymous
+    "bulletin.list":                 [200,   200,    200,  200,       200,     200,    403,    401],
+    "bulletin.read":                 [200,   200,    200,  200,       404,     404,    403,    401],
+    "bulletin.read_airing_own_district":   [200, 200, 200, 200,       200,     200,    403,    401],
+    "bulletin.read_airing_other_district": [200, 200, 200, 200,       404,     404,    403,    401],
+    "bulletin.create":               [201,   403,    201,  403,       403,     403,    403,    401],
+    "bulletin.edit_own":             [200,   403,    200,  403,       403,     403,    403,    401],
+    "bulletin.edit_other":           [403,   403,    403,  403,       403,     403,    403,    401],
+    "bulletin.submit_own":           [200,   403,    200,  403,       403,     403,    403,    401],
+    "bulletin.approve_own":          [403,   403,    403,  403,       403,     403,    403,    401],
+    "bulletin.approve_other":        [403,   200,    200,  403,       403,     403,    403,    401],
+    "bulletin.reject":               [403,   200,    200,  403,       403,     403,    403,    401],
+    "bulletin.archive":              [403,   200,    200,  200,       403,     403,    403,    401],
+    "schedule.create":               [403,   403,    403,  201,       403,     403,    403,    401],
+    "schedule.cancel":               [403,   403,    403,  204,       403,     403,    403,    401],
+    "schedule.list":                 [200,   200,    200,  200,       200,     200,    403,    401],
+    "schedule.list_other_unit":      [200,   200,    200,  200,       404,     404,    403,    401],
+    "schedule.read_own_district":    [200,   200,    200,  200,       200,     200,    403,    401],
+    "schedule.read_other_district":  [200,   200,    200,  200,       404,     404,    403,    401],
+    "coverage":                      [403,   403,    403,  200,       200,     200,    403,    401],
+    "coverage.other_district":       [403,   403,    403,  200,       404,     404,    403,    401],
+    "coverage.other_unit":           [403,   403,    403,  200,       404,     404,    403,    401],
+    "playlists":                     [200,   200,    200,  200,       200,     200,    403,    401],
+    "registry.stations":             [200,   200,    200,  200,       200,     200,    403,    401],
+    "registry.station_other":        [200,   200,    200,  200,       404,     404,    403,    401],
+    "station_token.issue":           [403,   403,    403,  201,       403,     403,    403,    401],
+    "station_token.revoke":          [403,   403,    403,  204,       403,     403,    403,    401],
 }
 GROUPS = {"editor": ["editor"], "approver": ["approver"], "editor+approver": ["editor", "approver"],
-          "supervisor": ["supervisor"], "district_operator": ["district_operator"]}
+          "supervisor": ["supervisor"], "district_operator": ["district_operator"],
+          "commune_operator": ["commune_operator"]}
 
 
 def test_the_matrix_covers_every_action_and_role():
@@ -155,13 +178,17 @@ def test_the_matrix_covers_every_action_and_role():
 
 def _world(role: str, fake_render) -> tuple[World, APIClient]:  # noqa: ANN001
     operator = DistrictOperatorFactory()
-    own_station = StationFactory(district=operator.district)
-    other_station = StationFactory()
+    unit = AdminUnitFactory()
+    commune_operator = CommuneOperatorFactory(units=[unit])
+    own_station = StationFactory(district=operator.district, unit=unit)
+    other_station = StationFactory(unit=AdminUnitFactory())
     author = UserFactory(username="tacgia", roles=["editor"])
     supervisor = UserFactory(username="giamsat-matrix", roles=["supervisor"])
     client = APIClient()
     if role == "district_operator":
         actor = operator.user
+    elif role == "commune_operator":
+        actor = commune_operator.user
     elif role in GROUPS:
         actor = UserFactory(username=f"actor-{role}", roles=GROUPS[role])
     else:
