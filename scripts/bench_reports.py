@@ -5,7 +5,8 @@
    HTTP with real station tokens, versus a plain psycopg bulk INSERT of the same rows, same run.
    Target: ratio ≥ 0.3.
 2. Coverage: a national-size history (12,000 stations × 30 days × 10 plays, built with
-   generate_series in SQL) and the time of the by-district coverage query for one day. Target < 300 ms.
+   generate_series in SQL) and the time of the coverage query for one day, grouped by the map in force
+   (a recent day: about 3,000 commune-level units). Target < 300 ms.
 3. --dashboard: 600 stations × 30 days × 10 plays with their reports; time of GET /dashboard/.
    Target < 1 s.
 
@@ -70,27 +71,39 @@ def _content():
 
 def _generate(cur, *, stations: int, days: int, plays: int, first_day: str, prefix: str, district_count: int,
               bulletin_id: int, revision_id: int, rendition_id: int, played_share: float | None,
-              reports: bool) -> None:
-    """Districts, stations, playlists and items (and optionally reports) with generate_series."""
+              reports: bool, unit_count: int | None = None) -> None:
+    """Districts, commune-level units of the two-level map (about 4 stations each, as in the national
+    registry), stations standing in both, playlists and items recording them (and optionally reports)
+    with generate_series."""
+    unit_count = unit_count or max(1, stations // 4)
     cur.execute(
         """INSERT INTO stations_district (code, name, kind, province_code, province_name)
            SELECT %s || lpad(d::text, 4, '0'), 'Quận ' || d, 'Quận', '01', 'Hà Nội'
            FROM generate_series(1, %s) d ON CONFLICT (code) DO NOTHING""", [prefix, district_count])
     cur.execute(
+        """INSERT INTO stations_adminunit (map, level, code, name, division_type, province_code, valid_from)
+           SELECT 'since_2025', 'commune', %s || lpad(u::text, 5, '0'), 'Phường ' || u, 'phường', '01',
+                  date '2025-07-01'
+           FROM generate_series(1, %s) u ON CONFLICT DO NOTHING""", [prefix, unit_count])
+    cur.execute(
         """INSERT INTO stations_station (code, name, kind, district_id, admin_code, slots, active, created_at,
                updated_at, status, last_seen_at, heartbeat_deadline, status_changed_at, agent_version, agent_state,
-               edited_fields)
+               edited_fields, unit_choices, unit_id)
            SELECT %(p)s || lpad(s::text, 6, '0'), 'Đài ' || s, 'commune',
                   (SELECT id FROM stations_district WHERE code = %(p)s || lpad((1 + s %% %(dc)s)::text, 4, '0')),
                   %(p)s || lpad(s::text, 6, '0'),
                   '[{"name":"morning","start":"06:00","end":"06:30"},{"name":"evening","start":"17:00","end":"17:30"}]',
                   true, now(), now(),
                   CASE WHEN s %% 20 = 0 THEN 'silent' WHEN s %% 33 = 0 THEN 'late' ELSE 'online' END,
-                  now() - (s %% 20 = 0)::int * interval '2 days', now() + interval '10 minutes', now(), 'bench', '{}', '[]'
-           FROM generate_series(1, %(n)s) s""", {"p": prefix, "dc": district_count, "n": stations})
+                  now() - (s %% 20 = 0)::int * interval '2 days', now() + interval '10 minutes', now(), 'bench', '{}', '[]',
+                  '[]', (SELECT id FROM stations_adminunit WHERE map = 'since_2025' AND level = 'commune'
+                         AND code = %(p)s || lpad((1 + s %% %(uc)s)::text, 5, '0'))
+           FROM generate_series(1, %(n)s) s""", {"p": prefix, "dc": district_count, "uc": unit_count, "n": stations})
     cur.execute(
-        """INSERT INTO broadcast_playlist (station_id, date, version, etag, content_hash, generated_at)
-           SELECT st.id, %(d0)s::date + g, 1, '', '', now()
+        # Each playlist records the district and unit its station stood in (as the builder does).
+        """INSERT INTO broadcast_playlist (station_id, date, version, etag, content_hash, generated_at, district_id,
+               unit_id)
+           SELECT st.id, %(d0)s::date + g, 1, '', '', now(), st.district_id, st.unit_id
            FROM stations_station st CROSS JOIN generate_series(0, %(days)s - 1) g
            WHERE st.code LIKE %(p)s || '%%' ORDER BY g, st.id""", {"d0": first_day, "days": days, "p": prefix})
     share = 0.0 if played_share is None else played_share
@@ -121,9 +134,10 @@ def _generate(cur, *, stations: int, days: int, plays: int, first_day: str, pref
         cur.execute(
             """INSERT INTO broadcast_playbackreport (station_id, report_id, playlist_item_id, status, started_at,
                    ended_at, error, received_at, playlist_date, bulletin_id_snapshot, bulletin_title,
-                   revision_number, sha256, slot, planned_start)
+                   revision_number, sha256, slot, planned_start, district_id, unit_id)
                SELECT pl.station_id, 'r' || it.id, it.id, it.report_status, it.starts_at, it.ends_at, '', now(),
-                      pl.date, it.bulletin_id, 'Bản tin đo hiệu năng', 1, it.sha256, it.slot, it.starts_at
+                      pl.date, it.bulletin_id, 'Bản tin đo hiệu năng', 1, it.sha256, it.slot, it.starts_at,
+                      pl.district_id, pl.unit_id
                FROM broadcast_playlistitem it JOIN broadcast_playlist pl ON pl.id = it.playlist_id
                     JOIN stations_station st ON st.id = pl.station_id
                WHERE st.code LIKE %(p)s || '%%' AND it.report_status <> ''""", {"p": prefix})
@@ -231,7 +245,7 @@ def bench_coverage(args) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from broadcast.selectors.coverage import coverage_by_district
+    from broadcast.selectors.coverage import coverage_report
 
     bulletin, revision, rendition = _content() if not args._content else args._content
     stations = int(12000 * args.scale)
@@ -244,13 +258,13 @@ def bench_coverage(args) -> None:
                   rendition_id=rendition.pk, played_share=0.85, reports=False)
     print(f"coverage: built {stations} stations × {days} days × {plays} plays = {stations * days * plays:,} items "
           f"in {time.perf_counter() - t0:.0f} s")
-    day = first + dt.timedelta(days=days // 2)
+    day = first + dt.timedelta(days=days // 2)  # a day since 1 July 2025: by commune-level unit
     timings = []
     for _ in range(7):
         t0 = time.perf_counter()
-        report = coverage_by_district(day)
+        report = coverage_report(day)
         timings.append(time.perf_counter() - t0)
-    print(f"  one day by district ({len(report.districts)} districts, {report.totals.expected:,} expected plays, "
+    print(f"  one day by {report.grouping} ({len(report.rows)} rows, {report.totals.expected:,} expected plays, "
           f"{report.totals.coverage_pct}%): median {statistics.median(timings) * 1000:.0f} ms, "
           f"min {min(timings) * 1000:.0f} ms  (target < 300 ms)")
 

@@ -17,7 +17,12 @@ from django.http import StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -34,7 +39,6 @@ from stations import health
 from stations.api import StationAPIView
 from stations.auth import HasPerm
 from stations.models import Station
-from stations.selectors import visible_stations
 
 from .common import query_date, query_id, request_scope
 
@@ -146,27 +150,51 @@ def count_fields() -> dict[str, serializers.Field]:
     }
 
 
+def coverage_schema() -> PolymorphicProxySerializer:
+    """The two shapes of a day's coverage: by district (days before 1 July 2025) or by commune-level
+    unit of the two-level map (days since), told apart by `grouping`."""
+    totals = type(inline_serializer("CoverageTotals", count_fields()))  # one component for both shapes
+
+    def shape(name: str, grouping: str, the_map: str, key: str, row: str, row_help: str) -> serializers.Serializer:
+        return inline_serializer(name, {
+            "date": serializers.DateField(),
+            "map": serializers.ChoiceField(choices=[the_map], help_text="Bản đồ hành chính áp dụng cho ngày này"),
+            "grouping": serializers.ChoiceField(choices=[grouping]),
+            "totals": totals(),
+            key: inline_serializer(row, {
+                "code": serializers.CharField(help_text=row_help), "name": serializers.CharField(),
+                **count_fields(), "silent_stations": serializers.IntegerField()}, many=True),
+        })
+
+    return PolymorphicProxySerializer(
+        component_name="Coverage",
+        serializers={
+            "district": shape("CoverageByDistrict", "district", "before_2025", "districts", "DistrictCoverage",
+                              "Mã quận/huyện"),
+            "unit": shape("CoverageByUnit", "unit", "since_2025", "units", "UnitCoverage",
+                          'Mã xã/phường (bản đồ từ 01/07/2025); "" cho các lượt của đài chưa gán xã/phường'),
+        },
+        resource_type_field_name="grouping",
+    )
+
+
 class CoverageView(APIView):
     permission_classes = [CoverageReader]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("date", OpenApiTypes.DATE, description="Ngày (mặc định hôm nay)"),
-            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện"),
+            OpenApiParameter("date", OpenApiTypes.DATE, description=(
+                "Ngày (mặc định hôm nay). Trước 01/07/2025: theo quận/huyện; từ 01/07/2025: theo xã/phường")),
+            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện (bản đồ trước 01/07/2025)"),
+            OpenApiParameter("unit", OpenApiTypes.STR, description="Mã xã/phường (bản đồ từ 01/07/2025)"),
             OpenApiParameter("bulletin", OpenApiTypes.INT, description="Mã bản tin"),
         ],
-        responses={200: inline_serializer("Coverage", {
-            "date": serializers.DateField(),
-            "totals": inline_serializer("CoverageTotals", count_fields()),
-            "districts": inline_serializer("DistrictCoverage", {
-                "code": serializers.CharField(), "name": serializers.CharField(), **count_fields(),
-                "silent_stations": serializers.IntegerField()}, many=True),
-        })},
+        responses={200: coverage_schema()},
     )
     def get(self, request: Request) -> Response:
         day = query_date(request.query_params)
         scope = request_scope(request.user, request.query_params)
-        report = coverage_selectors.coverage_by_district(
+        report = coverage_selectors.coverage_report(
             day, scope=scope, bulletin_id=query_id(request.query_params, "bulletin")
         )
         return Response(report.as_dict())
@@ -178,7 +206,8 @@ class StationCoverageView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("date", OpenApiTypes.DATE, description="Ngày (mặc định hôm nay)"),
-            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện"),
+            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện (bản đồ trước 01/07/2025)"),
+            OpenApiParameter("unit", OpenApiTypes.STR, description="Mã xã/phường (bản đồ từ 01/07/2025)"),
             OpenApiParameter("status", OpenApiTypes.STR, enum=Station.Status.values,
                              description="Trạng thái liên lạc của đài"),
             OpenApiParameter("bulletin", OpenApiTypes.INT, description="Mã bản tin"),
@@ -190,6 +219,10 @@ class StationCoverageView(APIView):
             "results": inline_serializer("StationCoverage", {
                 "code": serializers.CharField(), "name": serializers.CharField(),
                 "district": serializers.CharField(), "district_name": serializers.CharField(),
+                "unit": serializers.CharField(allow_null=True, help_text=(
+                    "Mã xã/phường (bản đồ từ 01/07/2025) mà danh sách phát ngày đó được lập theo; "
+                    "không có danh sách phát: nơi đài đứng hiện nay; null: chưa gán")),
+                "unit_name": serializers.CharField(allow_null=True),
                 "status": serializers.CharField(), "last_seen_at": serializers.DateTimeField(allow_null=True),
                 **count_fields()}, many=True),
         })},
@@ -198,7 +231,7 @@ class StationCoverageView(APIView):
         params = request.query_params
         day = query_date(params)
         scope = request_scope(request.user, params)
-        stations = coverage_selectors.stations_in_coverage(day, visible_stations(request.user).filter(scope.q()))
+        stations = coverage_selectors.stations_in_coverage(day, Station.objects.all(), scope=scope)
         wanted = params.get("status")
         if wanted:
             if wanted not in Station.Status.values:
@@ -207,10 +240,12 @@ class StationCoverageView(APIView):
                 )
             stations = stations.filter(status=wanted)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(stations.order_by("district__code", "code"), request, view=self)
+        page = paginator.paginate_queryset(
+            stations.select_related("district", "unit").order_by("district__code", "code"), request, view=self)
         counts = coverage_selectors.coverage_by_station(day, page, bulletin_id=query_id(params, "bulletin"))
+        places = coverage_selectors.station_places(day, page)
         rows = [
-            {"code": s.code, "name": s.name, "district": s.district.code, "district_name": s.district.name,
+            {"code": s.code, "name": s.name, **places[s.pk].as_dict(),
              "status": s.status, "last_seen_at": s.last_seen_at, **counts[s.pk].as_dict()}
             for s in page
         ]
@@ -279,7 +314,8 @@ class PlayLogExport(APIView):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="Từ ngày (mặc định hôm nay)"),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Đến ngày (mặc định bằng từ ngày)"),
-            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện"),
+            OpenApiParameter("district", OpenApiTypes.STR, description="Mã quận/huyện (bản đồ trước 01/07/2025)"),
+            OpenApiParameter("unit", OpenApiTypes.STR, description="Mã xã/phường (bản đồ từ 01/07/2025)"),
             OpenApiParameter("sep", OpenApiTypes.STR, enum=list(CSV_SEPARATORS),
                              description="Dấu phân cách: comma (mặc định) hoặc semicolon (Excel cài đặt vùng Việt Nam)"),
         ],

@@ -1,4 +1,5 @@
-"""Coverage: planned plays (playlist items) against what stations reported, by district and station.
+"""Coverage: planned plays (playlist items) against what stations reported, by unit of the map in force
+on the day (districts before 1 July 2025, commune-level units since) and by station.
 
 An item is `played` once a played report arrived (late ones count), `failed` when only failed,
 skipped or interrupted reports arrived, `pending` while its slot has not ended plus the grace period,
@@ -17,9 +18,9 @@ from django.conf import settings
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
-from broadcast.models import PlaybackReport, PlaylistItem, StationInactivity
+from broadcast.models import PlaybackReport, Playlist, PlaylistItem, StationInactivity
 from broadcast.selectors.playlists import LOCAL_TZ, parse_slot_bounds
-from stations.models import District, Station, StationStatusChange
+from stations.models import AdminUnit, District, Station, StationStatusChange, map_in_force
 from stations.selectors import EVERYTHING, Scope
 
 FAILED_OUTCOMES = ("failed", "skipped", "interrupted")
@@ -75,26 +76,47 @@ class Counts:
         }
 
 
+GROUP_DISTRICT, GROUP_UNIT = "district", "unit"
+UNASSIGNED_NAME = "Chưa gán xã/phường"
+
+
 @dataclass
-class DistrictCoverage:
-    district: District
+class UnitCoverage:
+    """One row of a day's coverage: a district (map before 1 July 2025) or a commune-level unit of the
+    two-level map; code "" is the row of plays whose playlist was made before its station had a unit."""
+
+    level: str
+    code: str
+    name: str
     counts: Counts
     silent_stations: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.district.code, "name": self.district.name, **self.counts.as_dict(),
-                "silent_stations": self.silent_stations}
+        return {"code": self.code, "name": self.name, **self.counts.as_dict(), "silent_stations": self.silent_stations}
 
 
 @dataclass
 class CoverageReport:
+    """A day's coverage grouped by the map in force that day: `rows` are districts before 1 July 2025,
+    commune-level units since; totals are always the sum of the rows."""
+
     date: date
+    map: str
     totals: Counts
-    districts: list[DistrictCoverage] = field(default_factory=list)
+    rows: list[UnitCoverage] = field(default_factory=list)
+
+    @property
+    def grouping(self) -> str:
+        return GROUP_UNIT if self.map == AdminUnit.Map.SINCE_2025 else GROUP_DISTRICT
+
+    @property
+    def by_unit(self) -> bool:
+        return self.grouping == GROUP_UNIT
 
     def as_dict(self) -> dict[str, Any]:
-        return {"date": self.date.isoformat(), "totals": self.totals.as_dict(),
-                "districts": [d.as_dict() for d in self.districts]}
+        key = "units" if self.by_unit else "districts"
+        return {"date": self.date.isoformat(), "map": self.map, "grouping": self.grouping,
+                "totals": self.totals.as_dict(), key: [row.as_dict() for row in self.rows]}
 
 
 def grace() -> timedelta:
@@ -192,10 +214,10 @@ def _aggregate(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict
     }
 
 
-def _silent_by_district(items: QuerySet[PlaylistItem], pending: Q) -> dict[int, int]:
+def _silent_by_group(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict[int | None, int]:
     """Stations that stayed silent on the day: plays were due (slot over) and not one was reported."""
     rows = (
-        items.values("playlist__station_id", "playlist__district_id")
+        items.values("playlist__station_id", group_by)
         .annotate(
             n_items=Count("id"),
             n_reported=Count("id", filter=~Q(report_status="")),
@@ -204,33 +226,49 @@ def _silent_by_district(items: QuerySet[PlaylistItem], pending: Q) -> dict[int, 
         .filter(n_reported=0)
         .order_by()
     )
-    silent: dict[int, int] = {}
+    silent: dict[int | None, int] = {}
     for row in rows:
         if row["n_items"] > row["n_pending"]:
-            district_id = row["playlist__district_id"]
-            silent[district_id] = silent.get(district_id, 0) + 1
+            silent[row[group_by]] = silent.get(row[group_by], 0) + 1
     return silent
 
 
-def coverage_by_district(
+def coverage_report(
     day: date, *, scope: Scope = EVERYTHING, bulletin_id: int | None = None, now: datetime | None = None,
 ) -> CoverageReport:
-    """City (or a scope's) coverage for `day`, with a row per district that has stations."""
+    """City (or a scope's) coverage for `day`, grouped by the map in force that day: a row per district
+    before 1 July 2025, per commune-level unit since. Plays are grouped by the units their playlist
+    was made under (a station moved later leaves its past where it was), never where it stands now."""
     now = now or timezone.now()
-    stations = Station.objects.filter(scope.q())
-    districts = District.objects.order_by("code")
+    the_map = map_in_force(day)
+    by_unit = the_map == AdminUnit.Map.SINCE_2025
+    field_name = "unit_id" if by_unit else "district_id"
     items = planned_items(day, scope=scope, bulletin_id=bulletin_id)
-    pending = pending_q(day, now, stations)
-    by_district = _aggregate(items, "playlist__district_id", pending)
-    silent = _silent_by_district(items, pending)
-    with_stations = set(stations.values_list("district_id", flat=True).distinct().order_by())
-    report = CoverageReport(date=day, totals=Counts())
-    for district in districts:
-        if district.pk not in with_stations and district.pk not in by_district:
-            continue
-        counts = by_district.get(district.pk, Counts())
+    # Slots of the stations whose plays are counted (by snapshot), so pending is decided per item's station.
+    if scope.everything:
+        counted_stations = Station.objects.all()
+    else:
+        counted_stations = Station.objects.filter(
+            pk__in=Playlist.objects.filter(scope.q(), date=day).values("station_id"))
+    pending = pending_q(day, now, counted_stations)
+    counts_by = _aggregate(items, f"playlist__{field_name}", pending)
+    silent = _silent_by_group(items, f"playlist__{field_name}", pending)
+    # Units with stations standing in them now (in scope) get a row even with nothing planned.
+    with_stations = set(Station.objects.filter(scope.q()).values_list(field_name, flat=True).distinct().order_by())
+    shown = (with_stations | set(counts_by)) - {None}
+    if by_unit:
+        groups = [(u.code, u.name, u.pk) for u in AdminUnit.objects.filter(pk__in=shown).order_by("code")]
+        if None in counts_by:
+            groups.append(("", UNASSIGNED_NAME, None))
+        level = AdminUnit.Level.COMMUNE
+    else:
+        groups = [(d.code, d.name, d.pk) for d in District.objects.filter(pk__in=shown).order_by("code")]
+        level = GROUP_DISTRICT
+    report = CoverageReport(date=day, map=the_map, totals=Counts())
+    for code, name, pk in groups:
+        counts = counts_by.get(pk, Counts())
         report.totals.add(counts)
-        report.districts.append(DistrictCoverage(district, counts, silent.get(district.pk, 0)))
+        report.rows.append(UnitCoverage(level, code, name, counts, silent.get(pk, 0)))
     return report
 
 
@@ -246,11 +284,53 @@ def coverage_by_station(
     return {pk: counts.get(pk, Counts()) for pk in ids}
 
 
-def stations_in_coverage(day: date, stations: QuerySet[Station]) -> QuerySet[Station]:
+def stations_in_coverage(day: date, stations: QuerySet[Station], *, scope: Scope = EVERYTHING) -> QuerySet[Station]:
     """The stations a per-station coverage lists for `day`: the active ones and any other with plays
-    counted that day (deactivated later in the day), so the rows add up to the district totals."""
+    counted that day (deactivated later in the day), so the rows add up to the totals. A scope takes a
+    station by the units its playlist of that day was made under, or where it stands now when it has none."""
     counted = planned_items(day).values("playlist__station_id")
-    return stations.filter(Q(active=True) | Q(pk__in=counted))
+    listed = stations.filter(Q(active=True) | Q(pk__in=counted))
+    if scope.everything:
+        return listed
+    of_day = Playlist.objects.filter(date=day)
+    return listed.filter(Q(pk__in=of_day.filter(scope.q()).values("station_id"))
+                         | (scope.q() & ~Q(pk__in=of_day.values("station_id"))))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a station's records of a day were made: its district and commune-level unit."""
+
+    district_code: str
+    district_name: str
+    unit_code: str | None
+    unit_name: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"district": self.district_code, "district_name": self.district_name,
+                "unit": self.unit_code, "unit_name": self.unit_name}
+
+
+def station_places(day: date, stations: Iterable[Station]) -> dict[int, Place]:
+    """Per station id: the district and unit its playlist of `day` was made under; a station without a
+    playlist that day, where it stands now (stations with district and unit selected)."""
+    stations = list(stations)
+    recorded = {
+        row[0]: row[1:] for row in Playlist.objects.filter(date=day, station_id__in=[s.pk for s in stations])
+        .values_list("station_id", "district__code", "district__name", "unit__code", "unit__name")
+    }
+    places = {}
+    for station in stations:
+        if station.pk in recorded:
+            dcode, dname, ucode, uname = recorded[station.pk]
+            if dcode is None:  # a playlist written around the snapshot: its station's district
+                dcode, dname = station.district.code, station.district.name
+            places[station.pk] = Place(dcode, dname, ucode, uname)
+        else:
+            unit = station.unit
+            places[station.pk] = Place(station.district.code, station.district.name,
+                                       unit.code if unit else None, unit.name if unit else None)
+    return places
 
 
 def stations_needing_attention(

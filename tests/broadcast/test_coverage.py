@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from broadcast.selectors.coverage import coverage_by_district
+from broadcast.selectors.coverage import coverage_report
 from broadcast.services.reports import ingest_reports
 from stations.models import Station
 from stations.selectors import Scope
@@ -61,7 +61,7 @@ def _d(report, code):
 
 def test_coverage_arithmetic_after_the_day(city):
     now = local(DAY, "23:00")
-    rep = coverage_by_district(DAY, now=now).as_dict()
+    rep = coverage_report(DAY, now=now).as_dict()
     assert rep["totals"] == {"expected": 12, "played": 5, "failed": 1, "missed": 6, "pending": 0,
                              "coverage_pct": round(100 * 5 / 12, 1), "played_of_expected": "5 / 12"}
     north, south = rep["districts"]
@@ -75,41 +75,41 @@ def test_silent_stations_are_counted_for_the_day_not_from_todays_health(city):
     _, _, s1 = city["stations"]
     # Healthy now (heartbeats), yet it reported nothing that day: silent on that day.
     Station.objects.filter(pk=s1.pk).update(status=Station.Status.ONLINE)
-    assert _d(coverage_by_district(DAY, now=local(DAY, "23:00")), "002")["silent_stations"] == 1
+    assert _d(coverage_report(DAY, now=local(DAY, "23:00")), "002")["silent_stations"] == 1
     # Before any of its slots ended nothing was due yet, so it was not silent.
-    assert _d(coverage_by_district(DAY, now=local(DAY, "05:00")), "002")["silent_stations"] == 0
+    assert _d(coverage_report(DAY, now=local(DAY, "05:00")), "002")["silent_stations"] == 0
     # One report, even a late one, means the station was heard that day.
     ingest_reports(s1, [report(city["items"]["S1"][0], "late-one")], now=local(DAY + dt.timedelta(days=1), "08:00"))
-    assert _d(coverage_by_district(DAY, now=local(DAY, "23:00")), "002")["silent_stations"] == 0
+    assert _d(coverage_report(DAY, now=local(DAY, "23:00")), "002")["silent_stations"] == 0
 
 
 def test_evening_is_pending_until_slot_end_plus_grace(city):
     # Evening slot 17:00–17:30, grace 1 h: pending until 18:30, missed after.
-    during = coverage_by_district(DAY, now=local(DAY, "18:29")).totals
+    during = coverage_report(DAY, now=local(DAY, "18:29")).totals
     assert (during.pending, during.played, during.missed) == (4, 5, 2)  # pending: N2+S1 evening; missed: S1 morning
     assert during.coverage_pct == round(100 * 5 / (12 - 4), 1)
-    after = coverage_by_district(DAY, now=local(DAY, "18:31")).totals
+    after = coverage_report(DAY, now=local(DAY, "18:31")).totals
     assert after.pending == 0 and after.missed == 6
-    before_day = coverage_by_district(DAY, now=local(DAY, "05:00")).totals
+    before_day = coverage_report(DAY, now=local(DAY, "05:00")).totals
     assert before_day.pending == 12 - 5 - 1 and before_day.coverage_pct == round(100 * 5 / 6, 1)
 
 
 def test_a_late_report_turns_missed_into_played(city):
     now = local(DAY + dt.timedelta(days=3), "09:00")
-    assert _d(coverage_by_district(DAY, now=now), "002")["missed"] == 4
+    assert _d(coverage_report(DAY, now=now), "002")["missed"] == 4
     _, _, silent = city["stations"]
     result = ingest_reports(silent, [report(it, f"late{i}") for i, it in enumerate(city["items"]["S1"][:3])], now=now)
     assert result.accepted == 3
-    south = _d(coverage_by_district(DAY, now=now), "002")
+    south = _d(coverage_report(DAY, now=now), "002")
     assert (south["played"], south["missed"], south["coverage_pct"]) == (3, 1, 75.0)
 
 
 def test_coverage_by_bulletin_and_district(city):
     now = local(DAY, "23:00")
     first = city["bulletins"][0]
-    rep = coverage_by_district(DAY, bulletin_id=first.pk, now=now).totals
+    rep = coverage_report(DAY, bulletin_id=first.pk, now=now).totals
     assert (rep.expected, rep.played) == (6, 3)  # N1 morning+evening, N2 morning
-    only = coverage_by_district(DAY, scope=Scope(district_ids=frozenset({city["south"].pk})), now=now).as_dict()
+    only = coverage_report(DAY, scope=Scope(district_ids=frozenset({city["south"].pk})), now=now).as_dict()
     assert [d["code"] for d in only["districts"]] == ["002"] and only["totals"]["expected"] == 4
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from broadcast.selectors.coverage import coverage_by_district
+from broadcast.selectors.coverage import coverage_report
 from broadcast.services.reports import ingest_reports
 from stations.models import Station
 from stations.signals import stations_changed
@@ -72,7 +72,7 @@ def test_station_rows_add_up_to_their_district(district, client_for, supervisor,
 
 
 def test_a_deactivated_stations_later_plays_are_not_expected_or_missed(district):
-    after_day = coverage_by_district(DAY, now=local(DAY, "23:00")).as_dict()
+    after_day = coverage_report(DAY, now=local(DAY, "23:00")).as_dict()
     (row,) = after_day["districts"]
     # C1: 2 + the stray one, C2: morning only (evening came after its deactivation), C3: 3 slots.
     assert row["expected"] == 3 + 1 + 3
@@ -86,13 +86,13 @@ def test_a_reactivated_station_counts_again_from_its_reactivation(district):
         b.active = True
         b.save(update_fields=["active"])
         stations_changed.send(sender=Station, station_ids=[b.pk])
-    next_day = coverage_by_district(DAY + dt.timedelta(days=1), now=local(DAY + dt.timedelta(days=1), "23:00"))
+    next_day = coverage_report(DAY + dt.timedelta(days=1), now=local(DAY + dt.timedelta(days=1), "23:00"))
     assert next_day.totals.expected == 1  # its evening play; the morning one fell in the inactive time
 
 
 def test_an_item_outside_its_stations_slots_waits_for_its_own_end_not_another_stations_slot(district):
     # At 12:10 C3's noon slot is open, but C1 has no noon slot: its stray 09:00 play is missed (09:01 + 1 h).
-    row = coverage_by_district(DAY, now=local(DAY, "12:10")).districts[0].counts
+    row = coverage_report(DAY, now=local(DAY, "12:10")).rows[0].counts
     # Pending: the evening plays of C1 and C3 (C2 is inactive by then) and C3's noon play.
     assert row.pending == 3
     assert row.missed == 3  # C1's stray play and the unreported morning plays of C2 and C3
@@ -125,8 +125,8 @@ def test_coverage_and_play_log_with_thousands_of_stations_deactivated_midday(dis
     StationInactivity.objects.bulk_create(
         StationInactivity(station_id=pk, since=local(DAY, "10:00"))
         for pk in Station.objects.filter(district=many).values_list("pk", flat=True))
-    report = coverage_by_district(DAY, now=local(DAY, "23:00"))
-    (row,) = [d for d in report.districts if d.district.code == "201"]
+    report = coverage_report(DAY, now=local(DAY, "23:00"))
+    (row,) = [d for d in report.rows if d.code == "201"]
     assert row.counts.expected == 3 + 1 + 3
     rows = list(play_log_rows(DAY, DAY, now=local(DAY, "23:00")))
     assert sum(r[0] == "C2" for r in rows) == 1  # its morning play only

@@ -13,7 +13,7 @@ from broadcast.models import Playlist, PlaylistItem
 from broadcast.services.reports import ingest_reports
 from stations.models import Station
 from tests.broadcast.factories_reports import freeze, plain_bulletin, report
-from tests.factories import DistrictFactory
+from tests.factories import AdminUnitFactory, DistrictFactory
 
 pytestmark = pytest.mark.django_db
 STATIONS = 556
@@ -25,13 +25,14 @@ def emergency():
     now = timezone.now()
     day = timezone.localdate(now)
     district = DistrictFactory(code="301", name="Quận Long Biên")
+    unit = AdminUnitFactory(code="00301", name="Phường Long Biên")
     Station.objects.bulk_create(
-        Station(code=f"E{n:04d}", name=f"Đài {n}", district=district, admin_code=f"E{n:04d}")
+        Station(code=f"E{n:04d}", name=f"Đài {n}", district=district, unit=unit, admin_code=f"E{n:04d}")
         for n in range(STATIONS)
     )
     stations = list(Station.objects.filter(district=district).order_by("code"))
     Playlist.objects.bulk_create(Playlist(station=s, date=day, version=1, etag=f'"{s.pk}"', generated_at=now,
-                                          district=district)
+                                          district=district, unit=unit)
                                  for s in stations)
     bulletin = plain_bulletin("Khẩn: nước lũ lên nhanh")
     revision = bulletin.live_revision
@@ -54,7 +55,8 @@ def test_the_api_reads_one_of_556_not_one_hundred_percent(emergency, client_for,
     totals = body["totals"]
     assert (totals["played"], totals["expected"], totals["pending"]) == (1, STATIONS, STATIONS - 1)
     assert totals["played_of_expected"] == f"1 / {STATIONS}"
-    assert body["districts"][0]["played_of_expected"] == f"1 / {STATIONS}"
+    assert body["grouping"] == "unit"  # today: by commune-level unit of the two-level map
+    assert body["units"][0]["played_of_expected"] == f"1 / {STATIONS}"
 
 
 def test_the_dashboard_headline_is_played_of_expected_with_pending_beside_it(emergency, supervisor):
@@ -65,7 +67,7 @@ def test_the_dashboard_headline_is_played_of_expected_with_pending_beside_it(eme
     headline = re.search(r'data-testid="coverage-headline">([^<]*)<', html).group(1)
     assert headline.strip() == f"1 / {STATIONS}"
     assert re.search(r'data-testid="headline-pending">\s*555\b', html)
-    row = html.split('data-district="301"')[1].split("</tr>")[0]
+    row = html.split('data-unit="00301"')[1].split("</tr>")[0]
     assert f"1 / {STATIONS}" in row and re.search(r'class="pending">\s*555<', row)
     # A percentage, where shown, says what it is a share of.
     assert "100,0%" not in headline and "100.0%" not in headline

@@ -11,8 +11,15 @@ from django.utils import timezone
 from broadcast.services.reports import ingest_reports
 from stations import health
 from stations.models import Station
-from tests.broadcast.factories_reports import make_playlist, plain_bulletin, report
-from tests.factories import DistrictFactory, DistrictOperatorFactory, StationFactory, UserFactory
+from tests.broadcast.factories_reports import local, make_playlist, plain_bulletin, report
+from tests.factories import (
+    AdminUnitFactory,
+    CommuneOperatorFactory,
+    DistrictFactory,
+    DistrictOperatorFactory,
+    StationFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 YESTERDAY = timezone.localdate() - dt.timedelta(days=1)
@@ -27,8 +34,9 @@ def _browser(user) -> Client:
 @pytest.fixture
 def day_data():
     north, south = DistrictFactory(code="101", name="Quận Ba Đình"), DistrictFactory(code="102", name="Quận Tây Hồ")
-    a = StationFactory(district=north, code="D1", name="Đài Phường Trúc Bạch")
-    b = StationFactory(district=south, code="D2", name="Đài Phường Nhật Tân")
+    ba_dinh, tay_ho = AdminUnitFactory(code="00004", name="Phường Ba Đình"), AdminUnitFactory(code="00091", name="Phường Tây Hồ")
+    a = StationFactory(district=north, unit=ba_dinh, code="D1", name="Đài Phường Trúc Bạch")
+    b = StationFactory(district=south, unit=tay_ho, code="D2", name="Đài Phường Nhật Tân")
     bulletin = plain_bulletin("Phòng chống sốt xuất huyết")
     items_a = make_playlist(a, YESTERDAY, [bulletin])
     make_playlist(b, YESTERDAY, [bulletin])
@@ -37,7 +45,7 @@ def day_data():
     health.record_heartbeat(b, now=t0)
     health.sweep_statuses(now=t0 + dt.timedelta(hours=3))
     health.record_heartbeat(a)
-    return {"a": a, "b": b}
+    return {"a": a, "b": b, "units": (ba_dinh, tay_ho)}
 
 
 def test_anonymous_is_sent_to_the_vietnamese_login_page():
@@ -62,15 +70,16 @@ def test_editors_may_not_open_the_dashboard(editor):
     assert _browser(editor).get("/dashboard/").status_code == 403
 
 
-def test_dashboard_shows_city_coverage_districts_and_silent_stations(day_data, supervisor, client_for):
+def test_dashboard_shows_city_coverage_by_unit_since_july_2025_and_silent_stations(day_data, supervisor, client_for):
     page = _browser(supervisor).get("/dashboard/", {"date": YESTERDAY.isoformat()})
     assert page.status_code == 200
     html = page.content.decode()
     api = client_for(supervisor).get("/api/v1/coverage/", {"date": YESTERDAY.isoformat()}).json()
     assert api["totals"]["coverage_pct"] == 25.0
     assert 'data-testid="coverage-pct">25,0%' in html or 'data-testid="coverage-pct">25.0%' in html
-    assert "Quận Ba Đình" in html and "Quận Tây Hồ" in html
-    assert 'data-district="101"' in html and 'data-district="102"' in html
+    assert "Theo xã/phường (từ 01/07/2025)" in html
+    assert 'data-unit="00004"' in html and 'data-unit="00091"' in html and "data-district=" not in html
+    assert '<select id="unit" name="unit">' in html and "Phường Tây Hồ" in html
     # The silent station is listed with its last-seen time; the online one with a playlist is not.
     attention = html.split('id="attention"')[1]
     assert "Đài Phường Nhật Tân" in attention and "Mất liên lạc" in attention
@@ -81,10 +90,45 @@ def test_dashboard_shows_city_coverage_districts_and_silent_stations(day_data, s
 def test_district_operator_sees_only_their_district(day_data, supervisor):
     operator = DistrictOperatorFactory(district=day_data["a"].district).user
     client = _browser(operator)
-    html = client.get("/dashboard/", {"date": YESTERDAY.isoformat(), "district": "102"}).content.decode()
-    assert 'data-district="101"' in html and 'data-district="102"' not in html
-    assert "Đài Phường Nhật Tân" not in html
+    html = client.get("/dashboard/", {"date": YESTERDAY.isoformat(), "unit": "00091"}).content.decode()
+    assert 'data-unit="00004"' in html and 'data-unit="00091"' not in html
+    assert "Đài Phường Nhật Tân" not in html and "<select" not in html
     assert client.get(f"/dashboard/stations/{day_data['b'].code}/").status_code == 404
+
+
+def test_commune_operator_sees_only_their_unit_and_no_select_of_others(day_data):
+    operator = CommuneOperatorFactory(units=[day_data["units"][1]]).user
+    client = _browser(operator)
+    html = client.get("/dashboard/", {"date": YESTERDAY.isoformat()}).content.decode()
+    assert 'data-unit="00091"' in html and 'data-unit="00004"' not in html
+    assert "<select" not in html and "Phường Ba Đình" not in html
+    assert client.get(f"/dashboard/stations/{day_data['a'].code}/").status_code == 404
+    assert client.get(f"/dashboard/stations/{day_data['b'].code}/").status_code == 200
+
+
+def test_a_day_before_july_2025_is_shown_by_district_with_the_district_filter(supervisor):
+    old_day = dt.date(2025, 6, 30)
+    north, south = DistrictFactory(code="101", name="Quận Ba Đình"), DistrictFactory(code="102", name="Quận Tây Hồ")
+    a = StationFactory(district=north, unit=AdminUnitFactory(code="00004", name="Phường Ba Đình"), code="D1")
+    b = StationFactory(district=south, code="D2")
+    bulletin = plain_bulletin("Phòng chống sốt xuất huyết")
+    ingest_reports(a, [report(make_playlist(a, old_day, [bulletin])[0], "p1")], now=local(old_day, "20:00"))
+    make_playlist(b, old_day, [bulletin])
+    client = _browser(supervisor)
+    html = client.get("/dashboard/", {"date": old_day.isoformat()}).content.decode()
+    assert "Theo quận/huyện (trước 01/07/2025)" in html
+    assert 'data-district="101"' in html and 'data-district="102"' in html and "data-unit=" not in html
+    assert '<select id="district" name="district">' in html
+    only = client.get("/dashboard/", {"date": old_day.isoformat(), "district": "102"}).content.decode()
+    assert 'data-district="102"' in only and 'data-district="101"' not in only
+    # The next day is on the two-level map: its link does not carry the district filter over as a unit.
+    assert "?date=2025-07-01&district=102" in only
+
+
+def test_station_page_shows_its_unit_and_district(day_data, supervisor):
+    html = _browser(supervisor).get(f"/dashboard/stations/{day_data['a'].code}/").content.decode()
+    assert 'data-testid="station-unit">Phường Ba Đình<' in html
+    assert 'data-testid="station-district">Quận Ba Đình<' in html
 
 
 def test_station_timeline_shows_plays_outcomes_and_status_changes(day_data, supervisor):
