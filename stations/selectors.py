@@ -161,3 +161,23 @@ def operator_district_id(user: Any) -> int | None:
         return user.district_operator.district_id
     except ObjectDoesNotExist:
         return -1  # an operator tied to no district sees nothing
+
+
+def needs_unit_decision_q() -> Q:
+    """Stations whose old commune was split across several new units and whose unit nobody confirmed
+    (`Station.needs_unit_decision` as a query: the second candidate exists, "unit" is not in edited_fields)."""
+    return Q(unit_choices__1__isnull=False) & ~Q(edited_fields__icontains='"unit"')
+
+
+def stations_needing_unit_decision(codes: list[str] | None = None) -> list[Station]:
+    """Those stations (of `codes`, or all), in code order, with their unit."""
+    qs = Station.objects.select_related("unit").filter(needs_unit_decision_q())
+    if codes is not None:
+        qs = qs.filter(code__in=codes)
+    return list(qs.order_by("code"))
+
+
+def unit_names(codes: set[str]) -> dict[str, str]:
+    """Names of the two-level map's commune-level units by code."""
+    return dict(AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE,
+                                         code__in=sorted(codes)).values_list("code", "name"))
