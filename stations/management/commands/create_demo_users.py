@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from stations import roles
-from stations.models import District, DistrictOperator
+from stations.models import AdminUnit, CommuneOperator, District, DistrictOperator
 
 DEMO_PASSWORD = "loa-demo-2026"
 DEMO_USERS = [
@@ -21,7 +21,22 @@ DEMO_USERS = [
     ("kiemduyet", roles.APPROVER),
     ("giamsat", roles.SUPERVISOR),
     ("canbo", roles.DISTRICT_OPERATOR),
+    ("canboxa", roles.COMMUNE_OPERATOR),
 ]
+DEMO_PROVINCE = "01"  # Hà Nội, the registry scripts/run imports
+DEMO_UNITS = 2
+
+
+def demo_units(district: District | None) -> list[AdminUnit]:
+    """Units of the two-level map for the demo commune operator: the first ones where stations of the
+    demo district operator's district stand now (so both demo operators share some stations), else
+    Hà Nội's first; none before the units are imported."""
+    units = AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE)
+    if district is not None:
+        shared = list(units.filter(stations__district=district).distinct().order_by("code")[:DEMO_UNITS])
+        if shared:
+            return shared
+    return list(units.filter(province_code=DEMO_PROVINCE).order_by("code")[:DEMO_UNITS])
 
 
 def embedded_default_database() -> bool:
@@ -58,12 +73,25 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(DEMO_PASSWORD)
-                user.is_staff = True
+                # Operators work in the dashboard and the API, which keep them to their district or
+                # units; the admin does not, so they get no admin access.
+                user.is_staff = role not in roles.OPERATOR_ROLES
                 user.is_superuser = role is None
                 user.save()
+            elif role in roles.OPERATOR_ROLES and user.is_staff:  # made by an older version of this command
+                user.is_staff = False
+                user.save(update_fields=["is_staff"])
             if role:
                 user.groups.add(Group.objects.get(name=role))
+            where = ""
             if role == roles.DISTRICT_OPERATOR and district:
-                DistrictOperator.objects.get_or_create(user=user, defaults={"district": district})
+                link, _ = DistrictOperator.objects.get_or_create(user=user, defaults={"district": district})
+                where = f" — {link.district}"
+            if role == roles.COMMUNE_OPERATOR:
+                link, _ = CommuneOperator.objects.get_or_create(user=user)
+                if not link.units.exists():  # a choice made since in the admin is kept
+                    link.units.add(*demo_units(district))
+                names = ", ".join(f"{u.name} ({u.code})" for u in link.units.order_by("code"))
+                where = f" — {names}" if names else " — chưa gắn xã/phường nào (chưa nhập bản đồ hai cấp)"
             label = roles.ROLE_LABELS.get(role, "Quản trị hệ thống")
-            self.stdout.write(f"  {username:<10} {label}{' (mới)' if created else ''}")
+            self.stdout.write(f"  {username:<10} {label}{' (mới)' if created else ''}{where}")
