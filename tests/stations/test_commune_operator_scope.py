@@ -248,3 +248,19 @@ def test_dashboard_shows_a_commune_operator_only_their_units(city):
 
 def test_the_token_endpoint_issues_station_tokens_to_supervisors_only(city):
     assert _client(_commune_operator(city.u)).post("/api/v1/stations/SU1/token/").status_code == 403
+
+
+def test_an_operator_given_admin_access_gets_no_rights_there_beyond_the_role_grants(city):
+    operator = _commune_operator(city.u)
+    operator.is_staff = True
+    operator.save(update_fields=["is_staff"])
+    client = APIClient()
+    client.force_login(operator)
+    station = f"/admin/stations/station/{city.su1.pk}/change/"
+    assert client.get(station).status_code == 200  # view_station: read only
+    assert client.post(station, {"name": "Đổi tên"}).status_code == 403
+    assert Station.objects.get(pk=city.su1.pk).name == city.su1.name
+    for hidden in ("/admin/stations/districtoperator/", "/admin/stations/communeoperator/",
+                   "/admin/stations/stationcredential/", "/admin/broadcast/stafftoken/",
+                   "/admin/auth/user/", "/admin/broadcast/schedule/add/", "/admin/broadcast/bulletin/add/"):
+        assert client.get(hidden).status_code in (403, 404), hidden
