@@ -21,7 +21,7 @@ __all__ = [
     "lexicon_overrides",
 ]
 
-# The editorial desk: every bulletin. District operators read only what airs in their district.
+# The editorial desk: every bulletin. Operators read only what live schedules air in their district or units.
 READER_ROLES = (roles.EDITOR, roles.APPROVER, roles.SUPERVISOR)
 
 

@@ -259,7 +259,8 @@ def station_has_audio(station_id: int, sha256: str, date: dt.date | None = None)
 
 
 def staff_playlists(user: Any, *, date: dt.date, station_code: str | None = None) -> QuerySet[Playlist]:
-    """Playlists a staff user may see for a date (district operators: their district), items included."""
+    """Playlists a staff user may see for a date (operators: of the stations standing in their district or
+    units now), items included."""
     stations = visible_stations(user)
     qs = Playlist.objects.filter(date=date, station__in=stations.values("pk"))
     if station_code:
