@@ -12,7 +12,7 @@ from broadcast.models import PlaylistItem, Schedule
 from broadcast.selectors.playlists import local_today, target_station_ids
 from broadcast.services.schedules import create_schedule
 from stations.models import AdminUnit, Station
-from stations.services import edit_station
+from stations.services import edit_station, remap_units
 from tests.factories import (
     AdminUnitFactory,
     DistrictFactory,
@@ -154,3 +154,33 @@ def test_the_openapi_schema_documents_targets_units_and_the_unit_filter(client_f
     assert "units" in targets and "bản đồ hai cấp" in targets["units"]["description"]
     params = {p["name"] for p in schema["paths"]["/api/v1/schedules/"]["get"]["parameters"]}
     assert {"unit", "district"} <= params
+
+
+def test_remapping_hanoi_to_the_two_level_map_keeps_district_schedules_and_feeds_unit_schedules(
+        client_for, supervisor, django_capture_on_commit_callbacks):
+    """The real re-mapping (remap_units, Hà Nội): Phúc Xá and Trúc Bạch (old district Ba Đình, 001)
+    become units of the two-level map; a schedule naming district 001 keeps both stations, and one
+    naming the new unit of Phúc Xá reaches it from then on."""
+    ba_dinh = DistrictFactory(code="001", name="Quận Ba Đình")
+    phuc_xa = StationFactory(code="00001", admin_code="00001", district=ba_dinh)
+    truc_bach = StationFactory(code="00004", admin_code="00004", district=ba_dinh)
+    with django_capture_on_commit_callbacks(execute=True):
+        by_district = create_schedule(approved_bulletin(), by=supervisor, start_date=tomorrow(), end_date=tomorrow(),
+                                      slots=["morning"], targets={"districts": ["001"]})
+    assert _stations_with_plays_of(by_district) == {"00001", "00004"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        remap_units(1)
+
+    phuc_xa.refresh_from_db()
+    truc_bach.refresh_from_db()
+    assert phuc_xa.unit is not None and truc_bach.unit is not None
+    assert phuc_xa.district_id == truc_bach.district_id == ba_dinh.pk
+    assert _stations_with_plays_of(by_district) == {"00001", "00004"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(supervisor).post(URL, _body(approved_bulletin(), {"units": [phuc_xa.unit.code]}),
+                                               format="json")
+    assert response.status_code == 201, response.content
+    reached = _stations_with_plays_of(Schedule.objects.get(pk=response.json()["id"]))
+    assert "00001" in reached
+    assert ("00004" in reached) == (truc_bach.unit_id == phuc_xa.unit_id)
