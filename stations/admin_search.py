@@ -37,3 +37,21 @@ def bound_registered_searches(site: Any = admin.site) -> None:
         if model_admin.search_fields and not isinstance(model_admin, BoundedSearchMixin):
             site.unregister(model)
             site.register(model, type(cls.__name__, (BoundedSearchMixin, cls), {"__module__": __name__}))
+
+
+class FoldedUnitSearchMixin:
+    """Searches administrative units by name without diacritics ("ba dinh" finds "Ba Đình") or by code:
+    their names are few (hundreds a province), folded in Python. The autocomplete of a station's unit uses it."""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        from .names import matches_search
+
+        terms = list(smart_split(search_term))
+        if len(terms) > MAX_SEARCH_TERMS:
+            search_term = " ".join(terms[:MAX_SEARCH_TERMS])
+            messages.warning(request, MSG_SEARCH_CUT, fail_silently=True)
+        if not search_term.strip():
+            return queryset, False
+        found = [pk for pk, name, code in queryset.values_list("pk", "name", "code")
+                 if matches_search(name, code, search_term)]
+        return queryset.filter(pk__in=found), False

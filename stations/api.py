@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -14,8 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
+from .admin_search import MAX_SEARCH_TERMS
 from .auth import HasPerm, IsStaffReader, IsStation, StationThrottle, StationTokenAuthentication
-from .models import District, Station
+from .models import AdminUnit, District, Station
+from .names import matches_search
 
 
 class StationAPIView(APIView):
@@ -42,6 +44,11 @@ class DistrictSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "kind", "station_count"]
 
 
+class UnitRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
 class StationSerializer(serializers.ModelSerializer):
     district = serializers.CharField(source="district.code", read_only=True)
     district_name = serializers.CharField(source="district.name", read_only=True)
@@ -49,12 +56,21 @@ class StationSerializer(serializers.ModelSerializer):
     slots_valid = serializers.SerializerMethodField(
         help_text="false: khung giờ đang lưu không hợp lệ (hiện là danh sách rỗng); sửa bằng PATCH hoặc "
                   "manage.py check_registry --reset-slots")
+    unit = serializers.SerializerMethodField(
+        help_text="xã/phường của bản đồ từ 01/07/2025 nơi đài đứng (null: chưa gán)")
+    unit_choices = serializers.SerializerMethodField(
+        help_text="các xã/phường mới mà xã/phường cũ của đài có thể thuộc theo bảng chuyển đổi, mặc định trước; "
+                  "nhiều hơn một: xã cũ bị chia, cần người quyết định")
+    unit_confirmed = serializers.BooleanField(
+        read_only=True, help_text="true: người đã chọn hoặc xác nhận xã/phường (nhập lại danh sách giữ nguyên)")
+    needs_unit_decision = serializers.SerializerMethodField(
+        help_text="true: xã/phường cũ bị chia và chưa ai xác nhận xã/phường đang gán")
 
     class Meta:
         model = Station
         fields = [
             "code", "name", "kind", "district", "district_name", "admin_code", "slots", "slots_valid", "active",
-            "last_seen_at", "status",
+            "last_seen_at", "status", "unit", "unit_choices", "unit_confirmed", "needs_unit_decision",
         ]
 
     @extend_schema_field(SlotSerializer(many=True))
@@ -65,6 +81,27 @@ class StationSerializer(serializers.ModelSerializer):
     def get_slots_valid(self, station: Station) -> bool:
         return station.slots_error() is None
 
+    @extend_schema_field(UnitRefSerializer(allow_null=True))
+    def get_unit(self, station: Station) -> dict[str, str] | None:
+        return {"code": station.unit.code, "name": station.unit.name} if station.unit else None
+
+    @extend_schema_field(UnitRefSerializer(many=True))
+    def get_unit_choices(self, station: Station) -> list[dict[str, str]]:
+        names = self._unit_names()
+        return [{"code": code, "name": names.get(code, "")} for code in station.unit_choices or []]
+
+    def get_needs_unit_decision(self, station: Station) -> bool:
+        return station.needs_unit_decision()
+
+    def _unit_names(self) -> dict[str, str]:
+        # One query for the whole page: the codes of every station serialized with this one.
+        if "_unit_names" not in self.context:
+            root = self.root.instance
+            stations = root if isinstance(root, list | tuple) or hasattr(root, "__iter__") else [root]
+            codes = {code for s in stations for code in (s.unit_choices or [])}
+            self.context["_unit_names"] = selectors.unit_names(codes)
+        return self.context["_unit_names"]
+
 
 class StationEditSerializer(serializers.Serializer):
     slots = serializers.JSONField(
@@ -72,6 +109,21 @@ class StationEditSerializer(serializers.Serializer):
         help_text='[{"name": "morning", "start": "06:00", "end": "06:30"}, …]: tên chữ thường (không được là '
                   '"now"), giờ HH:MM, kết thúc sau bắt đầu, không chồng nhau.')
     active = serializers.BooleanField(required=False)
+    unit = serializers.SlugRelatedField(
+        slug_field="code", required=False,
+        queryset=AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE),
+        error_messages={"does_not_exist": "Không có xã/phường mã {value} trên bản đồ từ 01/07/2025.",
+                        "invalid": "Mã xã/phường không hợp lệ."},
+        help_text="mã xã/phường của bản đồ từ 01/07/2025: chuyển đài sang đơn vị đó (quyết định của người, nhập "
+                  "lại danh sách giữ nguyên)")
+    unit_confirmed = serializers.BooleanField(
+        required=False,
+        help_text="true: xác nhận xã/phường đang gán (hoặc gửi kèm unit) là quyết định của người; chỉ nhận true")
+
+    def validate_unit_confirmed(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Chỉ nhận true (xác nhận); để đổi xã/phường hãy gửi unit.")
+        return value
 
 
 class StationFilter(django_filters.FilterSet):
@@ -79,10 +131,17 @@ class StationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Station.Kind.choices)
     active = django_filters.BooleanFilter()
     status = django_filters.ChoiceFilter(choices=Station.Status.choices)
+    unit = django_filters.CharFilter(field_name="unit__code", help_text="mã xã/phường (bản đồ từ 01/07/2025)")
+    needs_unit_decision = django_filters.BooleanFilter(
+        method="filter_needs_unit_decision", help_text="true: các đài cần người xác nhận xã/phường")
 
     class Meta:
         model = Station
-        fields = ["district", "kind", "active", "status"]
+        fields = ["district", "kind", "active", "status", "unit", "needs_unit_decision"]
+
+    def filter_needs_unit_decision(self, queryset, name, value):
+        q = selectors.needs_unit_decision_q()
+        return queryset.filter(q) if value else queryset.exclude(q)
 
 
 class DistrictList(generics.ListAPIView):
@@ -113,8 +172,9 @@ class StationList(generics.ListAPIView):
 
 
 class StationDetail(generics.RetrieveAPIView):
-    """GET a station; PATCH (supervisors) its slots and active flag: kept by a re-import of the registry,
-    and the station's coming playlists are rebuilt."""
+    """GET a station; PATCH (supervisors) its slots, active flag and unit of the two-level map (or
+    `unit_confirmed: true` to confirm the current one): kept by a re-import of the registry, and the
+    station's coming playlists are rebuilt."""
 
     serializer_class = StationSerializer
     lookup_field = "code"
@@ -132,11 +192,59 @@ class StationDetail(generics.RetrieveAPIView):
         station = self.get_object()
         edit = StationEditSerializer(data=request.data)
         edit.is_valid(raise_exception=True)
+        changes = dict(edit.validated_data)
+        confirm = changes.pop("unit_confirmed", False)
         try:
-            services.edit_station(station, dict(edit.validated_data))
+            services.edit_station(station, changes, confirm_unit=confirm)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return Response(StationSerializer(station).data)
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent.code", read_only=True, allow_null=True, default=None)
+    district = serializers.CharField(source="district.code", read_only=True, allow_null=True, default=None)
+    station_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = AdminUnit
+        fields = ["map", "level", "code", "name", "division_type", "province_code", "parent", "district",
+                  "valid_from", "valid_until", "station_count"]
+
+
+class UnitFilter(django_filters.FilterSet):
+    map = django_filters.ChoiceFilter(choices=AdminUnit.Map.choices)
+    level = django_filters.ChoiceFilter(choices=AdminUnit.Level.choices)
+    province = django_filters.CharFilter(field_name="province_code", help_text="mã tỉnh/thành, ví dụ 01")
+    search = django_filters.CharFilter(method="filter_search",
+                                       help_text="tìm theo tên (không cần dấu) hoặc mã; tối đa 20 từ")
+
+    class Meta:
+        model = AdminUnit
+        fields = ["map", "level", "province", "search"]
+
+    def filter_search(self, queryset, name, value):
+        words = value.split()
+        if len(words) > MAX_SEARCH_TERMS:
+            raise serializers.ValidationError({"search": [f"Chỉ tìm được tối đa {MAX_SEARCH_TERMS} từ mỗi lần."]})
+        # Unit names are few (a province's hundreds): folded in Python, so "ba dinh" finds "Ba Đình".
+        found = [pk for pk, unit_name, code in queryset.values_list("pk", "name", "code")
+                 if matches_search(unit_name, code, value)]
+        return queryset.filter(pk__in=found)
+
+
+class UnitList(generics.ListAPIView):
+    """Administrative units of both maps (public geography): provinces and commune-level units, with the
+    dates they were in force and how many stations stand in each (two-level map's communes)."""
+
+    serializer_class = UnitSerializer
+    permission_classes = [IsStaffReader]
+    filterset_class = UnitFilter
+    ordering_fields = ["code", "name"]
+
+    def get_queryset(self):
+        return (AdminUnit.objects.select_related("parent", "district")
+                .annotate(station_count=Count("stations")).order_by("map", "level", "code"))
 
 
 class StationTokenIssue(APIView):
@@ -170,6 +278,7 @@ class StationTokenIssue(APIView):
 urlpatterns = [
     path("districts/", DistrictList.as_view(), name="district-list"),
     path("stations/", StationList.as_view(), name="station-list"),
+    path("units/", UnitList.as_view(), name="unit-list"),
     # A code is free text and may hold a slash ('TTVH/01'): `path`, the token route tried first.
     path("stations/<path:code>/token/", StationTokenIssue.as_view(), name="station-token"),
     path("stations/<path:code>/", StationDetail.as_view(), name="station-detail"),

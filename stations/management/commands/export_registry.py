@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", type=Path, help="tệp đích (mặc định: in ra màn hình)")
 
     def handle(self, *args, output: Path | None, **options):
-        stations = Station.objects.select_related("district").order_by("district__code", "kind", "code")
+        stations = Station.objects.select_related("district", "unit").order_by("district__code", "kind", "code")
         if output:
             with output.open("w", encoding="utf-8", newline="") as stream:
                 n = services.export_rows(stream, stations)
