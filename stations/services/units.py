@@ -159,7 +159,8 @@ def plan_units(province: int) -> UnitPlan:
                 old_units.append(UnitRow(_OLD, _COMMUNE, wcode, w.name, _kind(w.division_type), ocode,
                                          parent=ocode, district_code=district.code))
                 commune_links[wcode] = UnitLink(_default_first(w.name, here, new_names))
-            if district.communes:
+            # A district without communes (an island district such as Côn Đảo) goes with its province.
+            if district.communes or main_province == province:
                 districts.append(district)
                 kept_here = True
         if kept_here:
@@ -200,7 +201,7 @@ def _district_link(district: OldDistrict, communes: dict[str, UnitLink], names: 
     for code, _ in district.communes:
         received.update(communes[code].choices)
     ranked = [code for code, _ in received.most_common()]  # ties: first seen, the package's order
-    named = [code for code in ranked if carries(names[code], district.name)]
+    named = [code for code in ranked or names if carries(names[code], district.name)]
     return UnitLink(tuple(named or ranked))
 
 
