@@ -214,23 +214,27 @@ def _aggregate(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict
     }
 
 
-def _silent_by_group(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict[int | None, int]:
-    """Stations that stayed silent on the day: plays were due (slot over) and not one was reported."""
-    rows = (
-        items.values("playlist__station_id", group_by)
-        .annotate(
-            n_items=Count("id"),
-            n_reported=Count("id", filter=~Q(report_status="")),
-            n_pending=Count("id", filter=Q(report_status="") & pending),
-        )
-        .filter(n_reported=0)
-        .order_by()
-    )
+def _by_station_and_group(
+    items: QuerySet[PlaylistItem], group_by: str, pending: Q,
+) -> tuple[dict[int | None, Counts], dict[int | None, int]]:
+    """Counts per group, and per group the stations that stayed silent on the day (plays were due, slot
+    over, and not one was reported): one pass over the day's items, by station, summed here."""
+    rows = items.values("playlist__station_id", group_by).annotate(
+        n_expected=Count("id"),
+        n_played=Count("id", filter=Q(report_status="played")),
+        n_failed=Count("id", filter=Q(report_status__in=FAILED_OUTCOMES)),
+        n_pending=Count("id", filter=Q(report_status="") & pending),
+    ).order_by()
+    counts: dict[int | None, Counts] = {}
     silent: dict[int | None, int] = {}
     for row in rows:
-        if row["n_items"] > row["n_pending"]:
-            silent[row[group_by]] = silent.get(row[group_by], 0) + 1
-    return silent
+        group = row[group_by]
+        counts.setdefault(group, Counts()).add(
+            Counts(row["n_expected"], row["n_played"], row["n_failed"], row["n_pending"]))
+        # report_status is "played", a failed outcome, or "" (unreported): nothing reported = neither.
+        if row["n_played"] + row["n_failed"] == 0 and row["n_expected"] > row["n_pending"]:
+            silent[group] = silent.get(group, 0) + 1
+    return counts, silent
 
 
 def coverage_report(
@@ -251,18 +255,21 @@ def coverage_report(
         counted_stations = Station.objects.filter(
             pk__in=Playlist.objects.filter(scope.q(), date=day).values("station_id"))
     pending = pending_q(day, now, counted_stations)
-    counts_by = _aggregate(items, f"playlist__{field_name}", pending)
-    silent = _silent_by_group(items, f"playlist__{field_name}", pending)
+    counts_by, silent = _by_station_and_group(items, f"playlist__{field_name}", pending)
     # Units with stations standing in them now (in scope) get a row even with nothing planned.
     with_stations = set(Station.objects.filter(scope.q()).values_list(field_name, flat=True).distinct().order_by())
     shown = (with_stations | set(counts_by)) - {None}
+    # All units of the map read at once (a few thousand rows nationally): cheaper than naming them by id.
     if by_unit:
-        groups = [(u.code, u.name, u.pk) for u in AdminUnit.objects.filter(pk__in=shown).order_by("code")]
+        units = AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE)
+        groups = [(code, name, pk) for pk, code, name in units.order_by("code").values_list("pk", "code", "name")
+                  if pk in shown]
         if None in counts_by:
             groups.append(("", UNASSIGNED_NAME, None))
         level = AdminUnit.Level.COMMUNE
     else:
-        groups = [(d.code, d.name, d.pk) for d in District.objects.filter(pk__in=shown).order_by("code")]
+        groups = [(code, name, pk) for pk, code, name in District.objects.order_by("code").values_list("pk", "code", "name")
+                  if pk in shown]
         level = GROUP_DISTRICT
     report = CoverageReport(date=day, map=the_map, totals=Counts())
     for code, name, pk in groups:
