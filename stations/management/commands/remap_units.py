@@ -4,6 +4,7 @@ people's decisions for split communes."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from stations import selectors, services
 from stations.management.commands.import_registry import HANOI, write_decisions
@@ -30,8 +31,9 @@ class Command(BaseCommand):
     def handle(self, *args, province: int, dry_run: bool, confirm: list[str], **options):
         pairs = [_pair(text) for text in confirm]
         try:
-            result = services.remap_units(province, dry_run=dry_run)
-            decided = [] if dry_run else services.confirm_unit_choices(pairs)
+            with transaction.atomic():  # the linking and the decisions: all or nothing
+                result = services.remap_units(province, dry_run=dry_run)
+                decided = [] if dry_run else services.confirm_unit_choices(pairs)
         except services.RegistryError as exc:
             for line in exc.errors:
                 self.stderr.write(line)
