@@ -224,16 +224,21 @@ def _by_station_and_group(
         n_played=Count("id", filter=Q(report_status="played")),
         n_failed=Count("id", filter=Q(report_status__in=FAILED_OUTCOMES)),
         n_pending=Count("id", filter=Q(report_status="") & pending),
-    ).order_by()
-    counts: dict[int | None, Counts] = {}
+    ).order_by().values_list(group_by, "n_expected", "n_played", "n_failed", "n_pending")
+    sums: dict[int | None, list[int]] = {}
     silent: dict[int | None, int] = {}
-    for row in rows:
-        group = row[group_by]
-        counts.setdefault(group, Counts()).add(
-            Counts(row["n_expected"], row["n_played"], row["n_failed"], row["n_pending"]))
+    for group, expected, played, failed, pending_n in rows:
+        total = sums.get(group)
+        if total is None:
+            total = sums[group] = [0, 0, 0, 0]
+        total[0] += expected
+        total[1] += played
+        total[2] += failed
+        total[3] += pending_n
         # report_status is "played", a failed outcome, or "" (unreported): nothing reported = neither.
-        if row["n_played"] + row["n_failed"] == 0 and row["n_expected"] > row["n_pending"]:
+        if played + failed == 0 and expected > pending_n:
             silent[group] = silent.get(group, 0) + 1
+    counts = {group: Counts(*total) for group, total in sums.items()}
     return counts, silent
 
 
