@@ -97,7 +97,7 @@ class StationSerializer(serializers.ModelSerializer):
         # One query for the whole page: the codes of every station serialized with this one.
         if "_unit_names" not in self.context:
             root = self.root.instance
-            stations = root if isinstance(root, list | tuple) or hasattr(root, "__iter__") else [root]
+            stations = root if hasattr(root, "__iter__") else [root]  # a page, or one station
             codes = {code for s in stations for code in (s.unit_choices or [])}
             self.context["_unit_names"] = selectors.unit_names(codes)
         return self.context["_unit_names"]
@@ -193,7 +193,8 @@ class StationDetail(generics.RetrieveAPIView):
         edit = StationEditSerializer(data=request.data)
         edit.is_valid(raise_exception=True)
         changes = dict(edit.validated_data)
-        confirm = changes.pop("unit_confirmed", False)
+        # Naming a unit is a person's decision even when it is the current one.
+        confirm = changes.pop("unit_confirmed", False) or "unit" in changes
         try:
             services.edit_station(station, changes, confirm_unit=confirm)
         except DjangoValidationError as exc:

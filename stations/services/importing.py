@@ -33,6 +33,7 @@ class ImportCounts:
     units_kept: int = 0  # stations whose unit a person decided, kept although the source differs
     needing_decision: list[str] = field(default_factory=list)  # codes of the rows' stations
     without_unit: list[str] = field(default_factory=list)
+    with_units: bool = False  # the source names units (the package, a CSV with unit_code)
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -49,10 +50,10 @@ class ImportCounts:
             + (f" Giữ khung giờ/trạng thái sửa tay của {self.edits_kept} đài (--reset để ghi đè)."
                if self.edits_kept else "")
             + units
-            + f" Gắn xã/phường mới: {self.stations_linked} đài; cần người xác nhận: {len(self.needing_decision)} đài"
-            + (f"; chưa có xã/phường: {len(self.without_unit)} đài" if self.without_unit else "")
-            + (f"; giữ xã/phường do người chọn của {self.units_kept} đài" if self.units_kept else "")
-            + "."
+            + (f" Gắn xã/phường mới: {self.stations_linked} đài; cần người xác nhận: {len(self.needing_decision)} đài"
+               + (f"; chưa có xã/phường: {len(self.without_unit)} đài" if self.without_unit else "")
+               + (f"; giữ xã/phường do người chọn của {self.units_kept} đài" if self.units_kept else "")
+               + "." if self.with_units else "")
         )
 
 
@@ -124,11 +125,11 @@ def import_rows(
     notify_stations_changed([*sorted(retargeted), *(s.pk for s in to_create if s.pk)])
     counts.stations_created = len(to_create)
     counts.stations_updated = len(to_update)
-    with_units = any(r.unit_choices is not None or r.unit_code is not None for r in rows)
+    counts.with_units = units is not None or any(r.unit_code is not None for r in rows)
     for station in row_stations:
         if station.needs_unit_decision():
             counts.needing_decision.append(station.code)
-        elif with_units and station.unit_id is None:
+        elif units is not None and station.unit_id is None:
             counts.without_unit.append(station.code)
     return counts
 

@@ -197,3 +197,12 @@ def test_admin_unit_autocomplete_offers_only_the_new_maps_communes_found_without
     assert [r["text"] for r in response.json()["results"]] == ["Phường Ngọc Hà"]
     assert admin_client.get("/admin/stations/adminunit/?q=ba+dinh").status_code == 200
     assert admin_client.get("/admin/stations/communeoperator/add/").status_code == 200
+
+
+def test_naming_the_current_unit_through_the_api_confirms_it(client_for, supervisor):
+    station, first, _ = _split_station()
+    response = client_for(supervisor).patch("/api/v1/stations/00016/", {"unit": "00008"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["unit_confirmed"], response.json()["needs_unit_decision"]) == (True, False)
+    station.refresh_from_db()
+    assert station.unit == first and station.edited_fields == ["unit"]
