@@ -265,10 +265,13 @@ def coverage_report(
     with_stations = set(Station.objects.filter(scope.q()).values_list(field_name, flat=True).distinct().order_by())
     shown = (with_stations | set(counts_by)) - {None}
     # All units of the map read at once (a few thousand rows nationally): cheaper than naming them by id.
+    # Every unit of the registry is shown to who sees everything (one with no station is news), and an
+    # operator's own units.
     if by_unit:
         units = AdminUnit.objects.filter(map=AdminUnit.Map.SINCE_2025, level=AdminUnit.Level.COMMUNE)
+        shown |= scope.unit_ids or set()
         groups = [(code, name, pk) for pk, code, name in units.order_by("code").values_list("pk", "code", "name")
-                  if pk in shown]
+                  if scope.everything or pk in shown]
         if None in counts_by:
             groups.append(("", UNASSIGNED_NAME, None))
         level = AdminUnit.Level.COMMUNE
