@@ -4,6 +4,7 @@ to its unit of the new map (the 2025 conversion table); split communes await a p
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -101,21 +102,30 @@ def test_a_second_import_changes_nothing():
 
 
 @pytest.mark.django_db
-def test_a_unit_a_person_chose_is_kept_by_a_reimport_and_overwritten_with_reset(client_for, supervisor):
+def test_a_unit_a_person_chose_is_kept_by_a_reimport_and_overwritten_with_reset(client_for, supervisor, admin_client):
     _import()
     response = client_for(supervisor).patch("/api/v1/stations/00016/", {"unit": "00004"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["unit"] == {"code": "00004", "name": "Phường Ba Đình"}
     assert response.json()["unit_confirmed"] is True and response.json()["needs_unit_decision"] is False
+    cong_vi = Station.objects.get(code="00007")  # Ngọc Hà by default; Giảng Võ chosen in the admin
+    giang_vo = AdminUnit.objects.get(map=NEW, level="commune", code="00025")
+    response = admin_client.post(f"/admin/stations/station/{cong_vi.pk}/change/", {
+        "code": cong_vi.code, "name": cong_vi.name, "kind": cong_vi.kind, "district": cong_vi.district_id,
+        "admin_code": cong_vi.admin_code, "slots": json.dumps(cong_vi.slots), "active": "on", "unit": giang_vo.pk,
+        "credentials-TOTAL_FORMS": "0", "credentials-INITIAL_FORMS": "0",
+        "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0"})
+    assert response.status_code == 302
 
     counts = _import()
-    station = Station.objects.select_related("unit").get(code="00016")
-    assert station.unit.code == "00004" and counts.units_kept == 1
-    assert counts.stations_updated == 0
+    assert dict(Station.objects.filter(code__in=["00016", "00007"]).values_list("code", "unit__code")) == {
+        "00016": "00004", "00007": "00025"}
+    assert counts.units_kept == 2 and counts.stations_updated == 0
 
     _import(reset=True)
-    station.refresh_from_db()
-    assert station.unit.code == "00008" and not station.unit_confirmed
+    assert dict(Station.objects.filter(code__in=["00016", "00007"]).values_list("code", "unit__code")) == {
+        "00016": "00008", "00007": "00008"}
+    assert not Station.objects.filter(edited_fields__icontains="unit").exists()
 
 
 @pytest.mark.django_db
