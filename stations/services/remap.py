@@ -63,7 +63,6 @@ def remap_units(province: int, *, dry_run: bool = False) -> RemapResult:
         dirty = False
         if station.unit_choices != choices:
             station.unit_choices = choices
-            result.choices_changed += 1
             dirty = True
         if station.unit_confirmed:
             result.confirmed_kept += 1
@@ -82,7 +81,8 @@ def remap_units(province: int, *, dry_run: bool = False) -> RemapResult:
         for station in to_update:
             station.updated_at = now
         Station.objects.bulk_update(to_update, ["unit", "unit_choices", "updated_at"], batch_size=500)
-    result.choices_changed = sum(1 for s in to_update if s.pk not in set(moved_ids))
+    moved = set(moved_ids)
+    result.choices_changed = sum(1 for s in to_update if s.pk not in moved)  # updated, unit unchanged
     if dry_run:
         transaction.set_rollback(True)
     else:
