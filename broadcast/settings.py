@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_htmx",
     "stations",
     "broadcast",
 ]
@@ -134,6 +135,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -399,7 +401,8 @@ CELERY_BEAT_SCHEDULE["stations-health-sweep"] = {
     "schedule": float(STATION_HEALTH_SWEEP_SECONDS),
 }
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/dashboard/"
+# Each role's start page is chosen at the site root (broadcast/newsroom/home.py).
+LOGIN_REDIRECT_URL = "/"
 # --- end proof-of-play settings ---
 
 # --- audio settings (owned by broadcast/audio) ---

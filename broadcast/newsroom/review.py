@@ -1,0 +1,7 @@
+"""Newsroom pages: review."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
