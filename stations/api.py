@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -168,6 +169,16 @@ class StationList(generics.ListAPIView):
     ordering_fields = ["code", "name", "last_seen_at"]
 
     def get_queryset(self):
+        params = self.request.query_params
+        if params.get("district") or params.get("unit"):
+            # A district or unit outside what the user sees is 404, as on the other staff endpoints.
+            try:
+                scope = selectors.narrowed_scope(self.request.user, district_code=params.get("district") or None,
+                                                 unit_code=params.get("unit") or None)
+            except ValueError as exc:
+                raise serializers.ValidationError({"unit": [str(exc)]}) from None
+            if scope is None:
+                raise NotFound("Không tìm thấy đơn vị hành chính.")
         return selectors.visible_stations(self.request.user).order_by("district__code", "kind", "code")
 
 
@@ -244,8 +255,10 @@ class UnitList(generics.ListAPIView):
     ordering_fields = ["code", "name"]
 
     def get_queryset(self):
+        # Units are public geography; the stations counted are those the user may see.
+        visible = selectors.user_scope(self.request.user).q("stations__")
         return (AdminUnit.objects.select_related("parent", "district")
-                .annotate(station_count=Count("stations")).order_by("map", "level", "code"))
+                .annotate(station_count=Count("stations", filter=visible)).order_by("map", "level", "code"))
 
 
 class StationTokenIssue(APIView):

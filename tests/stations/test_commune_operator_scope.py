@@ -266,3 +266,22 @@ def test_an_operator_given_admin_access_gets_no_rights_there_beyond_the_role_gra
                    "/admin/stations/stationcredential/", "/admin/broadcast/stafftoken/",
                    "/admin/auth/user/", "/admin/broadcast/schedule/add/", "/admin/broadcast/bulletin/add/"):
         assert client.get(hidden).status_code in (403, 404), hidden
+
+
+def test_the_station_list_answers_404_for_a_district_or_unit_outside_the_operators_scope(city):
+    client = _client(_commune_operator(city.u))
+    assert client.get("/api/v1/stations/", {"unit": city.v.code}).status_code == 404
+    assert client.get("/api/v1/stations/", {"district": city.d3.code}).status_code == 404
+    assert client.get("/api/v1/stations/", {"unit": "99999"}).status_code == 404
+    own = client.get("/api/v1/stations/", {"unit": city.u.code})
+    assert own.status_code == 200
+    assert {row["code"] for row in own.json()["results"]} == {"SU1", "SU2"}
+    both = client.get("/api/v1/stations/", {"unit": city.u.code, "district": city.d1.code})
+    assert both.status_code == 400 and "unit" in both.json()
+
+
+def test_the_units_list_counts_only_the_stations_an_operator_may_see(city):
+    rows = _client(_commune_operator(city.u)).get("/api/v1/units/", {"map": "since_2025"}).json()["results"]
+    counts = {row["code"]: row["station_count"] for row in rows}
+    assert counts[city.u.code] == 2
+    assert counts[city.v.code] == 0
