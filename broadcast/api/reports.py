@@ -43,7 +43,7 @@ from stations.models import Station
 from .common import query_date, query_id, request_scope
 
 logger = logging.getLogger(__name__)
-CoverageReader = HasPerm.of("broadcast.view_playbackreport")  # supervisors, district operators (their district)
+CoverageReader = HasPerm.of("broadcast.view_playbackreport")  # supervisors, operators (their district or units)
 MAX_EXPORT_DAYS = 366
 
 

@@ -20,7 +20,8 @@ class Schedule(models.Model):
     days_of_week = models.JSONField("thứ trong tuần", default=list, blank=True)
     slots = models.JSONField("khung giờ", default=list, blank=True)
     plays_per_slot = models.PositiveSmallIntegerField("số lần mỗi khung", default=1)
-    # {"all": bool, "districts": [code], "stations": [code], "kinds": [kind]}: the union of these.
+    # {"all": bool, "districts": [code], "units": [code], "stations": [code], "kinds": [kind]}: the union of
+    # these; districts name where stations stood before 1 July 2025, units where they stand now.
     targets = models.JSONField("đối tượng", default=dict)
     immediate = models.BooleanField("phát ngay", default=False)
     is_demo = models.BooleanField("dữ liệu mẫu", default=False, editable=False)  # made by `seed_demo`

@@ -21,7 +21,7 @@ from .serializers import BulletinSerializer
 # Writes need the permission the role grants (stations/roles.py); the workflow service adds the rules
 # about the object (only the author edits and submits; nobody approves their own bulletin).
 Readers = HasRole.of(*selectors.READER_ROLES)
-# A bulletin reached through selectors.bulletins_for (operators: only what airs in their district).
+# A bulletin reached through selectors.bulletins_for (operators: only what airs in their district or units).
 BulletinReaders = HasPerm.of("broadcast.view_bulletin")
 Authors = HasPerm.of("broadcast.add_bulletin")
 Editors = HasPerm.of("broadcast.change_bulletin")
