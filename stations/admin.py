@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from . import selectors, services
+from .admin_scope import OperatorScopedMixin
 from .admin_search import BoundedSearchAdmin, FoldedUnitSearchMixin, bound_registered_searches
 from .models import (
     AdminUnit,
@@ -15,13 +16,17 @@ from .models import (
 
 
 @admin.register(District)
-class DistrictAdmin(BoundedSearchAdmin):
+class DistrictAdmin(OperatorScopedMixin, BoundedSearchAdmin):
     list_display = ["code", "name", "kind", "province_name", "station_total"]
     search_fields = ["code", "name"]
     list_filter = ["kind", "province_name"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(station_count=Count("stations"))  # one query, not one per row
+
+    def scoped(self, queryset, scope):
+        # Their district, or the districts their units' stations stood in before the map changed.
+        return queryset.filter(pk__in=Station.objects.filter(scope.q()).values("district_id"))
 
     @admin.display(description="số đài", ordering="station_count")
     def station_total(self, obj: District) -> int:
@@ -85,7 +90,7 @@ class NeedsUnitDecisionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Station)
-class StationAdmin(BoundedSearchAdmin):
+class StationAdmin(OperatorScopedMixin, BoundedSearchAdmin):
     list_display = ["code", "name", "kind", "district", "unit", "unit_decided", "active", "status", "last_seen_at"]
     list_filter = [NeedsUnitDecisionFilter, "kind", "active", "status", "district"]
     search_fields = ["code", "name", "admin_code", "district__name", "unit__name", "unit__code"]

@@ -16,7 +16,10 @@ from broadcast.models import (
     BulletinRevision,
     BulletinTransition,
     PronunciationEntry,
+    Schedule,
 )
+from broadcast.selectors.access import schedules_reaching
+from stations.admin_scope import OperatorScopedMixin
 from stations.admin_search import BoundedSearchAdmin
 
 
@@ -56,10 +59,15 @@ class TransitionInline(admin.TabularInline):
 
 
 @admin.register(Bulletin)
-class BulletinAdmin(BoundedSearchAdmin):
+class BulletinAdmin(OperatorScopedMixin, BoundedSearchAdmin):
     list_display = ["id", "title", "category", "priority", "status", "author", "created_at"]
     list_filter = ["status", "category", "priority"]
     search_fields = ["title", "revisions__body"]
+
+    def scoped(self, queryset, scope):
+        # What airs in their district or units, as the API's bulletin list shows them.
+        live = Schedule.objects.filter(cancelled_at__isnull=True)
+        return queryset.filter(pk__in=schedules_reaching(live, scope).values("bulletin_id"))
     list_select_related = ["author"]
     readonly_fields = ["title", "category", "priority", "voice", "author", "status", "current_revision",
                        "live_revision", "created_at", "updated_at"]

@@ -8,17 +8,22 @@ from typing import Any
 
 from django.contrib import admin, messages
 
+from stations.admin_scope import OperatorScopedMixin
 from stations.admin_search import BoundedSearchAdmin
 
 from ..models import Playlist, PlaylistItem, Schedule
+from ..selectors.access import schedules_reaching
 from ..services import schedules as schedule_services
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(BoundedSearchAdmin):
+class ScheduleAdmin(OperatorScopedMixin, BoundedSearchAdmin):
     list_display = ["id", "bulletin", "start_date", "end_date", "immediate", "target_station_count", "created_by",
                     "created_at", "cancelled_at"]
     list_filter = ["immediate", ("cancelled_at", admin.EmptyFieldListFilter), "start_date"]
+
+    def scoped(self, queryset, scope):
+        return schedules_reaching(queryset, scope)
     list_select_related = ["bulletin", "created_by"]
     search_fields = ["bulletin__title"]
     date_hierarchy = "start_date"
@@ -59,7 +64,7 @@ class PlaylistItemInline(admin.TabularInline):
 
 
 @admin.register(Playlist)
-class PlaylistAdmin(BoundedSearchAdmin):
+class PlaylistAdmin(OperatorScopedMixin, BoundedSearchAdmin):  # by the units it was made under
     list_display = ["station", "date", "version", "generated_at"]
     list_filter = ["date"]
     search_fields = ["station__code", "station__name"]

@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib import admin
 
 from broadcast.models import PlaybackReport
+from stations.admin_scope import OperatorScopedMixin
 from stations.admin_search import BoundedSearchAdmin
 
 
 @admin.register(PlaybackReport)
-class PlaybackReportAdmin(BoundedSearchAdmin):
+class PlaybackReportAdmin(OperatorScopedMixin, BoundedSearchAdmin):  # by the units it was made under
     list_display = ["report_id", "station", "playlist_date", "slot", "bulletin_title", "status", "started_at",
                     "received_at"]
     list_filter = ["status", "playlist_date", "station__district"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from broadcast.models import Schedule
+from broadcast.models import Playlist, Schedule
 from broadcast.selectors.playlists import local_today
 from broadcast.services.schedules import create_schedule
 from stations.models import AdminUnit, District, Station
@@ -285,3 +285,45 @@ def test_the_units_list_counts_only_the_stations_an_operator_may_see(city):
     counts = {row["code"]: row["station_count"] for row in rows}
     assert counts[city.u.code] == 2
     assert counts[city.v.code] == 0
+
+
+def _admin_rows(client: Any, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200
+    return page.content.decode()
+
+
+def test_an_operator_given_admin_access_sees_only_their_part_of_the_rows_there(city):
+    operator = _commune_operator(city.u)
+    operator.is_staff = True
+    operator.save(update_fields=["is_staff"])
+    client = APIClient()
+    client.force_login(operator)
+    stations = _admin_rows(client, "/admin/stations/station/")
+    assert f"/admin/stations/station/{city.su1.pk}/change/" in stations
+    assert f"/admin/stations/station/{city.sv.pk}/change/" not in stations
+    playlists = _admin_rows(client, "/admin/broadcast/playlist/")
+    mine = Playlist.objects.filter(station__unit=city.u)
+    others = Playlist.objects.exclude(station__unit=city.u)
+    assert mine.exists() and others.exists()
+    assert all(f"/admin/broadcast/playlist/{p.pk}/change/" in playlists for p in mine)
+    assert not any(f"/admin/broadcast/playlist/{p.pk}/change/" in playlists for p in others)
+    schedules = _admin_rows(client, "/admin/broadcast/schedule/")
+    assert f"/admin/broadcast/schedule/{city.schedules['unit_u'].pk}/change/" in schedules
+    assert f"/admin/broadcast/schedule/{city.schedules['unit_w'].pk}/change/" not in schedules
+    bulletins = _admin_rows(client, "/admin/broadcast/bulletin/")
+    assert f"/admin/broadcast/bulletin/{city.schedules['unit_u'].bulletin_id}/change/" in bulletins
+    assert f"/admin/broadcast/bulletin/{city.schedules['unit_w'].bulletin_id}/change/" not in bulletins
+    districts = _admin_rows(client, "/admin/stations/district/")
+    assert f"/admin/stations/district/{city.d1.pk}/change/" in districts
+    assert f"/admin/stations/district/{city.d3.pk}/change/" not in districts
+    assert client.get(f"/admin/stations/station/{city.sv.pk}/change/").status_code == 302  # "no such object"
+
+
+def test_a_supervisor_in_the_admin_still_sees_every_station(city, supervisor):
+    supervisor.is_staff = True
+    supervisor.save(update_fields=["is_staff"])
+    client = APIClient()
+    client.force_login(supervisor)
+    stations = _admin_rows(client, "/admin/stations/station/")
+    assert all(f"/admin/stations/station/{pk}/change/" in stations for pk in Station.objects.values_list("pk", flat=True))

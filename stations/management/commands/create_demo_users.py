@@ -73,8 +73,7 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(DEMO_PASSWORD)
-                # Operators work in the dashboard and the API, which keep them to their district or
-                # units; the admin does not, so they get no admin access.
+                # Operators work in the dashboard and the API; they have nothing to change in the admin.
                 user.is_staff = role not in roles.OPERATOR_ROLES
                 user.is_superuser = role is None
                 user.save()
