@@ -32,6 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from _bench_common import guard_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadcast.settings")
 
 SERVER_ENV = {
@@ -69,16 +72,6 @@ if os.environ.get("LOA_BENCH_WSGI") == "1":
 
 
 # ---------------------------------------------------------------- (a) the build
-
-def _guard_database() -> str:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    name = str(db["NAME"])
-    if "bench" not in name:
-        sys.exit(f"refusing to flush database {name!r}: use one whose name or path contains 'bench'")
-    return f"{db['ENGINE'].rsplit('.', 1)[-1]} {name}"
-
 
 def make_registry(n_stations: int, n_districts: int, n_schedules: int) -> None:
     from django.contrib.auth import get_user_model
@@ -278,7 +271,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    where = _guard_database()
+    where = guard_database()
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     print(f"database: {where}")

@@ -24,17 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from _bench_common import guard_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadcast.settings")
-
-
-def _guard_database() -> str:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    name = str(db["NAME"])
-    if "bench" not in name:
-        sys.exit(f"refusing to flush database {name!r}: use one whose name or path contains 'bench'")
-    return f"{db['ENGINE'].rsplit('.', 1)[-1]} {name}"
 
 
 def _emptied() -> None:
@@ -74,7 +67,7 @@ def main() -> None:
     from stations import services
     from stations.models import Station
 
-    where = _guard_database()
+    where = guard_database()
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     print(f"database: {where}; province {args.province}; median of {args.rounds} rounds")

@@ -1,7 +1,0 @@
-"""Newsroom pages: desk."""
-
-from __future__ import annotations
-
-from django.urls import URLPattern
-
-urlpatterns: list[URLPattern] = []
