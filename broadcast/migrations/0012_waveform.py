@@ -1,10 +1,16 @@
-"""The waveform picture of a rendition, computed once at render (filled in by the listening pages' work)."""
+"""The waveform picture of a rendition, computed once at render."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
 
     dependencies = [("broadcast", "0011_unit_snapshots")]
 
-    operations = []
+    operations = [
+        migrations.AddField(
+            model_name="audiorendition",
+            name="waveform",
+            field=models.JSONField(blank=True, default=list, verbose_name="hình sóng"),
+        ),
+    ]

@@ -44,6 +44,9 @@ class AudioRendition(models.Model):
     engine_used = models.CharField("bộ đọc đã dùng", max_length=64, blank=True)
     engine_attempts = models.JSONField("các lần thử", default=list, blank=True)
     error = models.TextField("lỗi", blank=True)
+    # Peaks of the final MP3 (broadcast/audio/render/waveform.py): ~200 integers 0–100, stored once at
+    # render so a page draws the picture without decoding audio. Empty: made before it was stored.
+    waveform = models.JSONField("hình sóng", default=list, blank=True)
     render_attempts = models.PositiveIntegerField("số lần xử lý", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -76,6 +79,27 @@ class AudioRendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.text_hash[:10]} [{self.status}]"
+
+    # --- what a page shows of it ---
+
+    @property
+    def duration_label(self) -> str:
+        """mm:ss (h:mm:ss past an hour), "" when unknown."""
+        if self.duration_ms is None:
+            return ""
+        seconds = round(self.duration_ms / 1000)
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+    @property
+    def waveform_path(self) -> str:
+        """The stored peaks as one SVG path of bars, in a viewBox "0 0 <len(waveform)> 100" (centred on 50)."""
+        bars = []
+        for x, peak in enumerate(self.waveform or []):
+            height = max(1, min(100, int(peak)))
+            bars.append(f"M{x} {50 - height / 2:g}h0.8v{height}h-0.8z")
+        return "".join(bars)
 
     # --- claims: who renders it, and whether that worker is still alive ---
 
