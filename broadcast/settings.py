@@ -446,6 +446,25 @@ LOA_AUDIO: dict = {
 }
 # --- end audio settings ---
 
+# --- mail settings (newsroom notifications) ---
+# Approvers are e-mailed when a bulletin waits for them, authors when theirs is approved or sent back.
+# Development prints the messages on the worker's console; production names its SMTP server, e.g.
+# EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend EMAIL_HOST=smtp.example.vn EMAIL_PORT=587
+# EMAIL_USE_TLS=true EMAIL_HOST_USER=… EMAIL_HOST_PASSWORD=….
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1, maximum=600)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Loa <loa@localhost>")
+EMAIL_SUBJECT_PREFIX = "[Loa] "
+# --- end mail settings ---
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

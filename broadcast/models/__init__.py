@@ -1,6 +1,7 @@
 from .access import StaffToken
 from .audio import AudioRendition, PronunciationEntry
 from .bulletins import Bulletin, BulletinRevision, BulletinTransition
+from .notifications import Notification
 from .playlists import Playlist, PlaylistItem
 from .reports import PlaybackReport, StationInactivity
 from .schedules import Schedule
@@ -10,6 +11,7 @@ __all__ = [
     "Bulletin",
     "BulletinRevision",
     "BulletinTransition",
+    "Notification",
     "PlaybackReport",
     "Playlist",
     "PlaylistItem",
