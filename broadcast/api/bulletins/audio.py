@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from broadcast.audio.errors import SpeakableTextError
 from broadcast.http import serve_file
-from broadcast.models import AudioRendition, Bulletin, PronunciationEntry
+from broadcast.models import AudioRendition, Bulletin
 from broadcast.selectors import bulletins as selectors
 from broadcast.services import bulletins as services
 from broadcast.services import rendering
@@ -58,18 +58,9 @@ class BulletinRecording(_Action):
 
 def _speakable(revision: Any) -> dict[str, Any]:
     """The reading of a revision with the current lexicon, spans and warnings (raises SpeakableTextError)."""
-    from broadcast.audio.normalize import read_text
-
     text = rendering.speakable_for(revision.title, revision.body)  # the same checks as submitting
-    source = f"{revision.title.strip()}.\n\n{revision.body}" if revision.title.strip() else revision.body
-    reading = read_text(source, selectors.lexicon_overrides())
-    terms = {span.term for span in reading.spans if span.term}
-    entries = dict(PronunciationEntry.objects.filter(term__in=terms).values_list("term", "id")) if terms else {}
-    spans = [{"start": s.start, "end": s.end, "source": s.source, "spoken": s.spoken, "rule": s.rule,
-              "entry": entries.get(s.term) if s.term else None} for s in reading.spans]
-    warnings = [{"code": w.code, "message": w.message, "start": w.start, "end": w.end, "source": w.source}
-                for w in reading.warnings]
-    return {"text": text, "source": reading.source, "spans": spans, "warnings": warnings}
+    data = selectors.speakable_spans(revision.title, revision.body)
+    return {"text": text, "source": data["source"], "spans": data["spans"], "warnings": data["warnings"]}
 
 
 class BulletinSpeakable(BulletinObjectMixin, APIView):
