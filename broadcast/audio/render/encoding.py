@@ -27,6 +27,7 @@ from ..tools import resolve_tool, run_tool
 from .assembly import _release_freed_memory
 from .limiter import _analyse, _plan, _refine_true_peaks
 from .options import _BLOCK, _CHUNK, _FS, RenderResult, RenderSettings, _sha256_file
+from .waveform import WaveformMeter
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def _decode_args(settings: RenderSettings) -> list[str]:
 
 
 def _encode_and_verify(
-    program: np.ndarray, gains: np.ndarray, settings: RenderSettings, dest: Path
+    program: np.ndarray, gains: np.ndarray, settings: RenderSettings, dest: Path,
+    wave: WaveformMeter | None = None,
 ) -> tuple[float, float, int]:
     """Encode into ``dest`` while an independent ffmpeg decodes what the encoder has written so far;
     return the decoded stream's (integrated LUFS, true peak dBTP, samples).
@@ -143,7 +145,7 @@ def _encode_and_verify(
         try:
             for t in threads:
                 t.start()
-            samples = _meter_f32_stream(dec.stdout, meter, tp)
+            samples = _meter_f32_stream(dec.stdout, meter, tp, wave)
             for t in threads:
                 t.join()
             enc.wait()
@@ -174,8 +176,10 @@ def _encode_and_verify(
     return meter.integrated(), tp.max_dbtp(), samples
 
 
-def _meter_f32_stream(stream: IO[bytes], meter: LoudnessMeter, tp: TruePeakMeter) -> int:
-    """Feeds raw little-endian float32 mono samples from `stream` to both meters; returns the count."""
+def _meter_f32_stream(
+    stream: IO[bytes], meter: LoudnessMeter, tp: TruePeakMeter, wave: WaveformMeter | None = None
+) -> int:
+    """Feeds raw little-endian float32 mono samples from `stream` to the meters; returns the count."""
     samples = 0
     carry = b""
     while True:
@@ -189,6 +193,8 @@ def _meter_f32_stream(stream: IO[bytes], meter: LoudnessMeter, tp: TruePeakMeter
         samples += x.size
         meter.feed(x)
         tp.feed(x)
+        if wave is not None:
+            wave.feed(x)
 
 
 def measure_file(path: Path, settings: RenderSettings) -> tuple[float, float, int]:
@@ -280,7 +286,8 @@ def _produce(
         for _ in range(3):
             gains, _predicted = _plan(analysis, spans, settings, trim_db=trim, extra_margin_db=margin)
             _release_freed_memory()  # the planner's temporaries
-            lufs, peak, decoded = _encode_and_verify(program, gains, settings, tmp)
+            wave = WaveformMeter()  # of the attempt kept: the file as written
+            lufs, peak, decoded = _encode_and_verify(program, gains, settings, tmp, wave)
             if decoded < program.size:  # the decoder saw less than was encoded: a broken file
                 raise RenderError("Tệp MP3 vừa tạo bị thiếu dữ liệu.", code="verify_failed")
             log.debug(
@@ -318,4 +325,5 @@ def _produce(
         sample_rate=settings.sample_rate,
         bitrate=settings.bitrate,
         render_seconds=round(time.monotonic() - started, 3),
+        waveform=wave.peaks(),
     )

@@ -117,6 +117,7 @@ class RenderResult:
     sample_rate: int = 22050
     bitrate: str = "64k"
     render_seconds: float = 0.0
+    waveform: list[int] = field(default_factory=list)  # peaks of the file, 0–100 (render/waveform.py)
 
     def as_dict(self) -> dict:
         data = asdict(self)

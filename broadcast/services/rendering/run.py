@@ -49,6 +49,7 @@ def _finish(rendition: AudioRendition, result: Any, relative: str) -> AudioRendi
         size_bytes=result.size_bytes,
         loudness_lufs=result.loudness_lufs,
         true_peak_dbtp=result.true_peak_dbtp,
+        waveform=list(getattr(result, "waveform", None) or []),
         engine_used=result.engine or "",
         engine_attempts=_jsonable(attempts),
         error="",
