@@ -37,6 +37,7 @@ from django.http import (
     UnreadablePostError,
 )
 from django.middleware import common
+from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.http import escape_leading_slashes
 from rest_framework import exceptions, filters, parsers
@@ -410,8 +411,12 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The API answers JSON; a page (newsroom, dashboard) explains in Vietnamese, in the newsroom's layout,
+    with a link home."""
     message = str(exception) if isinstance(exception, PermissionDenied) and exception.args else MSG_FORBIDDEN
-    return error_response(request, 403, message, "permission_denied")
+    if _is_api(request):
+        return error_response(request, 403, message, "permission_denied")
+    return render(request, "newsroom/403.html", {"message": message}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
