@@ -73,6 +73,16 @@ class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ApproveSerializer(CommentSerializer):
+    sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$", required=False,
+        help_text="sha256 of the audio the approver listened to (`audio.sha256`); when given and no longer "
+                  "the revision's audio, the approval is refused with 409 `audio_changed`.",
+        error_messages={"invalid": "sha256 phải gồm 64 ký tự thập lục phân.",
+                        "blank": "sha256 phải gồm 64 ký tự thập lục phân."},
+    )
+
+
 class RejectSerializer(serializers.Serializer):
     comment = serializers.CharField(error_messages={"required": "Cần ghi lý do từ chối.",
                                                     "blank": "Cần ghi lý do từ chối."})

@@ -18,6 +18,7 @@ from broadcast.services import bulletins as services
 
 from .base import Approvers, Archivers, Authors, BulletinObjectMixin, BulletinReaders, Editors, _Action
 from .serializers import (
+    ApproveSerializer,
     BulletinPatchSerializer,
     BulletinSerializer,
     BulletinWriteSerializer,
@@ -90,15 +91,17 @@ class BulletinSubmit(_Action):
         return services.submit(bulletin, user)
 
 
-@extend_schema(request=CommentSerializer, responses=BulletinSerializer)
+@extend_schema(request=ApproveSerializer, responses=BulletinSerializer)
 class BulletinApprove(_Action):
-    """in_review → approved; binds the ready audio (409 when it is not ready)."""
+    """in_review → approved; binds the ready audio (409 `audio_not_ready` when it is not ready). With
+    `sha256` (the audio listened to), 409 `audio_changed` when the revision's audio is no longer that file:
+    listen again, then approve."""
 
     permission_classes = [Approvers]
-    input_serializer = CommentSerializer
+    input_serializer = ApproveSerializer
 
     def act(self, bulletin: Bulletin, user: Any, data: dict[str, Any]) -> Bulletin:
-        return services.approve(bulletin, user, data.get("comment", ""))
+        return services.approve(bulletin, user, data.get("comment", ""), heard_sha256=data.get("sha256"))
 
 
 @extend_schema(request=RejectSerializer, responses=BulletinSerializer)

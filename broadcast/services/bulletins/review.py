@@ -26,8 +26,12 @@ def _check_four_eyes(bulletin: Bulletin, by: Any, action: str) -> None:
         raise Forbidden(f"Người viết không được tự {action} bản tin của mình.", code="own_bulletin")
 
 
-def approve(bulletin: Bulletin, by: Any, comment: str = "") -> Bulletin:
-    """in_review → approved: binds the revision's ready audio (sha256) and makes it the live revision."""
+def approve(bulletin: Bulletin, by: Any, comment: str = "", heard_sha256: str | None = None) -> Bulletin:
+    """in_review → approved: binds the revision's ready audio (sha256) and makes it the live revision.
+
+    `heard_sha256`, when given, is the audio the approver listened to: if the revision's audio is no
+    longer that file (rendered again, replaced), the approval is refused so nobody signs off unheard audio.
+    """
     with transaction.atomic():
         bulletin = _locked(bulletin)
         if bulletin.status != S.IN_REVIEW:
@@ -44,6 +48,12 @@ def approve(bulletin: Bulletin, by: Any, comment: str = "") -> Bulletin:
             raise StateConflict(
                 f"Âm thanh chưa sẵn sàng (trạng thái: {state}); hãy nghe bản âm thanh trước khi duyệt.",
                 code="audio_not_ready",
+            )
+        if heard_sha256 is not None and heard_sha256.strip().lower() != rendition.sha256:
+            raise StateConflict(
+                "Âm thanh của bản tin đã thay đổi kể từ lúc bạn nghe; hãy nghe lại bản âm thanh mới "
+                "trước khi duyệt.",
+                code="audio_changed",
             )
         now = timezone.now()
         revision.approved_by = by
