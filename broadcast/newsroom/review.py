@@ -206,7 +206,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         if exc.code == "audio_changed":
             form = ApproveForm(initial={"comment": form.cleaned_data["comment"]})
         return _refused(request, pk, exc, approve_form=form)
-    messages.success(request, f"Đã duyệt “{bulletin.current_revision.title}”. Bản tin sẽ phát theo lịch.")
+    messages.success(request, f"Đã duyệt “{bulletin.current_revision.title}”: bản này từ nay là bản được phát.")
     return redirect("newsroom-review")
 
 
