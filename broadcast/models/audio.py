@@ -84,10 +84,10 @@ class AudioRendition(models.Model):
 
     @property
     def duration_label(self) -> str:
-        """mm:ss (h:mm:ss past an hour), "" when unknown."""
+        """mm:ss (h:mm:ss past an hour), "" when unknown; whole seconds cut down, as players show them."""
         if self.duration_ms is None:
             return ""
-        seconds = round(self.duration_ms / 1000)
+        seconds = max(self.duration_ms // 1000, 1 if self.duration_ms else 0)
         hours, rest = divmod(seconds, 3600)
         minutes, secs = divmod(rest, 60)
         return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

@@ -40,6 +40,10 @@ PROGRESS_STEPS = (
     (AudioRendition.Status.READY, "Sẵn sàng"),
 )
 
+# The default slot names of the registry (stations.models.DEFAULT_SLOTS) in words; other names are shown as
+# the stations define them.
+SLOT_NAMES = {"morning": "Sáng", "noon": "Trưa", "afternoon": "Chiều", "evening": "Chiều tối", "night": "Tối"}
+
 # A transition named by what the person did.
 _ACTIONS = {
     ("", Bulletin.Status.DRAFT): "Tạo bản nháp",
@@ -97,7 +101,9 @@ def _page(request: HttpRequest, bulletin: Bulletin, retry_error: str = "", statu
         for t in selectors.bulletin_history(bulletin)
     ]
     airing = airing_selectors.bulletin_airing(bulletin.pk, scope=user_scope(request.user))
-    schedules = [{"schedule": s, "targets": airing_selectors.targets_summary(s.targets)} for s in airing.schedules]
+    schedules = [{"schedule": s, "targets": airing_selectors.targets_summary(s.targets),
+                  "slots": ", ".join(SLOT_NAMES.get(name, name) for name in s.slots or [])}
+                 for s in airing.schedules]
     return render(request, "newsroom/bulletin/page.html", {
         **_audio_context(request, bulletin, retry_error),
         "revision": bulletin.current_revision,
