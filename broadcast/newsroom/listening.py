@@ -104,8 +104,13 @@ def _page(request: HttpRequest, bulletin: Bulletin, retry_error: str = "", statu
     schedules = [{"schedule": s, "targets": airing_selectors.targets_summary(s.targets),
                   "slots": ", ".join(SLOT_NAMES.get(name, name) for name in s.slots or [])}
                  for s in airing.schedules]
+    user = request.user
     return render(request, "newsroom/bulletin/page.html", {
         **_audio_context(request, bulletin, retry_error),
+        # Links to where the next step is taken (the desk's editor, the review page), by the model's rules.
+        "may_edit": bulletin.is_author(user) and bulletin.is_editable(),
+        "may_review": (roles.has_role(user, roles.APPROVER) and bulletin.status == Bulletin.Status.IN_REVIEW
+                       and not bulletin.is_own_work(user)),
         "revision": bulletin.current_revision,
         "history": history,
         "airing": airing,

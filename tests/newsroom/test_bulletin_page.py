@@ -112,6 +112,19 @@ def test_a_rendition_made_before_waveforms_were_stored_says_so(approver):
     assert "Chưa có hình sóng" in text(html) and "<svg" not in html
 
 
+def test_links_to_the_next_step_follow_the_workflow_rules(editor, other_editor, approver):
+    bulletin = draft(editor)
+    edit, review = f"/newsroom/bulletins/{bulletin.pk}/edit/", f"/newsroom/review/{bulletin.pk}/"
+    assert edit in page(editor, bulletin) and edit not in page(other_editor, bulletin)
+    services.submit(bulletin, editor)
+    assert edit not in page(editor, bulletin)  # in review: frozen
+    assert review in page(approver, bulletin) and review not in page(editor, bulletin)
+    both = UserFactory(username="bientap-duyet", roles=["editor", "approver"])
+    own = draft(both)
+    services.submit(own, both)
+    assert f"/newsroom/review/{own.pk}/" not in page(both, own)  # nobody reviews their own
+
+
 # --- the waveform is made once, at render ----------------------------------------------------------------
 
 
