@@ -160,3 +160,19 @@ def test_query_count_does_not_grow_with_the_rows(client, editor, approver, djang
     with django_assert_max_num_queries(9):
         response = client.get(URL, {"q": "tin", "sort": "priority"})
     assert response.status_code == 200 and len(response.context["page"].object_list) == min(rows, 25)
+
+
+@pytest.mark.parametrize("query", ["(", "[a-", "\\", ".*", "a|b", "$^", "\"bão", "ß", "100%", "_"])
+def test_search_takes_any_characters_literally(client, editor, desk, query):
+    client.force_login(editor)
+    response = client.get(URL, {"q": query})
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0 or query == "\"bão"
+
+
+def test_a_literal_punctuation_search_finds_a_document_code(client, editor):
+    services.create_bulletin(editor, "Nghị định", "Theo số 15/2025/NĐ-CP (sửa đổi).")
+    services.create_bulletin(editor, "Khác", "Theo số 152025 ND CP.")
+    client.force_login(editor)
+    assert _titles(client.get(URL, {"q": "15/2025/nd-cp"})) == ["Nghị định"]
+    assert _titles(client.get(URL, {"q": "(sua doi)"})) == ["Nghị định"]
