@@ -111,9 +111,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _bulletin(request: HttpRequest, pk: int) -> Bulletin:
-    return get_object_or_404(
-        bulletin_selectors.bulletins_for(request.user).select_related("current_revision__created_by"), pk=pk
-    )
+    return get_object_or_404(bulletin_selectors.bulletins_for(request.user), pk=pk)
 
 
 def _comparison(bulletin: Bulletin) -> dict[str, Any]:
