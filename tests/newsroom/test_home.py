@@ -160,6 +160,7 @@ def test_the_notification_count_is_in_the_navigation_and_the_page_marks_them_rea
     queue = client.get("/newsroom/notifications/")
     html = queue.content.decode()
     assert 'data-testid="nav-notifications-count">0<' in html  # read by showing them
+    assert '<html lang="vi">' in html and not ENGLISH.search(visible_text(html))
     item = html.split('data-testid="notifications"')[1]
     assert "đã trả lại" in item and "Lý do: Thiếu nguồn tin, bổ sung giúp." in item and "Mới" in item
     assert f'href="/newsroom/bulletins/{bulletin.pk}/"' in item
