@@ -428,5 +428,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: Django's own page is English."""
-    return error_response(request, 403, MSG_CSRF, "csrf_failed")
+    """CSRF_FAILURE_VIEW: Django's own page is English. A page's form (an expired session, a page left
+    open) gets the newsroom's page, with a link home."""
+    if _is_api(request):
+        return error_response(request, 403, MSG_CSRF, "csrf_failed")
+    return render(request, "newsroom/403.html", {"message": MSG_CSRF, "heading": "Không gửi được biểu mẫu"},
+                  status=403)

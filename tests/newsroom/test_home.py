@@ -220,3 +220,13 @@ def test_the_dashboard_refusing_an_editor_says_why_in_vietnamese_with_a_link_hom
 def test_the_api_keeps_answering_json_on_403(editor, client_for):
     response = client_for(editor).get("/api/v1/coverage/")
     assert response.status_code == 403 and response["Content-Type"].startswith("application/json")
+
+
+def test_a_form_posted_without_its_csrf_token_is_explained_in_vietnamese_with_a_link_home(editor):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert '<html lang="vi">' in html and "Về trang chủ" in html and "Không gửi được biểu mẫu" in html
+    assert "hãy tải lại trang" in html and not ENGLISH.search(visible_text(html))
