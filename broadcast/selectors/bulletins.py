@@ -155,7 +155,12 @@ def desk_bulletins(
     last send-back comment) and the priority rank joined in, so a page costs the same queries at any size."""
     bulletins = bulletins_for(user)
     statuses = DESK_TABS.get(tab)
-    if statuses:
+    if tab == "approved":
+        # On air too: an approved bulletin being edited keeps airing its approved revision.
+        bulletins = bulletins.filter(
+            Q(status__in=statuses) | Q(live_revision__isnull=False) & ~Q(status=Bulletin.Status.ARCHIVED)
+        )
+    elif statuses:
         bulletins = bulletins.filter(status__in=statuses)
     if tab == "mine":
         bulletins = bulletins.filter(author=user)

@@ -299,3 +299,33 @@ def test_only_editors_add_lexicon_entries(client, approver):
     client.force_login(approver)
     assert client.post(LEXICON, {"term": "A", "spoken": "a"}).status_code == 403
     assert not PronunciationEntry.objects.exists()
+
+
+def test_editing_an_approved_bulletin_opens_a_new_revision_and_the_approved_one_keeps_airing(signed_in, editor,
+                                                                                             approver):
+    from tests.factories import approved_bulletin
+
+    bulletin = approved_bulletin(title="Lịch tiêm chủng", author=editor, approver=approver)
+    page = signed_in.get(edit_url(bulletin)).content.decode()
+    assert 'data-testid="new-revision"' in page
+    response = signed_in.post(edit_url(bulletin), _form(title="Lịch tiêm chủng", body="Lịch mới: 7 giờ sáng."))
+    assert response.status_code == 302
+    bulletin.refresh_from_db()
+    assert bulletin.status == "draft" and bulletin.current_revision.number == 2
+    assert bulletin.live_revision.number == 1 and bulletin.live_revision.body != "Lịch mới: 7 giờ sáng."
+
+
+def test_submit_from_the_new_page_that_the_service_refuses_keeps_the_draft_and_says_why(signed_in, settings,
+                                                                                     monkeypatch):
+    from broadcast.services.bulletins import drafting
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise services.InvalidInput("Bộ đọc không có giọng này.", field="voice")
+
+    monkeypatch.setattr(drafting, "_validate_voice", lambda voice: None)
+    monkeypatch.setattr(services, "submit", refuse)
+    response = signed_in.post(NEW, _form(action="submit"), follow=True)
+    bulletin = Bulletin.objects.get()
+    assert bulletin.status == "draft"
+    assert response.redirect_chain[-1][0] == edit_url(bulletin)
+    assert "Đã lưu bản nháp nhưng chưa gửi duyệt được: Bộ đọc không có giọng này." in response.content.decode()

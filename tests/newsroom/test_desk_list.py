@@ -176,3 +176,13 @@ def test_a_literal_punctuation_search_finds_a_document_code(client, editor):
     client.force_login(editor)
     assert _titles(client.get(URL, {"q": "15/2025/nd-cp"})) == ["Nghị định"]
     assert _titles(client.get(URL, {"q": "(sua doi)"})) == ["Nghị định"]
+
+
+def test_approved_tab_also_lists_an_approved_bulletin_being_edited(client, editor, approver):
+    on_air = approved_bulletin(title="Văn nghệ", author=editor, approver=approver)
+    services.edit_bulletin(on_air, editor, body="Nội dung mới.")
+    assert Bulletin.objects.get(pk=on_air.pk).status == "draft"
+    client.force_login(editor)
+    response = client.get(URL, {"tab": "approved"})
+    assert _titles(response) == ["Văn nghệ"]
+    assert "đang phát bản cũ" in response.content.decode()
