@@ -186,3 +186,11 @@ def test_approved_tab_also_lists_an_approved_bulletin_being_edited(client, edito
     response = client.get(URL, {"tab": "approved"})
     assert _titles(response) == ["Văn nghệ"]
     assert "đang phát bản cũ" in response.content.decode()
+
+
+def test_rows_link_to_the_bulletin_page_and_the_authors_to_the_editor(client, editor, other_editor, desk):
+    client.force_login(editor)
+    html = client.get(URL).content.decode()
+    assert f'href="/newsroom/bulletins/{desk.pk}/"' in html and f'href="/newsroom/bulletins/{desk.pk}/edit/"' in html
+    theirs = Bulletin.objects.get(title="Thông báo giao thông")
+    assert f'href="/newsroom/bulletins/{theirs.pk}/"' in html and f"/newsroom/bulletins/{theirs.pk}/edit/" not in html

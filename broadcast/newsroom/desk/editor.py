@@ -32,7 +32,7 @@ PREVIEW_SLACK = 4
 
 def bulletin_page(bulletin: Bulletin | int) -> str:
     """The bulletin's own page (listening, progress, history)."""
-    return f"/newsroom/bulletins/{getattr(bulletin, 'pk', bulletin)}/"
+    return reverse("newsroom-bulletin", args=[getattr(bulletin, "pk", bulletin)])
 
 
 def edit_page(bulletin: Bulletin | int) -> str:
