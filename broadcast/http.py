@@ -420,7 +420,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_response(request, 404, MSG_PAGE_NOT_FOUND, "not_found")
+    if _is_api(request):
+        return error_response(request, 404, MSG_PAGE_NOT_FOUND, "not_found")
+    return render(request, "newsroom/403.html", {"message": MSG_PAGE_NOT_FOUND, "heading": "Không tìm thấy trang"},
+                  status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
