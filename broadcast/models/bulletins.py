@@ -21,7 +21,7 @@ class Bulletin(models.Model):
 
     class Priority(models.TextChoices):
         NORMAL = "normal", "Thường"
-        HIGH = "high", "Cao"
+        HIGH = "high", "Ưu tiên"
         EMERGENCY = "emergency", "Khẩn cấp"
 
     class Status(models.TextChoices):

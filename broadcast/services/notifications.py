@@ -118,7 +118,7 @@ def compose(notification: Notification, transition: BulletinTransition) -> Lette
     if notification.kind == K.SUBMITTED:
         priority = Bulletin.Priority(transition.revision.priority or transition.bulletin.priority).label
         subject = f"[Loa] Bản tin chờ duyệt: {title}"
-        lines = [f"{by} đã gửi duyệt bản tin «{title}» lúc {when} (mức ưu tiên: {priority.lower()}).",
+        lines = [f"{by} đã gửi duyệt bản tin «{title}» lúc {when} (mức: {priority.lower()}).",
                  f"Nghe và duyệt tại: {link}"]
     elif notification.kind == K.APPROVED:
         subject = f"[Loa] Bản tin đã được duyệt: {title}"

@@ -103,7 +103,7 @@ def test_an_approver_compares_listens_approves_and_sends_back(live_server, monke
             expect(diff).to_contain_text("Thay đổi so với bản đang phát (phiên bản 1)")
             expect(page.locator("[data-testid=diff-title] ins")).to_contain_text("đợt 2")
             expect(page.locator("[data-testid=diff-priority] del")).to_contain_text("Thường")
-            expect(page.locator("[data-testid=diff-priority] ins")).to_contain_text("Cao")
+            expect(page.locator("[data-testid=diff-priority] ins")).to_contain_text("Ưu tiên")
             expect(page.locator("[data-testid=diff-audio]")).to_contain_text("Âm thanh đã thay đổi")
             body_del = page.locator("[data-testid=diff-body] del").all_inner_texts()
             body_ins = page.locator("[data-testid=diff-body] ins").all_inner_texts()

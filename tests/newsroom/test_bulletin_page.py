@@ -71,7 +71,7 @@ def test_a_draft_shows_its_facts_in_vietnamese_and_no_audio_yet(editor):
     html = page(editor, bulletin)
     shown = text(html)
     assert '<html lang="vi">' in html
-    for words in ("Thông báo lịch tiêm chủng", "Y tế", "Cao", "Bản nháp", "Tiêm chủng lúc 8 giờ ngày 15/4.",
+    for words in ("Thông báo lịch tiêm chủng", "Y tế", "Ưu tiên", "Bản nháp", "Tiêm chủng lúc 8 giờ ngày 15/4.",
                   "Chưa có âm thanh", "Tạo bản nháp", "phiên bản 1", "Chưa có lịch phát"):
         assert words in shown, words
     assert "hx-trigger" not in html  # nothing is being made: no polling

@@ -102,7 +102,7 @@ def test_new_page_has_every_field_labelled_with_the_models_choices(signed_in):
     html = signed_in.get(NEW).content.decode()
     for field in ("title", "category", "priority", "voice", "body"):
         assert f'for="id_{field}"' in html
-    for label in ("Thường", "Cao", "Khẩn cấp", "Chính sách", "Giọng mặc định"):
+    for label in ("Thường", "Ưu tiên", "Khẩn cấp", "Chính sách", "Giọng mặc định"):
         assert label in html
     assert 'hx-trigger="keyup changed delay:400ms from:#id_title' in html and "csrfmiddlewaretoken" in html
 
