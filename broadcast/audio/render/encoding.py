@@ -197,8 +197,11 @@ def _meter_f32_stream(
             wave.feed(x)
 
 
-def measure_file(path: Path, settings: RenderSettings) -> tuple[float, float, int]:
-    """Decode ``path`` with ffmpeg and measure it: (integrated LUFS, true peak dBTP, samples)."""
+def measure_file(
+    path: Path, settings: RenderSettings, wave: WaveformMeter | None = None,
+) -> tuple[float, float, int]:
+    """Decode ``path`` with ffmpeg and measure it: (integrated LUFS, true peak dBTP, samples); `wave`, when
+    given, is fed the same samples."""
     exe = resolve_tool(settings.ffmpeg_binary)
     rate = settings.sample_rate
     args = [exe, "-v", "error", "-i", str(path), "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"]
@@ -209,7 +212,7 @@ def measure_file(path: Path, settings: RenderSettings) -> tuple[float, float, in
     timer.start()
     samples = 0
     try:
-        samples = _meter_f32_stream(proc.stdout, meter, tp)
+        samples = _meter_f32_stream(proc.stdout, meter, tp, wave)
         proc.wait()
     finally:
         timer.cancel()
