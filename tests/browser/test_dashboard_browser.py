@@ -10,12 +10,13 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.browser.chromium import PASSWORD, launch, needs_chromium
+
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 SHOTS = Path("/tmp/shots")
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -99,17 +100,13 @@ def test_supervisor_sees_dashboard_numbers_matching_the_coverage_api(live_server
     OUTPUT.mkdir(exist_ok=True)
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{live_server.url}/dashboard/")
             assert "/accounts/login/" in page.url
             page.fill("#id_username", "giamsat-browser")
-            page.fill("#id_password", "mat-khau-thu-nghiem")
+            page.fill("#id_password", PASSWORD)
             page.click("button[type=submit]")
             # Today: by the commune-level units of the two-level map, the unit filter beside the date.
             page.wait_for_selector("#units")

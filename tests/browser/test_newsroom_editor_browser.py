@@ -5,18 +5,15 @@ submits; the desk list filters in place. Screenshots under test-output/newsroom/
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.broadcast.conftest import fake_render  # noqa: F401 - the audio pipeline's stand-in
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "newsroom"
-PASSWORD = "mat-khau-thu-nghiem"
+from tests.browser.chromium import NEWSROOM_SHOTS as SHOTS
+from tests.browser.chromium import launch, needs_chromium, sign_in_at
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -49,19 +46,10 @@ def test_editor_writes_sees_the_highlighted_reading_saves_and_submits(live_serve
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=vi-VN"],
-        )
+        browser = launch(pw, "--lang=vi-VN")
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-            page.goto(f"{base}/newsroom/bulletins/new/")
-            assert "/accounts/login/" in page.url
-            page.fill("#id_username", editor.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("main button[type=submit]")
-            page.wait_for_url(re.compile(r"/newsroom/bulletins/new/$"))
+            sign_in_at(page, base, "/newsroom/bulletins/new/", editor.username)
             assert page.get_attribute("html", "lang") == "vi"
 
             # Typing updates the reading in place: the marker set on this document survives.

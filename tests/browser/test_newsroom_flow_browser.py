@@ -7,19 +7,14 @@ and a send-back's reason reaches the editor. Screenshots under test-output/newsr
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "newsroom"
-PASSWORD = "mat-khau-thu-nghiem"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--autoplay-policy=no-user-gesture-required"]
+from tests.browser.chromium import AUTOPLAY, PASSWORD, launch, needs_chromium
+from tests.browser.chromium import NEWSROOM_SHOTS as SHOTS
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -60,7 +55,7 @@ def test_an_editor_and_an_approver_take_a_bulletin_from_draft_to_approved_in_the
     base = live_server.url
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(pw, AUTOPLAY)
         try:
             # The editor writes: the reading of the code, the date and the numbers shows as they type.
             desk = _sign_in(browser, base, editor)

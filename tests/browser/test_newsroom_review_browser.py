@@ -7,16 +7,14 @@ test-output/newsroom/."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "newsroom"
-PASSWORD = "mat-khau-thu-nghiem"
+from tests.browser.chromium import AUTOPLAY, launch, needs_chromium, sign_in_at
+from tests.browser.chromium import NEWSROOM_SHOTS as SHOTS
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -50,15 +48,6 @@ def _workflow():
     return editor, approver, edited, sent_back
 
 
-def _login(page, base: str, user, path: str) -> None:
-    page.goto(f"{base}{path}")
-    assert "/accounts/login/" in page.url
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
-
-
 def test_an_approver_compares_listens_approves_and_sends_back(live_server, monkeypatch, settings):
     from playwright.sync_api import expect, sync_playwright
 
@@ -74,15 +63,10 @@ def test_an_approver_compares_listens_approves_and_sends_back(live_server, monke
     base = live_server.url
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--autoplay-policy=no-user-gesture-required"],
-        )
+        browser = launch(pw, AUTOPLAY)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="vi-VN")
-            _login(page, base, approver, "/newsroom/review/")
+            sign_in_at(page, base, "/newsroom/review/", approver.username)
             assert page.get_attribute("html", "lang") == "vi"
             rows = page.locator("[data-testid=queue-row]")
             expect(rows).to_have_count(2)
