@@ -27,19 +27,10 @@ from tests.factories import (
     UserFactory,
     approved_bulletin,
 )
+from tests.newsroom.pages import signed_in
+from tests.newsroom.pages import visible_text as text
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def page(user, bulletin: Bulletin) -> str:

@@ -12,22 +12,13 @@ from broadcast.models import BulletinTransition, Notification
 from broadcast.services import bulletins as services
 from broadcast.services.notifications import notify_transition
 from tests.factories import CommuneOperatorFactory, UserFactory
+from tests.newsroom.pages import signed_in as _signed_in
+from tests.newsroom.pages import visible_text
 from tests.newsroom.test_notifications import _draft
 from tests.test_vietnamese_errors import ENGLISH
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "mat-khau-thu-nghiem"
-
-
-def _signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def visible_text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def test_a_signed_out_person_at_the_root_is_sent_to_the_login_page_and_back():

@@ -14,21 +14,12 @@ from broadcast.models import Bulletin, BulletinRevision, BulletinTransition
 from broadcast.newsroom import review as review_views
 from tests.factories import ReadyRenditionFactory, UserFactory
 from tests.newsroom.factories_review import in_review
+from tests.newsroom.pages import signed_in
+from tests.newsroom.pages import visible_text as text
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = "/newsroom/review/"
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
 def section(html: str, testid: str) -> str:
