@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -126,3 +127,14 @@ def station_client_for(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def one_sample(tmp_path: Path) -> Path:
+    """A bulletin samples file for `seed_demo --samples`, holding one bulletin."""
+    path = tmp_path / "samples.json"
+    path.write_text(json.dumps([{
+        "title": "Lịch tiêm chủng tháng này", "category": "health", "priority": "normal",
+        "body": "Trạm y tế phường tiêm chủng cho trẻ vào sáng thứ Hai.",
+    }], ensure_ascii=False), encoding="utf-8")
+    return path

@@ -3,7 +3,6 @@ and never put into a database the user did not mean for a demo."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -105,14 +104,6 @@ def test_wheel_carries_the_demo_content(tmp_path: Path) -> None:
 # --- 4. seed_demo acts only on its own demo objects ---------------------------------------------
 
 
-@pytest.fixture
-def one_sample(tmp_path: Path) -> Path:
-    path = tmp_path / "samples.json"
-    path.write_text(json.dumps([{
-        "title": "Lịch tiêm chủng tháng này", "category": "health", "priority": "normal",
-        "body": "Trạm y tế phường tiêm chủng cho trẻ vào sáng thứ Hai.",
-    }], ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 def _snapshot(bulletin: Bulletin) -> tuple:

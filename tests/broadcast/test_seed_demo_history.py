@@ -3,7 +3,6 @@ coverage by district while today's shows it by commune-level unit; a re-run make
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,6 @@ from broadcast.selectors.coverage import coverage_report
 from broadcast.selectors.playlists import local_today
 from stations.models import Station
 from tests.factories import AdminUnitFactory, DistrictFactory, StationFactory, UserFactory
-
-
-@pytest.fixture
-def one_sample(tmp_path: Path) -> Path:
-    path = tmp_path / "samples.json"
-    path.write_text(json.dumps([{
-        "title": "Lịch tiêm chủng tháng này", "category": "health", "priority": "normal",
-        "body": "Trạm y tế phường tiêm chủng cho trẻ vào sáng thứ Hai.",
-    }], ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 def _state() -> tuple:
