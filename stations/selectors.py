@@ -96,7 +96,17 @@ NOTHING = Scope(frozenset(), frozenset())
 def user_scope(user: Any) -> Scope:
     """What a staff user may see: superusers, supervisors, editors and approvers everything; a district
     operator their district, a commune operator their units of the two-level map (both roles: the
-    union); an operator tied to nothing, or anyone else, nothing."""
+    union); an operator tied to nothing, or anyone else, nothing. Kept on the user object for the request,
+    as its roles are (`roles.user_roles`): a page asks several times."""
+    cached = getattr(user, "_loa_scope", None)
+    if cached is None:
+        cached = _scope_of(user)
+        if hasattr(user, "pk"):
+            user._loa_scope = cached
+    return cached
+
+
+def _scope_of(user: Any) -> Scope:
     if getattr(user, "is_superuser", False) or roles.has_role(user, roles.SUPERVISOR, roles.EDITOR, roles.APPROVER):
         return EVERYTHING
     district_ids: frozenset[int] = frozenset()
