@@ -27,7 +27,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    # --- pages (dashboard, newsroom) ---
-    path("", include("broadcast.dashboard")),
+    # --- pages (newsroom; operations: scheduling, stations, coverage, the station operator's page) ---
+    path("", include("broadcast.operations.urls")),
     path("", include("broadcast.newsroom.urls")),
 ]

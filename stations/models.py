@@ -184,6 +184,9 @@ class Station(models.Model):
     status_changed_at = models.DateTimeField("đổi trạng thái lúc", null=True, blank=True)
     agent_version = models.CharField("phiên bản thiết bị", max_length=64, blank=True)
     agent_state = models.JSONField("trạng thái thiết bị", default=dict, blank=True)
+    # Whom to phone when the station stays silent (an emergency not confirmed, a day not reported).
+    contact_name = models.CharField("người liên hệ", max_length=200, blank=True)
+    contact_phone = models.CharField("điện thoại liên hệ", max_length=32, blank=True)
 
     class Meta:
         verbose_name = "đài"
@@ -317,3 +320,20 @@ class DistrictOperator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.district}"
+
+
+class StationOperator(models.Model):
+    """Ties a user of the station_operator group to the one station they run by hand."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="station_operator"
+    )
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="operators",
+                                verbose_name="đài")
+
+    class Meta:
+        verbose_name = "nhân viên đài"
+        verbose_name_plural = "nhân viên đài"
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.station}"

@@ -9,7 +9,10 @@ APPROVER = "approver"
 SUPERVISOR = "supervisor"
 DISTRICT_OPERATOR = "district_operator"
 COMMUNE_OPERATOR = "commune_operator"
-ALL_ROLES = (EDITOR, APPROVER, SUPERVISOR, DISTRICT_OPERATOR, COMMUNE_OPERATOR)
+# A person at one station (StationOperator): plays the day's list by hand and says what aired. Not a
+# device: a station's box keeps its own token (StationCredential).
+STATION_OPERATOR = "station_operator"
+ALL_ROLES = (EDITOR, APPROVER, SUPERVISOR, DISTRICT_OPERATOR, COMMUNE_OPERATOR, STATION_OPERATOR)
 # Roles that see only part of the registry (their district, or their commune-level units).
 OPERATOR_ROLES = (DISTRICT_OPERATOR, COMMUNE_OPERATOR)
 
@@ -19,6 +22,7 @@ ROLE_LABELS = {
     SUPERVISOR: "Giám sát",
     DISTRICT_OPERATOR: "Cán bộ quận/huyện",
     COMMUNE_OPERATOR: "Cán bộ xã/phường",
+    STATION_OPERATOR: "Nhân viên đài",
 }
 
 
@@ -84,7 +88,7 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         "supervisor": [
             "view_district", "view_adminunit", "view_station", "change_station", "view_stationstatuschange",
             "view_stationcredential", "add_stationcredential", "change_stationcredential", "view_districtoperator",
-            "view_communeoperator",
+            "view_communeoperator", "view_stationoperator",
         ],
         "district_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],
         "commune_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],

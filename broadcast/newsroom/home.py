@@ -24,6 +24,11 @@ BULLETINS = "/newsroom/bulletins/"
 NEW_BULLETIN = "/newsroom/bulletins/new/"
 REVIEW_QUEUE = "/newsroom/review/"
 DASHBOARD = "/dashboard/"
+SCHEDULES = "/operations/schedules/"
+WEEK = "/operations/week/"
+EMERGENCY = "/operations/emergency/"
+STATIONS = "/operations/stations/"
+MY_STATION = "/my-station/"
 NOTIFICATIONS = "/newsroom/notifications/"
 ADMIN = "/admin/"
 
@@ -34,6 +39,7 @@ START_PAGES = (
     (roles.SUPERVISOR, DASHBOARD),
     (roles.DISTRICT_OPERATOR, DASHBOARD),
     (roles.COMMUNE_OPERATOR, DASHBOARD),
+    (roles.STATION_OPERATOR, MY_STATION),
 )
 NOTIFICATIONS_PER_PAGE = 30
 
@@ -83,8 +89,16 @@ def navigation(request: HttpRequest) -> Navigation:
     if roles.APPROVER in held:
         items.append(NavItem("Hàng chờ duyệt", REVIEW_QUEUE, testid="nav-review",
                              count=notification_selectors.waiting_for_approval_count(user)))
-    if held & {roles.SUPERVISOR, *roles.OPERATOR_ROLES}:
-        items.append(NavItem("Giám sát", DASHBOARD, testid="nav-dashboard"))
+    watchers = held & {roles.SUPERVISOR, *roles.OPERATOR_ROLES}
+    if roles.SUPERVISOR in held:
+        items += [NavItem("Lịch phát", SCHEDULES, testid="nav-schedules"),
+                  NavItem("Phát khẩn cấp", EMERGENCY, testid="nav-emergency")]
+    if watchers:
+        items += [NavItem("Tuần", WEEK, testid="nav-week"),
+                  NavItem("Đài", STATIONS, testid="nav-stations"),
+                  NavItem("Giám sát", DASHBOARD, testid="nav-dashboard")]
+    if roles.STATION_OPERATOR in held:
+        items.append(NavItem("Đài của tôi", MY_STATION, testid="nav-my-station"))
     unread = notification_selectors.unread_count(user)
     items.append(NavItem("Thông báo", NOTIFICATIONS, count=unread, testid="nav-notifications"))
     # The most specific link holding the current address is the current page ("Soạn mới" over "Bản tin").

@@ -1,0 +1,3 @@
+"""Placeholder: the pages of this area are not built yet."""
+
+urlpatterns: list = []
