@@ -127,6 +127,56 @@ class ScheduleCreatedSerializer(ScheduleSerializer):
         read_only_fields = fields
 
 
+class SlotLoadSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    slot = serializers.CharField(source="name")
+    times = serializers.SerializerMethodField(help_text="Giờ của khung (HH:MM–HH:MM), một hoặc nhiều nếu các đài khác nhau.")
+    station_slots = serializers.IntegerField(help_text="Số đài có khung giờ này trong ngày.")
+    used_ms = serializers.IntegerField(help_text="Thời lượng đã dùng, cộng trên các đài (gồm khoảng nghỉ giữa các lượt).")
+    capacity_ms = serializers.IntegerField(help_text="Độ dài khung, cộng trên các đài.")
+    percent = serializers.IntegerField(help_text="used_ms / capacity_ms, phần trăm.")
+    plays = serializers.IntegerField(help_text="Số lượt đã xếp vào khung (mọi lịch).")
+    schedule_plays = serializers.IntegerField(help_text="Trong đó: lượt của lịch này.")
+    overfull = serializers.IntegerField(help_text="Số đài có khung này bị quá thời lượng.")
+
+    def get_times(self, obj: Any) -> list[str]:
+        return [f"{start}–{end}" for start, end in sorted(obj.times)]
+
+
+class PreviewPlacementSerializer(PlacementSerializer):
+    fill = SlotLoadSerializer(many=True, source="fill_list", help_text="Độ đầy của từng khung giờ theo ngày.")
+
+
+class SchedulePreviewSerializer(serializers.Serializer):
+    """What saving would do (nothing is saved): the builder's planner run on the request."""
+
+    station_count = serializers.IntegerField(help_text="Số đài đang hoạt động nhận lịch này.")
+    plan = PreviewPlacementSerializer(source="placement")
+    overfull_slots = serializers.IntegerField(help_text="Số khung giờ (ngày × khung) có đài bị quá thời lượng.")
+    refused = serializers.CharField(help_text="Khác rỗng: lý do việc lưu sẽ bị từ chối (không xếp được lượt nào).")
+
+
+class ScheduleEditSerializer(ScheduleCreateSerializer):
+    """An edit: the schedule's bulletin and kind (immediate or not) stay; everything else is given again."""
+
+    bulletin = None
+    immediate = None
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except services.ScheduleConflict as exc:
+        raise Conflict(str(exc)) from None
+    except services.ScheduleValidationError as exc:
+        raise exceptions.ValidationError(exc.errors) from None
+
+
+def _edit_fields(v: dict[str, Any]) -> dict[str, Any]:
+    return {"start_date": v["start_date"], "end_date": v["end_date"], "slots": v["slots"],
+            "targets": dict(v["targets"]), "days_of_week": v["days_of_week"], "plays_per_slot": v["plays_per_slot"]}
+
+
 class ScheduleFilter(django_filters.FilterSet):
     bulletin = IdFilter(field_name="bulletin_id")
     date = django_filters.DateFilter(method="filter_date", label="Ngày phát (YYYY-MM-DD)")
@@ -175,27 +225,70 @@ class ScheduleListCreate(generics.ListAPIView):
         data = ScheduleCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        try:
-            schedule = services.create_schedule(
-                v["bulletin"], by=request.user, start_date=v["start_date"], end_date=v["end_date"],
-                slots=v["slots"], targets=dict(v["targets"]), days_of_week=v["days_of_week"],
-                plays_per_slot=v["plays_per_slot"], immediate=v["immediate"],
-            )
-        except services.ScheduleConflict as exc:
-            raise Conflict(str(exc)) from None
-        except services.ScheduleValidationError as exc:
-            raise exceptions.ValidationError(exc.errors) from None
+        schedule = _call(services.create_schedule, v["bulletin"], by=request.user, immediate=v["immediate"],
+                         **_edit_fields(v))
         return Response(ScheduleCreatedSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
+class SchedulePreview(generics.GenericAPIView):
+    """What POST /schedules/ would do with this body, without saving anything: stations reached, plays
+    placed, carried and unplaced (why), and how full each slot gets, by the builder's own planner."""
+
+    may_conflict = True
+    serializer_class = SchedulePreviewSerializer
+    permission_classes = [CAN_SCHEDULE]
+    filter_backends: list = []
+    pagination_class = None
+
+    @extend_schema(request=ScheduleCreateSerializer, responses={200: SchedulePreviewSerializer})
+    def post(self, request: Request) -> Response:
+        data = ScheduleCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        preview = _call(services.preview_schedule, v["bulletin"], by=request.user, immediate=v["immediate"],
+                        **_edit_fields(v))
+        return Response(SchedulePreviewSerializer(preview).data)
+
+
+class ScheduleEditPreview(generics.GenericAPIView):
+    """What PATCH /schedules/<id>/ would do with this body, without saving anything."""
+
+    may_conflict = True
+    serializer_class = SchedulePreviewSerializer
+    permission_classes = [CAN_CANCEL]
+    filter_backends: list = []
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return selectors.schedule_list()
+
+    @extend_schema(request=ScheduleEditSerializer, responses={200: SchedulePreviewSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        schedule = self.get_object()
+        data = ScheduleEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        preview = _call(services.preview_update, schedule, **_edit_fields(data.validated_data))
+        return Response(SchedulePreviewSerializer(preview).data)
+
+
 class ScheduleDetail(generics.RetrieveAPIView):
-    """GET a schedule; DELETE cancels it (plays in slots still to come are removed, past ones stay)."""
+    """GET a schedule; PATCH edits it (dates, days, slots, plays per slot, targets: all given again; the
+    stations it reached before or reaches now rebuild, plays in slots that have started stay); DELETE
+    cancels it (plays in slots still to come are removed, past ones stay)."""
 
     may_conflict = True
     serializer_class = ScheduleSerializer
 
     def get_permissions(self) -> list[Any]:
-        return [CAN_CANCEL()] if self.request.method == "DELETE" else [CAN_READ()]
+        return [CAN_CANCEL()] if self.request.method in ("DELETE", "PATCH") else [CAN_READ()]
+
+    @extend_schema(request=ScheduleEditSerializer, responses={200: ScheduleCreatedSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        schedule = get_object_or_404(Schedule.objects.select_related("bulletin"), pk=pk)
+        data = ScheduleEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        schedule = _call(services.update_schedule, schedule, **_edit_fields(data.validated_data))
+        return Response(ScheduleCreatedSerializer(schedule).data)
 
     def get_queryset(self) -> Any:
         return schedules_reaching(selectors.schedule_list(), user_scope(self.request.user))
@@ -277,6 +370,8 @@ class PlaylistList(generics.ListAPIView):
 
 urlpatterns = [
     path("schedules/", ScheduleListCreate.as_view(), name="schedule-list"),
+    path("schedules/preview/", SchedulePreview.as_view(), name="schedule-preview"),
     path("schedules/<int:pk>/", ScheduleDetail.as_view(), name="schedule-detail"),
+    path("schedules/<int:pk>/preview/", ScheduleEditPreview.as_view(), name="schedule-edit-preview"),
     path("playlists/", PlaylistList.as_view(), name="playlist-list"),
 ]

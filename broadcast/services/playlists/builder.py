@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ...models import Playlist, PlaylistItem, Schedule
-from ...selectors.playlists import LOCAL_TZ, StationRow, build_dates, target_station_ids
+from ...selectors.playlists import LOCAL_TZ, StationRow, build_dates, parse_slot_bounds, target_station_ids
 from .. import bulk
 from .inputs import (
     Inputs,
@@ -177,10 +177,11 @@ def _builds_serialized(dates: list[dt.date]) -> Iterator[bool]:
         yield True
 
 
-def placement_of(schedule: Schedule, *, now: dt.datetime | None = None) -> Placement:
+def placement_of(schedule: Schedule, *, now: dt.datetime | None = None, fill: bool = False) -> Placement:
     """What a build does with a saved schedule's plays, read only and with the builder's own planner:
     on the active stations it targets, over the days of its range that are kept built now (a range that
-    starts later: its first days, planned as they stand today)."""
+    starts later: its first days, planned as they stand today). With `fill`, also how full each
+    (date, slot) of those stations becomes (`Placement.fill`)."""
     now = now or timezone.now()
     dates = _placement_dates(schedule, timezone.localdate(now, LOCAL_TZ))
     placement = Placement(dates=dates)
@@ -191,8 +192,10 @@ def placement_of(schedule: Schedule, *, now: dt.datetime | None = None) -> Place
     with read_snapshot():
         for station, station_items in with_existing_items(inputs.stations, dates):
             for date in dates:
-                placement.add(plan_station_day(inputs, station, date, station_items.get(date, {}), now, gap_ms),
-                              schedule.pk)
+                day = plan_station_day(inputs, station, date, station_items.get(date, {}), now, gap_ms)
+                placement.add(day, schedule.pk)
+                if fill:
+                    placement.add_fill(parse_slot_bounds(station.slots, date), day, date, gap_ms, schedule.pk)
     return placement
 
 

@@ -229,6 +229,18 @@ class Placement:
     carried: int = 0
     unplaced: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    # (date, slot name) → how full that slot is over the stations planned (filled only when asked for).
+    fill: dict[tuple[dt.date, str], SlotLoad] = field(default_factory=dict)
+
+    def add_fill(self, slots: Sequence[Slot], day: dict[str, dict[str, Any]], date: dt.date, gap_ms: int,
+                 schedule_id: int) -> None:
+        for load in day_slot_loads(slots, day, gap_ms, schedule_id):
+            total = self.fill.setdefault((date, load.name), SlotLoad(load.name))
+            total.merge(load)
+
+    def fill_list(self) -> list[SlotLoad]:
+        """Per (date, slot) loads in date and slot-start order."""
+        return [self.fill[key] for key in sorted(self.fill, key=lambda k: (k[0], self.fill[k].first_start, k[1]))]
 
     def add(self, day: dict[str, dict[str, Any]], schedule_id: int) -> None:
         for values in day.values():
@@ -246,6 +258,70 @@ class Placement:
         """[{code, count, message}], most frequent first."""
         return [{"code": code, "count": n, "message": REASON_MESSAGES[code]}
                 for code, n in self.reasons.most_common()]
+
+
+@dataclass(slots=True)
+class SlotLoad:
+    """How full a slot is: one station's (from `day_slot_loads`) or summed over stations (`merge`).
+    `used_ms` counts the placed plays with the gaps between them, as the packing does; `overfull`
+    counts station-slots holding more than their length (only plays frozen before a slot was shortened
+    can do that: the planner never overfills)."""
+
+    name: str
+    date: dt.date | None = None
+    first_start: dt.datetime | None = None
+    times: set[tuple[str, str]] = field(default_factory=set)
+    station_slots: int = 0
+    used_ms: int = 0
+    capacity_ms: int = 0
+    plays: int = 0
+    schedule_plays: int = 0  # plays of the schedule being looked at, when there is one
+    overfull: int = 0
+    full: int = 0  # station-slots with less room left than a gap
+
+    def merge(self, other: SlotLoad) -> None:
+        self.date = self.date or other.date
+        if other.first_start is not None and (self.first_start is None or other.first_start < self.first_start):
+            self.first_start = other.first_start
+        self.times |= other.times
+        self.station_slots += other.station_slots
+        self.used_ms += other.used_ms
+        self.capacity_ms += other.capacity_ms
+        self.plays += other.plays
+        self.schedule_plays += other.schedule_plays
+        self.overfull += other.overfull
+        self.full += other.full
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.used_ms / self.capacity_ms) if self.capacity_ms else 0
+
+    @property
+    def used_minutes(self) -> float:
+        return round(self.used_ms / 60000, 1)
+
+    @property
+    def capacity_minutes(self) -> float:
+        return round(self.capacity_ms / 60000, 1)
+
+
+def day_slot_loads(slots: Sequence[Slot], day: dict[str, dict[str, Any]], gap_ms: int,
+                   schedule_id: int | None = None) -> list[SlotLoad]:
+    """One station's slots on one day (from `parse_slot_bounds`) with what a plan puts in them."""
+    loads = {s.name: SlotLoad(s.name, s.start.date(), s.start, {(f"{s.start:%H:%M}", f"{s.end:%H:%M}")}, 1, 0,
+                              s.capacity_ms)
+             for s in slots}
+    for values in day.values():
+        load = loads.get(values["slot"]) if values["position"] is not None else None
+        if load is None:
+            continue
+        load.used_ms += int(values["duration_ms"] or 0) + (gap_ms if load.plays else 0)
+        load.plays += 1
+        load.schedule_plays += values["schedule_id"] == schedule_id
+    for load in loads.values():
+        load.overfull = int(load.used_ms > load.capacity_ms)
+        load.full = int(load.capacity_ms - load.used_ms < max(gap_ms, 1))
+    return list(loads.values())
 
 
 def summarize(days: Iterable[dict[str, dict[str, Any]]], schedule_id: int) -> Placement:

@@ -1,31 +1,16 @@
-"""Writes for schedules: create (validated), cancel, and the targeted rebuilds they trigger."""
+"""The one validation of a schedule request, shared by create, edit and their previews."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
-
-from django.db import transaction
-from django.utils import timezone
 
 from stations.models import AdminUnit, District, Station
 
-from ..models import Bulletin, PlaylistItem, Schedule
-from ..selectors.playlists import build_dates, local_today, schedule_is_airable, target_station_ids
-from .playlists import Placement, RebuildStats, placement_of, rebuild_playlists
-from .playlists.enqueue import rebuild_for_schedule_on_commit
-
-__all__ = [
-    "ScheduleConflict",
-    "ScheduleValidationError",
-    "cancel_schedule",
-    "create_schedule",
-    "rebuild_for_bulletin",
-    "rebuild_for_schedule",
-    "rebuild_for_stations",
-    "validate_targets",
-]
+from ...models import Bulletin
+from ...selectors.playlists import local_today, schedule_is_airable, target_station_ids
 
 TARGET_KEYS = ("all", "districts", "units", "stations", "kinds")
 MAX_PLAYS_PER_SLOT = 20
@@ -41,6 +26,21 @@ class ScheduleValidationError(Exception):
 
 class ScheduleConflict(Exception):
     """The bulletin or schedule is in a state that forbids the action (the API answers 409)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRequest:
+    """A validated, normalized schedule request: what create and edit store."""
+
+    bulletin: Bulletin
+    start_date: dt.date
+    end_date: dt.date
+    days_of_week: list[int]
+    slots: list[str]
+    plays_per_slot: int
+    targets: dict[str, Any]
+    immediate: bool
+    station_ids: list[int]
 
 
 def _codes(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
@@ -91,10 +91,9 @@ def validate_targets(targets: Any) -> dict[str, Any]:
     return {"all": all_flag, "districts": districts, "units": units, "stations": stations, "kinds": kinds}
 
 
-def create_schedule(
+def clean_request(
     bulletin: Bulletin,
     *,
-    by: Any,
     start_date: dt.date | None,
     end_date: dt.date | None,
     slots: Sequence[str],
@@ -102,17 +101,10 @@ def create_schedule(
     days_of_week: Sequence[int] | None = None,
     plays_per_slot: int = 1,
     immediate: bool = False,
-    now: dt.datetime | None = None,
-) -> Schedule:
-    """Schedules the bulletin's approved (live) revision; the affected playlists rebuild on commit.
-    The returned schedule carries `placement`: what the build does with its plays (placed, carried,
-    unplaced and why), computed by the builder's planner as of `now` (default: the present; a build
-    as of another moment, like the demo's as of midnight, passes that moment).
-
-    Raises ScheduleConflict if the bulletin has no approved revision with ready audio, and
-    ScheduleValidationError ({field: [messages]}) for bad dates, slots, days or targets, for a range
-    without any of the chosen days, and when not one play could be placed (saying why).
-    """
+) -> ScheduleRequest:
+    """Raises ScheduleConflict if the bulletin has no approved revision with ready audio, and
+    ScheduleValidationError ({field: [messages]}) for bad dates, slots, days or targets, and for a range
+    without any of the chosen days."""
     if not schedule_is_airable(bulletin):
         raise ScheduleConflict("Chỉ bản tin đã duyệt (âm thanh sẵn sàng) mới được lên lịch phát.")
     errors: dict[str, list[str]] = {}
@@ -163,84 +155,6 @@ def create_schedule(
                 errors["slots"] = [f"Khung giờ không tồn tại ở các đài đã chọn: {', '.join(unknown)}."]
     if errors:
         raise ScheduleValidationError(errors)
-
-    with transaction.atomic():
-        schedule = Schedule.objects.create(
-            bulletin=bulletin, start_date=start_date, end_date=end_date, days_of_week=days, slots=slot_names,
-            plays_per_slot=plays_per_slot, targets=norm_targets, immediate=immediate,
-            target_station_count=len(station_ids), created_by=by,
-        )
-        placement = placement_of(schedule, now=now)
-        if not placement.placed:
-            raise ScheduleValidationError({"slots": [_nothing_placed(placement)]})  # rolls the schedule back
-        rebuild_for_schedule_on_commit(schedule.pk)
-    schedule.placement = placement
-    return schedule
-
-
-def _nothing_placed(placement: Placement) -> str:
-    why = "; ".join(f"{r['message']} ({r['count']} lượt)" for r in placement.reason_list())
-    return f"Không xếp được lượt phát nào: {why or 'không có lượt phát nào trong những ngày đã chọn.'}"
-
-
-def cancel_schedule(schedule: Schedule, by: Any) -> Schedule:
-    """Cancels a schedule: its plays in slots still to come disappear at the rebuild, on every station
-    holding one (also one that has since moved district or been deactivated); past plays stay."""
-    with transaction.atomic():
-        locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
-        if locked.cancelled_at is not None:
-            raise ScheduleConflict("Lịch phát này đã bị hủy.")
-        locked.cancelled_at = timezone.now()
-        locked.cancelled_by = by
-        locked.save(update_fields=["cancelled_at", "cancelled_by"])
-        rebuild_for_schedule_on_commit(locked.pk)
-    schedule.cancelled_at, schedule.cancelled_by = locked.cancelled_at, locked.cancelled_by
-    return schedule
-
-
-def _schedule_dates(schedule: Schedule, window: Iterable[dt.date]) -> list[dt.date]:
-    return [d for d in window if schedule.airs_on(d)]
-
-
-def _holders(dates: Iterable[dt.date], **item_filter: Any) -> set[int]:
-    """Stations whose playlists on these dates hold such items, whatever their district or state now."""
-    return set(PlaylistItem.objects.filter(playlist__date__in=list(dates), **item_filter)
-               .values_list("playlist__station_id", flat=True).distinct())
-
-
-def rebuild_for_schedule(schedule_id: int) -> RebuildStats:
-    """Rebuilds only the stations and dates a schedule touches (after creation or cancellation): the
-    stations it targets now and those holding its plays."""
-    schedule = Schedule.objects.filter(pk=schedule_id).first()
-    if schedule is None:
-        return RebuildStats()
-    dates = _schedule_dates(schedule, build_dates())
-    if not dates:
-        return RebuildStats()
-    station_ids = set(target_station_ids(schedule.targets or {})) | _holders(dates, schedule_id=schedule_id)
-    return rebuild_playlists(station_ids, dates)
-
-
-def rebuild_for_bulletin(bulletin_id: int) -> RebuildStats:
-    """A bulletin's live revision changed: rebuild the stations and dates its schedules touch, and the
-    stations holding its plays."""
-    window = build_dates()
-    station_ids: set[int] = set()
-    dates: set[dt.date] = set()
-    for schedule in Schedule.objects.filter(bulletin_id=bulletin_id, end_date__gte=window[0]):
-        schedule_dates = _schedule_dates(schedule, window)
-        if schedule_dates:
-            dates.update(schedule_dates)
-            station_ids.update(target_station_ids(schedule.targets or {}))
-    if dates:
-        station_ids |= _holders(dates, bulletin_id=bulletin_id)
-    if not station_ids:
-        return RebuildStats()
-    return rebuild_playlists(station_ids, dates)
-
-
-def rebuild_for_stations(station_ids: Iterable[int]) -> RebuildStats:
-    """Stations' targeting changed (code, kind, district, slots, active): rebuild their coming playlists
-    (a deactivated station keeps only the plays already airing)."""
-    ids = list(station_ids)
-    return rebuild_playlists(ids, build_dates()) if ids else RebuildStats()
+    assert start_date is not None and end_date is not None and norm_targets is not None
+    return ScheduleRequest(bulletin, start_date, end_date, days, slot_names, plays_per_slot, norm_targets,
+                           immediate, station_ids)

@@ -1,0 +1,59 @@
+"""What a create or an edit would do, before it is done: the same validation, the same rows written and
+the builder's own planner run on them, then everything rolled back. So the preview cannot drift from
+what saving does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from ...models import Bulletin, Schedule
+from ..playlists import Placement
+from .validation import ScheduleRequest, clean_request
+from .writes import apply_edit, nothing_placed, save_new
+
+
+@dataclass(slots=True)
+class Preview:
+    """`placement` as saving would report it, with `fill` (per date and slot); `refused`: the message
+    saving would answer when not one play could be placed (else empty)."""
+
+    request: ScheduleRequest
+    placement: Placement
+    station_count: int
+    refused: str = ""
+
+    @property
+    def overfull_slots(self) -> int:
+        return sum(1 for load in self.placement.fill.values() if load.overfull)
+
+
+class _RollBack(Exception):
+    def __init__(self, placement: Placement) -> None:
+        super().__init__()
+        self.placement = placement
+
+
+def _preview(request: ScheduleRequest, write: Any) -> Preview:
+    try:
+        with transaction.atomic():
+            raise _RollBack(write())
+    except _RollBack as done:
+        placement = done.placement
+    refused = "" if placement.placed else nothing_placed(placement)
+    return Preview(request, placement, len(request.station_ids), refused)
+
+
+def preview_schedule(bulletin: Bulletin, *, by: Any, now: dt.datetime | None = None, **fields: Any) -> Preview:
+    """What `create_schedule(bulletin, by=by, **fields)` would do (raises what it raises for bad input)."""
+    request = clean_request(bulletin, **fields)
+    return _preview(request, lambda: save_new(request, by=by, now=now, fill=True).placement)
+
+
+def preview_update(schedule: Schedule, *, now: dt.datetime | None = None, **fields: Any) -> Preview:
+    """What `update_schedule(schedule, **fields)` would do (raises what it raises)."""
+    request = clean_request(schedule.bulletin, **fields)
+    return _preview(request, lambda: apply_edit(schedule, request, now=now, fill=True)[0].placement)
