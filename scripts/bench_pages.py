@@ -314,9 +314,9 @@ def _run(title: str, pages: list, target: float, rounds: int, base_median: float
         median = statistics.median(times)
         p95 = sorted(times)[max(0, int(round(0.95 * len(times))) - 1)]
         flag = ""
-        if status != 200:
+        if status >= 400:
             odd.append(f"{url} ({status})")
-            flag = "  ← not 200"
+            flag = "  ← refused"
         elif median >= target:
             slow.append((label, client, url))
             flag = "  ← over target"
@@ -391,7 +391,7 @@ def main() -> int:
         print(f"{title}: " + ("all measured pages meet the target" if not slow
                               else f"over {target:.0f} ms: {', '.join(url for _l, _c, url in slow)}")
               + (f"; skipped (404): {', '.join(dict.fromkeys(skipped))}" if skipped else "")
-              + (f"; not 200: {', '.join(odd)}" if odd else ""))
+              + (f"; refused: {', '.join(odd)}" if odd else ""))
         for _label, client, url in (pages if args.profile else slow):
             print(_profile(client, url))
         failed = failed or bool(slow)
