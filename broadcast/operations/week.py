@@ -1,3 +1,0 @@
-"""Placeholder: the pages of this area are not built yet."""
-
-urlpatterns: list = []
