@@ -98,7 +98,7 @@ def test_wheel_carries_the_demo_content(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"broadcast/demo/__init__.py", "broadcast/demo/bulletins.json", "broadcast/demo/article.txt"} <= names
     # The other non-Python files the project reads at run time travel with it too.
-    assert {"broadcast/templates/dashboard/base.html", "broadcast/static/dashboard/dashboard.css"} <= names
+    assert {"broadcast/templates/operations/coverage/overview.html", "broadcast/static/operations/coverage.css"} <= names
 
 
 # --- 4. seed_demo acts only on its own demo objects ---------------------------------------------

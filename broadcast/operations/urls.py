@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("broadcast.operations.emergency")),
     path("", include("broadcast.operations.registry")),
     path("", include("broadcast.operations.station_desk")),
-    path("", include("broadcast.dashboard")),
+    path("", include("broadcast.operations.coverage")),
+    path("", include("broadcast.accounts")),  # sign-in and sign-out of every page
 ]

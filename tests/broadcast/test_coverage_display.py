@@ -67,7 +67,7 @@ def test_the_dashboard_headline_is_played_of_expected_with_pending_beside_it(eme
     headline = re.search(r'data-testid="coverage-headline">([^<]*)<', html).group(1)
     assert headline.strip() == f"1 / {STATIONS}"
     assert re.search(r'data-testid="headline-pending">\s*555\b', html)
-    row = html.split('data-unit="00301"')[1].split("</tr>")[0]
+    row = html.split('id="units"')[1].split('data-unit="00301"')[1].split("</tr>")[0]
     assert f"1 / {STATIONS}" in row and re.search(r'class="pending">\s*555<', row)
     # A percentage, where shown, says what it is a share of.
     assert "100,0%" not in headline and "100.0%" not in headline

@@ -103,7 +103,10 @@ def test_commune_operator_sees_only_their_unit_and_no_select_of_others(day_data)
     assert 'data-unit="00091"' in html and 'data-unit="00004"' not in html
     assert "<select" not in html and "Phường Ba Đình" not in html
     assert client.get(f"/dashboard/stations/{day_data['a'].code}/").status_code == 404
-    assert client.get(f"/dashboard/stations/{day_data['b'].code}/").status_code == 200
+    old_link = client.get(f"/dashboard/stations/{day_data['b'].code}/", {"date": YESTERDAY.isoformat()})
+    assert old_link.status_code == 302
+    assert old_link["Location"] == f"/operations/stations/{day_data['b'].code}/?date={YESTERDAY.isoformat()}"
+    assert client.get(old_link["Location"]).status_code == 200
 
 
 def test_a_day_before_july_2025_is_shown_by_district_with_the_district_filter(supervisor):
@@ -125,22 +128,24 @@ def test_a_day_before_july_2025_is_shown_by_district_with_the_district_filter(su
     assert "?date=2025-07-01&district=102" in only
 
 
-def test_station_page_shows_its_unit_and_district(day_data, supervisor):
-    html = _browser(supervisor).get(f"/dashboard/stations/{day_data['a'].code}/").content.decode()
-    assert 'data-testid="station-unit">Phường Ba Đình<' in html
-    assert 'data-testid="station-district">Quận Ba Đình<' in html
-
-
-def test_station_timeline_shows_plays_outcomes_and_status_changes(day_data, supervisor):
+def test_old_station_links_lead_to_the_station_page_of_the_same_day(day_data, supervisor):
+    """The station's day moved to the station page (/operations/stations/<code>/): an old dashboard link
+    (a bookmark, a printed report) redirects there with its date, and the page shows that day's plays."""
     station = day_data["b"]
-    when = timezone.localtime(Station.objects.get(pk=station.pk).status_changed_at).date()
-    html = _browser(supervisor).get(f"/dashboard/stations/{station.code}/", {"date": YESTERDAY.isoformat()}
-                                    ).content.decode()
-    assert "Phòng chống sốt xuất huyết" in html
-    assert html.count('class="badge missed">Bỏ lỡ') == 2
-    changes = _browser(supervisor).get(f"/dashboard/stations/{station.code}/", {"date": when.isoformat()}
-                                       ).content.decode()
-    assert "Mất liên lạc" in changes.split('id="status-changes"')[1]
+    client = _browser(supervisor)
+    resp = client.get(f"/dashboard/stations/{station.code}/", {"date": YESTERDAY.isoformat()}, follow=True)
+    assert resp.redirect_chain == [(f"/operations/stations/{station.code}/?date={YESTERDAY.isoformat()}", 302)]
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert station.name in html and "Phòng chống sốt xuất huyết" in html
+    # A malformed date is today's, as on every coverage page.
+    today = timezone.localdate().isoformat()
+    assert client.get(f"/dashboard/stations/{station.code}/", {"date": "hôm qua"})["Location"].endswith(today)
+
+
+def test_the_overview_links_stations_to_their_station_page(day_data, supervisor):
+    html = _browser(supervisor).get("/dashboard/", {"date": YESTERDAY.isoformat()}).content.decode()
+    assert f'href="/operations/stations/{day_data["b"].code}/?date={YESTERDAY.isoformat()}"' in html
 
 
 def test_dashboard_query_count_does_not_grow_with_stations(supervisor, django_assert_max_num_queries):

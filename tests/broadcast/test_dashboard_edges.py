@@ -14,9 +14,10 @@ def test_a_date_outside_the_api_bounds_shows_today_not_a_500(supervisor, station
     """As a malformed date does; at the calendar's ends the previous/next day links overflowed (500)."""
     client = Client()
     client.force_login(supervisor)
-    response = client.get(page.format(code=station.code), {"date": date})
+    response = client.get(page.format(code=station.code), {"date": date}, follow=True)
     assert response.status_code == 200
     assert date not in response.content.decode()
+    assert all(date not in url for url, _ in response.redirect_chain)
 
 
 def test_a_station_code_with_a_slash_is_listed_linked_and_reachable(supervisor, client_for):
@@ -29,8 +30,8 @@ def test_a_station_code_with_a_slash_is_listed_linked_and_reachable(supervisor, 
     client.force_login(supervisor)
     overview = client.get("/dashboard/")
     assert overview.status_code == 200
-    assert "/dashboard/stations/TTVH/01/" in overview.content.decode()
-    assert client.get("/dashboard/stations/TTVH/01/").status_code == 200
+    assert "/operations/stations/TTVH/01/?date=" in overview.content.decode()
+    assert client.get("/dashboard/stations/TTVH/01/", follow=True).status_code == 200
     api = client_for(supervisor)
     assert api.get("/api/v1/stations/TTVH/01/").json()["code"] == station.code
     assert api.patch("/api/v1/stations/TTVH/01/", {"active": False}, format="json").status_code == 200

@@ -239,13 +239,13 @@ def test_dashboard_shows_a_commune_operator_only_their_units(city):
     assert page.status_code == 200
     html = page.content.decode()
     # Station links, not bare codes: "SV" may occur by chance in the page's random CSRF token.
-    assert "/dashboard/stations/SU1/" in html
-    assert "/dashboard/stations/SV/" not in html and "/dashboard/stations/SW/" not in html
-    assert client.get("/dashboard/stations/SU1/").status_code == 200
+    assert "/operations/stations/SU1/" in html
+    assert "/operations/stations/SV/" not in html and "/operations/stations/SW/" not in html
+    assert client.get("/dashboard/stations/SU1/").status_code == 302  # to the station page
     assert client.get("/dashboard/stations/SV/").status_code == 404
     other = client.get("/dashboard/", {"district": city.d3.code})
     assert other.status_code in (200, 404)
-    assert "/dashboard/stations/SD3/" not in other.content.decode()
+    assert "/operations/stations/SD3/" not in other.content.decode()
 
 
 def test_the_token_endpoint_issues_station_tokens_to_supervisors_only(city):

@@ -7,7 +7,7 @@ and `missed` after that. coverage_pct = played / (expected − pending), the sha
 due; it is always given with played / expected and pending beside it. One aggregate over items.
 
 counts: the figures; items: which plays a day expects and which are pending; report: a day's report by
-unit and by station; stations: attention, health counts and one station's day.
+unit and by station; daily: a range of days per day or summed per unit; stations: attention, health counts and one station's day.
 """
 
 from .counts import (
@@ -19,13 +19,14 @@ from .counts import (
     CoverageReport,
     UnitCoverage,
 )
+from .daily import daily_counts, last_days, range_report
 from .items import day_bounds, grace, inactive_q, pending_q, planned_items
 from .report import Place, coverage_by_station, coverage_report, station_places, stations_in_coverage
 from .stations import Timeline, station_timeline, stations_needing_attention, status_counts
 
 __all__ = [
     "FAILED_OUTCOMES", "GROUP_DISTRICT", "GROUP_UNIT", "UNASSIGNED_NAME", "Counts", "CoverageReport", "Place",
-    "Timeline", "UnitCoverage", "coverage_by_station", "coverage_report", "day_bounds", "grace", "inactive_q",
-    "pending_q", "planned_items", "station_places", "station_timeline", "stations_in_coverage",
+    "Timeline", "UnitCoverage", "coverage_by_station", "coverage_report", "daily_counts", "day_bounds", "grace", "inactive_q", "last_days",
+    "pending_q", "planned_items", "range_report", "station_places", "station_timeline", "stations_in_coverage",
     "stations_needing_attention", "status_counts",
 ]
