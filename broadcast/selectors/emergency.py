@@ -31,6 +31,11 @@ REPORT_LABELS = {"failed": "Lỗi phát", "interrupted": "Bị ngắt", "skipped
 DUPLICATE_WINDOW = dt.timedelta(minutes=1)
 
 
+def _local(moment: dt.datetime | None, fmt: str) -> str:
+    # strftime on the local time: a template date filter per row costs more than the query on 600 rows.
+    return moment.astimezone(LOCAL_TZ).strftime(fmt) if moment else ""
+
+
 def outcome_of(report_status: str) -> str:
     if report_status == "played":
         return CONFIRMED
@@ -132,6 +137,14 @@ class Row:
         return OUTCOME_LABELS[self.outcome]
 
     @property
+    def last_seen_label(self) -> str:
+        return _local(self.last_seen_at, "%H:%M %d/%m/%Y") or "chưa bao giờ"
+
+    @property
+    def reported_label(self) -> str:
+        return _local(self.reported_at, "%H:%M:%S") or "—"
+
+    @property
     def tel(self) -> str:
         """The phone number as a tel: link wants it (digits and a leading +)."""
         phone = self.contact_phone.strip()
@@ -180,24 +193,21 @@ def visible_emergency(schedule_id: int, scope: Scope) -> Schedule | None:
 def confirmations(schedule: Schedule, scope: Scope) -> Confirmations:
     """Who confirmed the emergency, station by station, and whom to phone. One query for any number of
     stations (the items with their station joined)."""
-    items = (emergency_items(schedule, scope).select_related("playlist__station__unit", "playlist__station__district")
-             .only("report_status", "reported_at",
-                   "playlist__station__id", "playlist__station__code", "playlist__station__name",
-                   "playlist__station__status", "playlist__station__last_seen_at",
-                   "playlist__station__contact_name", "playlist__station__contact_phone",
-                   "playlist__station__unit__name", "playlist__station__district__name")
-             .order_by("playlist__station__code"))
-    rows: list[Row] = []
-    for item in items:
-        st = item.playlist.station
-        place = st.unit.name if st.unit_id and st.unit else (st.district.name if st.district_id and st.district else "")
-        rows.append(Row(
-            station_id=st.pk, code=st.code, name=st.name, status=st.status,
-            status_label=Station.Status(st.status).label if st.status in Station.Status.values else st.status,
-            last_seen_at=st.last_seen_at, contact_name=st.contact_name, contact_phone=st.contact_phone,
-            place=place, outcome=outcome_of(item.report_status), report_status=item.report_status,
-            reported_at=item.reported_at,
-        ))
+    # Plain tuples, not model instances: 600 stations polled every few seconds.
+    fields = ("report_status", "reported_at", "playlist__station_id", "playlist__station__code",
+              "playlist__station__name", "playlist__station__status", "playlist__station__last_seen_at",
+              "playlist__station__contact_name", "playlist__station__contact_phone",
+              "playlist__station__unit__name", "playlist__station__district__name")
+    labels = dict(Station.Status.choices)
+    rows = [
+        Row(station_id=pk, code=code, name=name, status=status, status_label=labels.get(status, status),
+            last_seen_at=last_seen, contact_name=contact_name, contact_phone=contact_phone,
+            place=unit_name or district_name or "", outcome=outcome_of(report_status),
+            report_status=report_status, reported_at=reported_at)
+        for (report_status, reported_at, pk, code, name, status, last_seen, contact_name, contact_phone,
+             unit_name, district_name)
+        in emergency_items(schedule, scope).order_by("playlist__station__code").values_list(*fields)
+    ]
     tally = Counter(r.outcome for r in rows)
     delivered = len(rows)
     whole = scope.everything
