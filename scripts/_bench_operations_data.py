@@ -319,3 +319,34 @@ def populate_operations(n_stations: int, seed: int, password: str) -> dict[str, 
         "counts": {"stations": len(registry["stations"]), "units": len(registry["units"]),
                    "districts": len(registry["districts"]), "schedules": len(schedules["all"]), **counts},
     }
+
+
+def existing_operations() -> dict[str, Any] | None:
+    """The same answer as `populate_operations` read back from a database it filled (for --reuse:
+    a 12,000-station data set is filled once and measured again as the pages change); None if empty."""
+    from django.contrib.auth import get_user_model
+
+    from broadcast.models import PlaybackReport, Playlist, PlaylistItem, Schedule
+    from broadcast.selectors.playlists import local_today
+    from stations.models import AdminUnit, District, Station, StationOperator
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__startswith="ops-")}
+    if "ops-supervisor" not in users:
+        return None
+    today = local_today()
+    units = AdminUnit.objects.filter(map="since_2025", level="commune")
+    own = StationOperator.objects.select_related("station").get(user=users["ops-station"]).station
+    silent = Station.objects.filter(status="silent").order_by("code").first() or own
+    current = next(s for s in Schedule.objects.filter(immediate=False, cancelled_at__isnull=True,
+                                                      start_date__lte=today, end_date__gte=today).order_by("pk")
+                   if s.targets.get("all"))
+    return {
+        "supervisor": users["ops-supervisor"], "district_operator": users["ops-district"],
+        "commune_operator": users["ops-commune"], "station_operator": users["ops-station"],
+        "unit": units.order_by("code").first().code, "station": own.code, "silent_station": silent.code,
+        "schedule": current.pk, "emergency": Schedule.objects.filter(immediate=True).order_by("-created_at").first().pk,
+        "past_day": today - dt.timedelta(days=7), "month": (today - dt.timedelta(days=15)).strftime("%Y-%m"),
+        "counts": {"stations": Station.objects.count(), "units": units.count(), "districts": District.objects.count(),
+                   "schedules": Schedule.objects.count(), "playlists": Playlist.objects.count(),
+                   "items": PlaylistItem.objects.count(), "reports": PlaybackReport.objects.count()},
+    }

@@ -24,9 +24,11 @@ Runs only against a throwaway database whose name or path contains "bench" (it i
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
 import logging
 import os
+import pstats
 import random
 import statistics
 import sys
@@ -243,6 +245,20 @@ def _profile(client, url: str, top: int = 3) -> str:
     for sql, runs in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:top]:
         text = " ".join(sql.split())
         lines.append(f"      {sum(runs):7.1f} ms ×{len(runs):<3} {text[:300]}{'…' if len(text) > 300 else ''}")
+    # The project's own functions by time spent in them and what they call (cProfile slows everything
+    # alike: read the figures as shares), and the templates' rendering as a whole.
+    profiler = cProfile.Profile()
+    profiler.runcall(client.get, url, secure=True)
+    stats = pstats.Stats(profiler).stats
+    whole = max(cum for (_f, _l, _n), (_cc, _nc, _tt, cum, _callers) in stats.items())
+    own = sorted(((cum, f"{Path(f).relative_to(ROOT)}:{line} {name}") for (f, line, name), (_cc, _nc, _tt, cum, _c)
+                  in stats.items() if f.startswith(str(ROOT)) and "/scripts/" not in f), reverse=True)
+    rendering = max((cum for (f, _l, name), (_cc, _nc, _tt, cum, _c) in stats.items()
+                     if name == "render" and f.endswith("django/template/base.py")), default=0.0)
+    lines.append(f"      under cProfile: templates {100 * rendering / whole:.0f}% of the request; the project's "
+                 "functions by share (with what they call):")
+    lines += [f"      {100 * cum / whole:5.0f}%  {where}" for cum, where in
+              [o for o in own if not o[1].endswith((" __call__", " wrapper"))][:6]]
     return "\n".join(lines)
 
 
@@ -332,17 +348,21 @@ def main() -> int:
     parser.add_argument("--stations", type=int, default=600, help="stations of the operations data set")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--reuse", action="store_true",
+                        help="operations only: measure the data set a previous run left (no flush, no filling)")
     parser.add_argument("--profile", action="store_true", help="profile every page, not only those over target")
     args = parser.parse_args()
     if args.users < 100:
         parser.error("--users must be at least 100 (the roles are given to the first 95)")
     if args.stations < 10:
         parser.error("--stations must be at least 10")
+    if args.reuse and args.part != "operations":
+        parser.error("--reuse needs --part operations")
 
     _setup()
     where = guard_database()
     logging.getLogger("django.request").setLevel(logging.ERROR)  # a skipped page's 404 is said once, below
-    from _bench_operations_data import populate_operations
+    from _bench_operations_data import existing_operations, populate_operations
     from django.core.management import call_command
     from django.db import connection
     from django.urls import clear_url_caches, path
@@ -352,17 +372,24 @@ def main() -> int:
     urls.urlpatterns.insert(0, path("bench/bare/", _bare_view()))
     clear_url_caches()
 
-    call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
-    call_command("migrate", verbosity=0)  # flush emptied the role groups; post_migrate re-creates them
     print(f"database: {where}")
     newsroom = operations = None
+    if args.reuse:
+        call_command("migrate", verbosity=0)  # the pages' code may have moved on since it was filled
+        operations = existing_operations()
+        if operations is None:
+            sys.exit("--reuse: this database holds no operations data set (run once without --reuse)")
+        print("operations data (reused): " + ", ".join(f"{v:,} {k}" for k, v in operations["counts"].items()))
+    else:
+        call_command("migrate", verbosity=0)
+        call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", verbosity=0)  # flush emptied the role groups; post_migrate re-creates them
     if args.part in ("newsroom", "all"):
         started = time.perf_counter()
         newsroom = _populate(args.bulletins, args.users, args.seed)
         print("newsroom data: " + ", ".join(f"{v:,} {k}" for k, v in newsroom["counts"].items())
               + f" (bulk-created in {time.perf_counter() - started:.1f} s)")
-    if args.part in ("operations", "all"):
+    if args.part in ("operations", "all") and not args.reuse:
         from django.contrib.auth.hashers import make_password
 
         started = time.perf_counter()
