@@ -112,9 +112,9 @@ class HasPerm(permissions.BasePermission):
 
 
 class IsStaffReader(HasRole):
-    """Any staff role may read the registry."""
+    """Any staff role of the API may read the registry."""
 
-    roles = roles.ALL_ROLES
+    roles = roles.STAFF_API_ROLES
 
 
 class StationThrottle(SimpleRateThrottle):

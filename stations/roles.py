@@ -13,6 +13,8 @@ COMMUNE_OPERATOR = "commune_operator"
 # device: a station's box keeps its own token (StationCredential).
 STATION_OPERATOR = "station_operator"
 ALL_ROLES = (EDITOR, APPROVER, SUPERVISOR, DISTRICT_OPERATOR, COMMUNE_OPERATOR, STATION_OPERATOR)
+# Roles of the staff API (stations.auth.IsStaffReader): a station operator has only their page.
+STAFF_API_ROLES = tuple(role for role in ALL_ROLES if role != STATION_OPERATOR)
 # Roles that see only part of the registry (their district, or their commune-level units).
 OPERATOR_ROLES = (DISTRICT_OPERATOR, COMMUNE_OPERATOR)
 
@@ -92,6 +94,8 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         ],
         "district_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],
         "commune_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],
+        # A station operator works only on their station's page (/my-station/), not in the staff API.
+        "station_operator": [],
     },
     "broadcast": {
         "editor": [*_BROADCAST_READ, "add_bulletin", "change_bulletin", "add_pronunciationentry",
@@ -105,6 +109,7 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
                               "view_playbackreport"],
         "commune_operator": ["view_bulletin", "view_schedule", "view_playlist", "view_playlistitem",
                              "view_playbackreport"],
+        "station_operator": [],
     },
 }
 

@@ -322,37 +322,44 @@ class StationBundle(StationAPIView):
         station = request.user.station
         date = _requested_date(request)
         base = _base_url(request)
-        version, core = selectors.playlist_validator(station, date)
-        core = _opaque(core)
-        # playlist.json carries absolute audio URLs, so the bytes (and the ETag) depend on the base URL.
-        etag = f'{core[:-1]}-zip-{hashlib.sha256(base.encode()).hexdigest()[:8]}"'
+        version, etag = bundle_validator(station, date, base)
         if _etag_matches(request.headers.get("If-None-Match"), etag):
             return _not_modified(etag)
-        path = downloads.bundle_path(station.pk, date, version, etag)
-        if not path.is_file():
-            unavailable = self._build(path, station, date, base)
-            if unavailable is not None:
-                return unavailable
+        path = bundle_file(station, date, base, version, etag)
+        if path is None:
+            response = Response({"detail": "Âm thanh chưa sẵn sàng, thử lại sau."},
+                                status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            response["Retry-After"] = "60"
+            return response
         return serve_file(request, path, content_type="application/zip", etag=etag.strip('"'),
                           filename=f"{station.code}-{date.isoformat()}.zip", cache_control="private, no-cache")
 
-    @staticmethod
-    def _build(path: Path, station: Any, date: dt.date, base: str) -> Response | None:
-        playlist = selectors.station_playlist(station.pk, date)
-        document = playlist_document(playlist, station, date, base)
-        media_root = Path(settings.MEDIA_ROOT)
-        files: dict[str, Path] = {}
-        for item in playlist.placed_items if playlist else []:
-            source = media_root / item.rendition.file
-            if not source.is_file():
-                response = Response({"detail": "Âm thanh chưa sẵn sàng, thử lại sau."},
-                                    status=status.HTTP_503_SERVICE_UNAVAILABLE)
-                response["Retry-After"] = "60"
-                return response
-            files[item.sha256] = source
-        m3u = playlist_m3u(document, lambda sha: f"audio/{sha}.mp3")
-        downloads.write_bundle(path, document, m3u, files.items(), date)
-        return None
+
+def bundle_validator(station: Any, date: dt.date, base: str) -> tuple[int, str]:
+    """(playlist version, ETag) of the day bundle: playlist.json carries absolute audio URLs, so the bytes
+    (and the ETag) depend on the base URL too."""
+    version, core = selectors.playlist_validator(station, date)
+    return version, f'{_opaque(core)[:-1]}-zip-{hashlib.sha256(base.encode()).hexdigest()[:8]}"'
+
+
+def bundle_file(station: Any, date: dt.date, base: str, version: int, etag: str) -> Path | None:
+    """The cached day bundle of `station` (built on first demand), or None while some audio is not ready.
+    Shared by the device's download and the station operator's page."""
+    path = downloads.bundle_path(station.pk, date, version, etag)
+    if path.is_file():
+        return path
+    playlist = selectors.station_playlist(station.pk, date)
+    document = playlist_document(playlist, station, date, base)
+    media_root = Path(settings.MEDIA_ROOT)
+    files: dict[str, Path] = {}
+    for item in playlist.placed_items if playlist else []:
+        source = media_root / item.rendition.file
+        if not source.is_file():
+            return None
+        files[item.sha256] = source
+    m3u = playlist_m3u(document, lambda sha: f"audio/{sha}.mp3")
+    downloads.write_bundle(path, document, m3u, files.items(), date)
+    return path
 
 
 class StationAudio(StationAPIView):

@@ -17,7 +17,7 @@ from broadcast.selectors.playlists import local_today
 from broadcast.services import bulletins as bulletin_services
 from broadcast.services.schedules import create_schedule
 from stations.models import StationCredential
-from stations.roles import ROLE_GRANTS
+from stations.roles import ROLE_GRANTS, STAFF_API_ROLES
 from stations.services import issue_station_token
 from tests.factories import (
     AdminUnitFactory,
@@ -27,6 +27,7 @@ from tests.factories import (
     UserFactory,
     approved_bulletin,
 )
+from tests.operations.factories_station_desk import StationOperatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,40 +136,40 @@ ACTIONS: dict[str, Action] = {
 # or commune-level units (commune operator).
 # editor+approver: one person holding both roles (approves others' bulletins, never their own).
 _ = None
-COLUMNS = ["editor", "approver", "editor+approver", "supervisor", "district_operator", "commune_operator", "station",
-           "anonymous"]
+COLUMNS = ["editor", "approver", "editor+approver", "supervisor", "district_operator", "commune_operator",
+           "station_operator", "station", "anonymous"]
 MATRIX: dict[str, list[int]] = {
-    #                               editor approver ed+ap supervisor district commune station anonymous
-    "bulletin.list":                 [200,   200,    200,  200,       200,     200,    403,    401],
-    "bulletin.read":                 [200,   200,    200,  200,       404,     404,    403,    401],
-    "bulletin.read_airing_own_district":   [200, 200, 200, 200,       200,     200,    403,    401],
-    "bulletin.read_airing_other_district": [200, 200, 200, 200,       404,     404,    403,    401],
-    "bulletin.create":               [201,   403,    201,  403,       403,     403,    403,    401],
-    "bulletin.edit_own":             [200,   403,    200,  403,       403,     403,    403,    401],
-    "bulletin.edit_other":           [403,   403,    403,  403,       403,     403,    403,    401],
-    "bulletin.submit_own":           [200,   403,    200,  403,       403,     403,    403,    401],
-    "bulletin.approve_own":          [403,   403,    403,  403,       403,     403,    403,    401],
-    "bulletin.approve_other":        [403,   200,    200,  403,       403,     403,    403,    401],
-    "bulletin.reject":               [403,   200,    200,  403,       403,     403,    403,    401],
-    "bulletin.archive":              [403,   200,    200,  200,       403,     403,    403,    401],
-    "schedule.create":               [403,   403,    403,  201,       403,     403,    403,    401],
-    "schedule.cancel":               [403,   403,    403,  204,       403,     403,    403,    401],
-    "schedule.list":                 [200,   200,    200,  200,       200,     200,    403,    401],
-    "schedule.list_other_unit":      [200,   200,    200,  200,       404,     404,    403,    401],
-    "schedule.read_own_district":    [200,   200,    200,  200,       200,     200,    403,    401],
-    "schedule.read_other_district":  [200,   200,    200,  200,       404,     404,    403,    401],
-    "coverage":                      [403,   403,    403,  200,       200,     200,    403,    401],
-    "coverage.other_district":       [403,   403,    403,  200,       404,     404,    403,    401],
-    "coverage.other_unit":           [403,   403,    403,  200,       404,     404,    403,    401],
-    "playlists":                     [200,   200,    200,  200,       200,     200,    403,    401],
-    "registry.stations":             [200,   200,    200,  200,       200,     200,    403,    401],
-    "registry.station_other":        [200,   200,    200,  200,       404,     404,    403,    401],
-    "station_token.issue":           [403,   403,    403,  201,       403,     403,    403,    401],
-    "station_token.revoke":          [403,   403,    403,  204,       403,     403,    403,    401],
+    #                               editor approver ed+ap supervisor district commune station_op station anonymous
+    "bulletin.list":                 [200, 200, 200, 200, 200, 200, 403, 403, 401],
+    "bulletin.read":                 [200, 200, 200, 200, 404, 404, 403, 403, 401],
+    "bulletin.read_airing_own_district":   [200, 200, 200, 200, 200, 200, 403, 403, 401],
+    "bulletin.read_airing_other_district": [200, 200, 200, 200, 404, 404, 403, 403, 401],
+    "bulletin.create":               [201, 403, 201, 403, 403, 403, 403, 403, 401],
+    "bulletin.edit_own":             [200, 403, 200, 403, 403, 403, 403, 403, 401],
+    "bulletin.edit_other":           [403, 403, 403, 403, 403, 403, 403, 403, 401],
+    "bulletin.submit_own":           [200, 403, 200, 403, 403, 403, 403, 403, 401],
+    "bulletin.approve_own":          [403, 403, 403, 403, 403, 403, 403, 403, 401],
+    "bulletin.approve_other":        [403, 200, 200, 403, 403, 403, 403, 403, 401],
+    "bulletin.reject":               [403, 200, 200, 403, 403, 403, 403, 403, 401],
+    "bulletin.archive":              [403, 200, 200, 200, 403, 403, 403, 403, 401],
+    "schedule.create":               [403, 403, 403, 201, 403, 403, 403, 403, 401],
+    "schedule.cancel":               [403, 403, 403, 204, 403, 403, 403, 403, 401],
+    "schedule.list":                 [200, 200, 200, 200, 200, 200, 403, 403, 401],
+    "schedule.list_other_unit":      [200, 200, 200, 200, 404, 404, 403, 403, 401],
+    "schedule.read_own_district":    [200, 200, 200, 200, 200, 200, 403, 403, 401],
+    "schedule.read_other_district":  [200, 200, 200, 200, 404, 404, 403, 403, 401],
+    "coverage":                      [403, 403, 403, 200, 200, 200, 403, 403, 401],
+    "coverage.other_district":       [403, 403, 403, 200, 404, 404, 403, 403, 401],
+    "coverage.other_unit":           [403, 403, 403, 200, 404, 404, 403, 403, 401],
+    "playlists":                     [200, 200, 200, 200, 200, 200, 403, 403, 401],
+    "registry.stations":             [200, 200, 200, 200, 200, 200, 403, 403, 401],
+    "registry.station_other":        [200, 200, 200, 200, 404, 404, 403, 403, 401],
+    "station_token.issue":           [403, 403, 403, 201, 403, 403, 403, 403, 401],
+    "station_token.revoke":          [403, 403, 403, 204, 403, 403, 403, 403, 401],
 }
 GROUPS = {"editor": ["editor"], "approver": ["approver"], "editor+approver": ["editor", "approver"],
           "supervisor": ["supervisor"], "district_operator": ["district_operator"],
-          "commune_operator": ["commune_operator"]}
+          "commune_operator": ["commune_operator"], "station_operator": ["station_operator"]}
 
 
 def test_the_matrix_covers_every_action_and_role():
@@ -189,6 +190,8 @@ def _world(role: str, fake_render) -> tuple[World, APIClient]:  # noqa: ANN001
         actor = operator.user
     elif role == "commune_operator":
         actor = commune_operator.user
+    elif role == "station_operator":
+        actor = StationOperatorFactory(station=own_station).user
     elif role in GROUPS:
         actor = UserFactory(username=f"actor-{role}", roles=GROUPS[role])
     else:
@@ -242,6 +245,9 @@ def test_api_and_role_grants_agree(role):
     perms = _role_perms(role)
     for action, spec in ACTIONS.items():
         status = MATRIX[action][COLUMNS.index(role)]
+        if not set(GROUPS[role]) & set(STAFF_API_ROLES):  # a station operator has their page, nothing in the staff API
+            assert status == DENIED, (role, action, "a role outside the staff API allowed")
+            continue
         holds = set(spec.perms) <= perms
         if not holds:
             assert status == DENIED, (role, action, "allowed without", set(spec.perms) - perms)
