@@ -72,7 +72,7 @@ def test_supervisor_lists_opens_edits_slots_and_issues_a_token_shown_once(live_s
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = launch(pw)
+        browser = launch(pw, "--lang=vi-VN")
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             sign_in_at(page, base, "/operations/stations/", "giamsat")
@@ -154,7 +154,7 @@ def test_operator_cannot_open_a_station_of_another_area(live_server, monkeypatch
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = launch(pw)
+        browser = launch(pw, "--lang=vi-VN")
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             sign_in_at(page, base, "/operations/stations/", username)
