@@ -82,7 +82,7 @@ def test_the_range_report_sums_each_units_days(history):
 
 def test_thirty_days_take_the_same_few_queries_for_any_number_of_stations(django_assert_max_num_queries):
     bulletin = plain_bulletin()
-    for n in range(12):
+    for _ in range(12):
         station = StationFactory()
         for back in (1, 7, 20):
             make_playlist(station, TODAY - dt.timedelta(days=back), [bulletin])
