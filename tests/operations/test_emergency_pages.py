@@ -78,7 +78,7 @@ def test_review_states_bulletin_duration_and_exact_station_counts(supervisor, ci
     assert review.status_code == 200
     text = visible_text(review.content.decode())
     assert "Khẩn cấp: bão số 5 đổ bộ" in text
-    assert "1:35" in text  # 95 s
+    assert "01:35" in text  # 95 s
     assert "5 đài" in text  # five active stations, the inactive one not counted
     assert "1 đài mất liên lạc, 1 đài chưa kết nối lần nào" in text
     assert "Phát khẩn cấp" in text
