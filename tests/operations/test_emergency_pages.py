@@ -257,6 +257,8 @@ def test_cancel_needs_the_confirmation_box_then_stops_the_polling(
         client.post(f"{URL}{schedule.pk}/cancel/", {"confirm": "yes"})
     schedule.refresh_from_db()
     assert schedule.cancelled_by == supervisor
+    # What the page says: a play already in today's playlists is not recalled (the planner freezes it).
+    assert PlaylistItem.objects.filter(schedule=schedule, slot=EMERGENCY_SLOT).count() == 5
     html = client.get(f"{URL}{schedule.pk}/").content.decode()
     assert "hx-trigger" not in html and "Đã hủy" in visible_text(html)
     again = client.post(f"{URL}{schedule.pk}/cancel/", {"confirm": "yes"}, follow=True)
