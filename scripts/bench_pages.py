@@ -221,7 +221,7 @@ def _measure(client, url: str, rounds: int) -> tuple[int, list[float], int]:
     return response.status_code, times, len(queries)
 
 
-def _profile(client, url: str, top: int = 3) -> str:
+def _profile(label: str, client, url: str, top: int = 3) -> str:
     """Where one request's time goes: its total, the share spent in SQL, and the slowest statements
     (grouped by their text, parameters aside)."""
     from django.db import connection
@@ -240,7 +240,7 @@ def _profile(client, url: str, top: int = 3) -> str:
         client.get(url, secure=True)
     total = (time.perf_counter() - started) * 1000
     in_sql = sum(sum(v) for v in spent.values())
-    lines = [f"    profile of {url}: {total:.0f} ms, of which SQL {in_sql:.0f} ms in "
+    lines = [f"    profile of {label} ({url}): {total:.0f} ms, of which SQL {in_sql:.0f} ms in "
              f"{sum(len(v) for v in spent.values())} queries, Python/templates {total - in_sql:.0f} ms"]
     for sql, runs in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:top]:
         text = " ".join(sql.split())
@@ -419,8 +419,8 @@ def main() -> int:
                               else f"over {target:.0f} ms: {', '.join(url for _l, _c, url in slow)}")
               + (f"; skipped (404): {', '.join(dict.fromkeys(skipped))}" if skipped else "")
               + (f"; refused: {', '.join(odd)}" if odd else ""))
-        for _label, client, url in (pages if args.profile else slow):
-            print(_profile(client, url))
+        for label, client, url in (pages if args.profile else slow):
+            print(_profile(label, client, url))
         failed = failed or bool(slow)
     return 1 if failed else 0
 
