@@ -262,7 +262,8 @@ class ScheduleEditPreview(generics.GenericAPIView):
     def get_queryset(self) -> Any:
         return selectors.schedule_list()
 
-    @extend_schema(request=ScheduleEditSerializer, responses={200: SchedulePreviewSerializer})
+    @extend_schema(operation_id="v1_schedules_edit_preview", request=ScheduleEditSerializer,
+                   responses={200: SchedulePreviewSerializer})
     def post(self, request: Request, pk: int) -> Response:
         schedule = self.get_object()
         data = ScheduleEditSerializer(data=request.data)

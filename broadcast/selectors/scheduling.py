@@ -13,7 +13,7 @@ from stations.models import AdminUnit, Station, map_in_force
 from ..models import AudioRendition, Bulletin, Schedule
 from .playlists import local_today, schedule_list, target_station_ids
 
-STATES = {"current": "Đang chạy", "coming": "Sắp tới", "past": "Đã kết thúc", "cancelled": "Đã hủy",
+STATES = {"live": "Đang chạy và sắp tới", "current": "Đang chạy", "coming": "Sắp tới", "past": "Đã kết thúc", "cancelled": "Đã hủy",
           "all": "Tất cả"}
 
 
@@ -26,6 +26,8 @@ def schedules_by_state(state: str, *, bulletin_id: int | None = None,
     if state == "all":
         return qs.order_by("-created_at", "-id")
     qs = qs.filter(cancelled_at__isnull=True)
+    if state == "live":
+        return qs.filter(end_date__gte=today).order_by("start_date", "-created_at", "-id")
     if state == "coming":
         return qs.filter(start_date__gt=today).order_by("start_date", "id")
     if state == "past":

@@ -122,6 +122,10 @@ class Week:
         return self.start + dt.timedelta(days=6)
 
     @property
+    def emergencies(self) -> int:
+        return sum(len(d.emergencies) for d in self.days)
+
+    @property
     def unplaced(self) -> int:
         return sum(c.unplaced for r in self.rows for c in r.cells)
 

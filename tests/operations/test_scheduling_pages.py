@@ -119,7 +119,9 @@ def test_list_filters_by_state(boss, city):
     coming = create_schedule(city, by=boss, start_date=tomorrow() + dt.timedelta(days=5),
                              end_date=tomorrow() + dt.timedelta(days=6), slots=["morning"], targets={"all": True})
     client = signed_in(boss)
-    now_page = client.get("/operations/schedules/").content.decode()
+    default = client.get("/operations/schedules/").content.decode()
+    assert f"#{current.pk}<" in default and f"#{coming.pk}<" in default
+    now_page = client.get("/operations/schedules/", {"state": "current"}).content.decode()
     assert f"#{current.pk}<" in now_page and f"#{coming.pk}<" not in now_page
     later = client.get("/operations/schedules/", {"state": "coming"}).content.decode()
     assert f"#{coming.pk}<" in later and f"#{current.pk}<" not in later

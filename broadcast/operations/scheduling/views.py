@@ -49,7 +49,7 @@ def describe(schedule: Schedule) -> dict:
 def schedule_list(request: HttpRequest) -> HttpResponse:
     form = ListFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    state = data.get("state") or "current"
+    state = data.get("state") or "live"
     page = Paginator(selectors.schedules_by_state(state, bulletin_id=data.get("bulletin")), PAGE_SIZE).get_page(
         request.GET.get("page"))
     rows = [(s, describe(s)) for s in page.object_list]

@@ -26,6 +26,13 @@ class Preview:
     station_count: int
     refused: str = ""
 
+    def fill_rows(self) -> list[dict[str, Any]]:
+        """The per-(date, slot) loads with the words a page shows: the day's name, the slot's label."""
+        from ...selectors.week import DAY_NAMES, slot_label
+
+        return [{"day": f"{DAY_NAMES[load.date.weekday()]} {load.date:%d/%m}" if load.date else "",
+                 "slot": slot_label(load.name), "load": load} for load in self.placement.fill_list()]
+
     @property
     def overfull_slots(self) -> int:
         return sum(1 for load in self.placement.fill.values() if load.overfull)
