@@ -2,7 +2,8 @@
 stations, send), then follow the stations' confirmations live and phone the silent ones.
 
 Sending is for supervisors. District and commune operators may follow an emergency that reached their
-area, seeing only their stations; any other emergency is a 404 for them.
+area, seeing only their stations; any other emergency is a 404 for them. The live page's poll carries the
+counts and the first stations to phone only; every station, by state, is on a paginated list.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from broadcast.models import Bulletin, Schedule
 from broadcast.newsroom.access import role_required
 from broadcast.selectors import emergency as selectors
+from broadcast.services import emergency as services
 from broadcast.services.schedules import (
     ScheduleConflict,
     ScheduleValidationError,
@@ -29,11 +32,12 @@ from broadcast.services.schedules import (
 from stations import roles
 from stations.selectors import user_scope
 
-from .emergency_sending import issue_token, send_emergency, spend_token
+from .emergency_tokens import issue_token, spend_token
 
 SENDERS = (roles.SUPERVISOR,)
 VIEWERS = (roles.SUPERVISOR, roles.DISTRICT_OPERATOR, roles.COMMUNE_OPERATOR)
 POLL_SECONDS = 3
+STATIONS_PER_PAGE = 100
 ALL, UNITS = "all", "units"
 
 
@@ -111,14 +115,14 @@ def emergency_index(request: HttpRequest) -> HttpResponse:
     if request.POST.get("step") != "send":
         return _confirm(request, form, bulletin, reach)
     if not spend_token(request.session, request.POST.get("token", "")):
-        existing = selectors.recent_duplicate(bulletin)
+        existing = services.just_sent(bulletin)
         if existing is not None:
             messages.warning(request, "Bản tin này vừa được phát khẩn cấp; không gửi lần nữa.")
             return redirect("operations-emergency-live", pk=existing.pk)
         return _confirm(request, form, bulletin, reach, status=400,
                         error="Phiếu xác nhận đã dùng hoặc đã hết hạn. Kiểm tra lại rồi bấm phát một lần nữa.")
     try:
-        sent = send_emergency(bulletin, by=request.user, targets=targets)
+        sent = services.send_emergency(bulletin, by=request.user, targets=targets)
     except ScheduleConflict as exc:
         form.add_error("bulletin", str(exc))
         return _index(request, form, status=409)
@@ -152,20 +156,56 @@ def _visible(request: HttpRequest, pk: int) -> Schedule:
     return schedule
 
 
+def _state_links(schedule: Schedule, live_counts: selectors.Counts) -> list[tuple[str, str, int]]:
+    """The full list's states with their counts: (state, label, count); "" is every station."""
+    counts = {selectors.TO_CALL: live_counts.delivered - live_counts.confirmed,
+              selectors.CONFIRMED: live_counts.confirmed, selectors.TROUBLE: live_counts.trouble,
+              selectors.WAITING: live_counts.delivered - live_counts.confirmed - live_counts.trouble}
+    return [*((state, label, counts[state]) for state, label in selectors.STATE_LABELS.items()),
+            ("", "Tất cả", live_counts.delivered)]
+
+
 @require_http_methods(["GET"])
 @role_required(*VIEWERS)
 def emergency_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live confirmations; an htmx poll gets only the part that changes."""
+    """The live confirmations; an htmx poll gets only the part that changes: the counts and the first
+    stations to phone (never the confirmed ones: those are on the paginated list)."""
     schedule = _visible(request, pk)
+    live = selectors.confirmations(schedule, user_scope(request.user), limit=selectors.TO_CALL_LIMIT)
     context = {
-        "live": selectors.confirmations(schedule, user_scope(request.user)),
+        "live": live, "states": _state_links(schedule, live.counts),
         "schedule": schedule, "bulletin": schedule.bulletin, "poll_seconds": POLL_SECONDS,
         "can_send": roles.has_role(request.user, *SENDERS), "now": timezone.now(),
         "live_url": reverse("operations-emergency-live", args=[schedule.pk]),
+        "list_url": reverse("operations-emergency-stations", args=[schedule.pk]),
     }
     if request.htmx:
         return render(request, "operations/emergency/_live.html", context)
     return render(request, "operations/emergency/live.html", context)
+
+
+@require_http_methods(["GET"])
+@role_required(*VIEWERS)
+def emergency_stations(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every station of the emergency in one state (?state=, default all), a page at a time (?page=)."""
+    schedule = _visible(request, pk)
+    scope = user_scope(request.user)
+    state = request.GET.get("state", "")
+    error = ""
+    if state and state not in selectors.STATE_LABELS:
+        error = f"Trạng thái không hợp lệ; chọn một trong: {', '.join(selectors.STATE_LABELS.values())}."
+        state = ""
+    counts = selectors.counts(schedule, scope)
+    page = Paginator(selectors.station_items(schedule, scope, state), STATIONS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "operations/emergency/stations.html", {
+        "schedule": schedule, "bulletin": schedule.bulletin, "counts": counts, "whole": scope.everything,
+        "states": _state_links(schedule, counts), "state": state,
+        "state_label": selectors.STATE_LABELS.get(state, "Tất cả"), "page": page,
+        "rows": selectors.rows(page.object_list), "error": error,
+        "live_url": reverse("operations-emergency-live", args=[schedule.pk]),
+        "list_url": reverse("operations-emergency-stations", args=[schedule.pk]),
+    }, status=400 if error else 200)
 
 
 @require_POST
@@ -187,5 +227,6 @@ def emergency_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 urlpatterns = [
     path("operations/emergency/", emergency_index, name="operations-emergency"),
     path("operations/emergency/<int:pk>/", emergency_live, name="operations-emergency-live"),
+    path("operations/emergency/<int:pk>/stations/", emergency_stations, name="operations-emergency-stations"),
     path("operations/emergency/<int:pk>/cancel/", emergency_cancel, name="operations-emergency-cancel"),
 ]

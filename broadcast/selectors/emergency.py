@@ -1,18 +1,19 @@
 """Reads for the emergency pages: the bulletins that may be sent, how many stations a target reaches, and
 who has confirmed an emergency sent (its immediate schedule's plays in the "now" slot, one per station).
 
-Each function runs a fixed number of queries whatever the number of stations; the confirmations are read
-through the item's schedule index (PlaylistItem.schedule_id) and nothing else.
+Each function runs a fixed number of queries whatever the number of stations, and none reads every
+station's row: the live page is polled every few seconds at up to ~12,000 stations, so it gets counts
+(one aggregate) and the first stations to phone; the rest is read a page at a time. The confirmations
+are read through the item's schedule index (PlaylistItem.schedule_id) and nothing else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from stations.models import EMERGENCY_SLOT, AdminUnit, Station
@@ -26,9 +27,18 @@ CALL_ORDER = {Station.Status.SILENT: 0, Station.Status.NEVER: 1, Station.Status.
 CONFIRMED = "confirmed"
 TROUBLE = "trouble"  # started but not played through: failed, interrupted, skipped
 WAITING = "waiting"
+TO_CALL = "to_call"  # not confirmed: trouble or waiting
 OUTCOME_LABELS = {CONFIRMED: "Đã phát", TROUBLE: "Bắt đầu/lỗi", WAITING: "Chưa xác nhận"}
 REPORT_LABELS = {"failed": "Lỗi phát", "interrupted": "Bị ngắt", "skipped": "Bỏ qua"}
-DUPLICATE_WINDOW = dt.timedelta(minutes=1)
+# The states a list of stations may be narrowed to ("" = every station), and what each reads.
+STATE_LABELS = {TO_CALL: "Cần gọi điện", CONFIRMED: "Đã phát", TROUBLE: "Bắt đầu/lỗi", WAITING: "Chưa xác nhận"}
+STATE_FILTERS = {
+    CONFIRMED: Q(report_status="played"),
+    TROUBLE: ~Q(report_status="") & ~Q(report_status="played"),
+    WAITING: Q(report_status=""),
+    TO_CALL: ~Q(report_status="played"),
+}
+TO_CALL_LIMIT = 200  # stations to phone sent with each poll; the others are on the full list
 
 
 def _local(moment: dt.datetime | None, fmt: str) -> str:
@@ -92,11 +102,11 @@ def reach(targets: dict[str, Any]) -> Reach:
     return Reach(total=len(ids), by_status=counts)
 
 
-def recent_duplicate(bulletin: Bulletin, now: dt.datetime | None = None) -> Schedule | None:
-    """A live immediate schedule of this bulletin made within the last minute (a second click, another tab)."""
+def recent_duplicate(bulletin: Bulletin, *, within: dt.timedelta, now: dt.datetime | None = None) -> Schedule | None:
+    """The latest live immediate schedule of this bulletin made `within` before now."""
     now = now or timezone.now()
     return (Schedule.objects.filter(bulletin=bulletin, immediate=True, cancelled_at__isnull=True,
-                                    created_at__gte=now - DUPLICATE_WINDOW).order_by("-created_at").first())
+                                    created_at__gte=now - within).order_by("-created_at").first())
 
 
 # ---------------------------------------------------------------- after sending
@@ -151,25 +161,35 @@ class Row:
         return ("+" if phone.startswith("+") else "") + "".join(c for c in phone if c.isdigit())
 
 
+def emergency_day(schedule: Schedule) -> dt.date:
+    return timezone.localdate(schedule.created_at, LOCAL_TZ)
+
+
+def is_finished(schedule: Schedule, counts: Counts) -> bool:
+    """Nothing more to wait for: every targeted station confirmed, the schedule was cancelled, or its day
+    is over (the play left the stations' playlists at midnight)."""
+    all_in = counts.targeted > 0 and counts.confirmed >= counts.targeted
+    return all_in or schedule.cancelled_at is not None or local_today() != emergency_day(schedule)
+
+
 @dataclass
 class Confirmations:
     schedule: Schedule
     counts: Counts
-    rows: list[Row]
-    to_call: list[Row]
-    day: dt.date
+    to_call: list[Row]  # the first stations to phone, at most TO_CALL_LIMIT
     whole: bool  # the viewer sees every station (not an operator's part)
 
     @property
+    def to_call_total(self) -> int:
+        return self.counts.delivered - self.counts.confirmed
+
+    @property
+    def more_to_call(self) -> int:
+        return self.to_call_total - len(self.to_call)
+
+    @property
     def finished(self) -> bool:
-        """Nothing more to wait for: every targeted station confirmed, the schedule was cancelled, or its
-        day is over (the play left the stations' playlists at midnight)."""
-        all_in = self.counts.targeted > 0 and self.counts.confirmed >= self.counts.targeted
-        return all_in or self.schedule.cancelled_at is not None or local_today() != self.day
-
-
-def emergency_day(schedule: Schedule) -> dt.date:
-    return timezone.localdate(schedule.created_at, LOCAL_TZ)
+        return is_finished(self.schedule, self.counts)
 
 
 def emergency_items(schedule: Schedule, scope: Scope) -> Any:
@@ -190,36 +210,69 @@ def visible_emergency(schedule_id: int, scope: Scope) -> Schedule | None:
     return None
 
 
-def confirmations(schedule: Schedule, scope: Scope) -> Confirmations:
-    """Who confirmed the emergency, station by station, and whom to phone. One query for any number of
-    stations (the items with their station joined)."""
-    # Plain tuples, not model instances: 600 stations polled every few seconds.
-    fields = ("report_status", "reported_at", "playlist__station_id", "playlist__station__code",
+def _tally() -> dict[str, Count]:
+    return {"delivered": Count("id"), "confirmed": Count("id", filter=STATE_FILTERS[CONFIRMED]),
+            "trouble": Count("id", filter=STATE_FILTERS[TROUBLE])}
+
+
+def _counts(schedule: Schedule, delivered: int, confirmed: int, trouble: int, whole: bool) -> Counts:
+    # Before the build has run (seconds after sending) the schedule's own count is the target; an
+    # operator's part is what reached their stations.
+    targeted = max(schedule.target_station_count, delivered) if whole else delivered
+    return Counts(targeted=targeted, delivered=delivered, confirmed=confirmed, trouble=trouble,
+                  waiting=targeted - confirmed - trouble)
+
+
+def counts(schedule: Schedule, scope: Scope) -> Counts:
+    """How many stations in `scope` got, confirmed, or are still silent about the emergency. One query."""
+    tally = emergency_items(schedule, scope).aggregate(**_tally())
+    return _counts(schedule, tally["delivered"], tally["confirmed"], tally["trouble"], scope.everything)
+
+
+# Plain tuples, not model instances: a poll every few seconds, a page of up to a few hundred rows.
+ROW_FIELDS = ("report_status", "reported_at", "playlist__station_id", "playlist__station__code",
               "playlist__station__name", "playlist__station__status", "playlist__station__last_seen_at",
               "playlist__station__contact_name", "playlist__station__contact_phone",
               "playlist__station__unit__name", "playlist__station__district__name")
+# Whom to phone first (CALL_ORDER), within a status a station that reported trouble, then by code.
+CALL_PRIORITY = (
+    Case(*[When(playlist__station__status=status, then=Value(n)) for status, n in CALL_ORDER.items()],
+         default=Value(9), output_field=IntegerField()),
+    Case(When(report_status="", then=Value(1)), default=Value(0), output_field=IntegerField()),
+    "playlist__station__code",
+)
+
+
+def station_items(schedule: Schedule, scope: Scope, state: str = "") -> Any:
+    """The stations' plays in one state (see STATE_FILTERS; "" = all) as ROW_FIELDS tuples, ready to slice
+    or paginate: the stations to phone in calling order, any other state by station code."""
+    items = emergency_items(schedule, scope)
+    if state:
+        items = items.filter(STATE_FILTERS[state])
+    order = CALL_PRIORITY if state == TO_CALL else ("playlist__station__code",)
+    return items.order_by(*order).values_list(*ROW_FIELDS)
+
+
+def rows(values: Any) -> list[Row]:
+    """Rows of station_items tuples (a slice or a page of them)."""
     labels = dict(Station.Status.choices)
-    rows = [
+    return [
         Row(station_id=pk, code=code, name=name, status=status, status_label=labels.get(status, status),
             last_seen_at=last_seen, contact_name=contact_name, contact_phone=contact_phone,
             place=unit_name or district_name or "", outcome=outcome_of(report_status),
             report_status=report_status, reported_at=reported_at)
         for (report_status, reported_at, pk, code, name, status, last_seen, contact_name, contact_phone,
-             unit_name, district_name)
-        in emergency_items(schedule, scope).order_by("playlist__station__code").values_list(*fields)
+             unit_name, district_name) in values
     ]
-    tally = Counter(r.outcome for r in rows)
-    delivered = len(rows)
-    whole = scope.everything
-    # Before the build has run (seconds after sending) the schedule's own count is the target; an
-    # operator's part is what reached their stations.
-    targeted = max(schedule.target_station_count, delivered) if whole else delivered
-    counts = Counts(targeted=targeted, delivered=delivered, confirmed=tally[CONFIRMED], trouble=tally[TROUBLE],
-                    waiting=targeted - tally[CONFIRMED] - tally[TROUBLE])
-    to_call = sorted((r for r in rows if r.outcome != CONFIRMED),
-                     key=lambda r: (CALL_ORDER.get(r.status, 9), r.outcome != TROUBLE, r.code))
-    return Confirmations(schedule=schedule, counts=counts, rows=rows, to_call=to_call,
-                         day=emergency_day(schedule), whole=whole)
+
+
+def confirmations(schedule: Schedule, scope: Scope, limit: int | None = None) -> Confirmations:
+    """The counts and the first `limit` (TO_CALL_LIMIT) stations to phone. Two queries for any number of
+    stations."""
+    limit = TO_CALL_LIMIT if limit is None else limit
+    to_call = rows(station_items(schedule, scope, TO_CALL)[:limit])
+    return Confirmations(schedule=schedule, counts=counts(schedule, scope), to_call=to_call,
+                         whole=scope.everything)
 
 
 @dataclass
@@ -236,15 +289,7 @@ def recent_emergencies(limit: int = 10) -> list[RecentEmergency]:
         return []
     tallies = {row["schedule_id"]: row for row in (
         PlaylistItem.objects.filter(schedule_id__in=[s.pk for s in schedules], slot=EMERGENCY_SLOT)
-        .order_by().values("schedule_id").annotate(
-            delivered=Count("id"), confirmed=Count("id", filter=Q(report_status="played")),
-            trouble=Count("id", filter=~Q(report_status="") & ~Q(report_status="played")),
-        ))}
-    out = []
-    for s in schedules:
-        t = tallies.get(s.pk, {"delivered": 0, "confirmed": 0, "trouble": 0})
-        targeted = max(s.target_station_count, t["delivered"])
-        out.append(RecentEmergency(s, Counts(targeted=targeted, delivered=t["delivered"], confirmed=t["confirmed"],
-                                             trouble=t["trouble"],
-                                             waiting=targeted - t["confirmed"] - t["trouble"])))
-    return out
+        .order_by().values("schedule_id").annotate(**_tally()))}
+    empty = {"delivered": 0, "confirmed": 0, "trouble": 0}
+    return [RecentEmergency(s, _counts(s, **{k: tallies.get(s.pk, empty)[k] for k in empty}, whole=True))
+            for s in schedules]

@@ -38,6 +38,10 @@ def emergency_bulletin(title: str = "Khẩn cấp: bão số 5 đổ bộ") -> B
 
 @pytest.fixture
 def city(db):
+    return make_city()
+
+
+def make_city() -> dict:
     """Two districts, one new unit spanning part of the first; five stations of varied health."""
     north, south = DistrictFactory(name="Quận Bắc"), DistrictFactory(name="Quận Nam")
     unit = AdminUnitFactory(name="Phường Hồng Hà")
@@ -211,7 +215,7 @@ def test_the_live_page_reads_a_fixed_number_of_queries_whatever_the_station_coun
     second = send(supervisor, emergency_bulletin("Khẩn cấp: lũ"), capture=django_capture_on_commit_callbacks)
     with CaptureQueriesContext(connection) as many:
         response = client.get(f"{URL}{second.pk}/", HTTP_HX_REQUEST="true")
-    assert response.content.decode().count('data-testid="station-row"') == 25
+    assert response.content.decode().count('data-testid="call-row"') == 25
     assert len(many) == len(few)
 
 
@@ -228,14 +232,52 @@ def test_operators_see_only_their_stations_and_nothing_outside_their_area(
     assert client.get(f"{URL}{south_only.pk}/").status_code == 404
     page = client.get(f"{URL}{everywhere.pk}/")
     assert page.status_code == 200
-    assert page.content.decode().count('data-testid="station-row"') == 3
+    assert page.content.decode().count('data-testid="call-row"') == 3
     assert "Hủy phát khẩn cấp" not in page.content.decode()
     live = selectors.confirmations(everywhere, user_scope(operator))
     assert live.counts.targeted == 3 and not live.whole
     commune = CommuneOperatorFactory(units=[city["unit"]]).user
-    assert signed_in(commune).get(f"{URL}{everywhere.pk}/").content.decode().count('data-testid="station-row"') == 2
+    assert signed_in(commune).get(f"{URL}{everywhere.pk}/").content.decode().count('data-testid="call-row"') == 2
+    listed = client.get(f"{URL}{everywhere.pk}/stations/").content.decode()
+    assert listed.count('data-testid="station-row"') == 3
+    assert client.get(f"{URL}{south_only.pk}/stations/").status_code == 404
     assert client.post(f"{URL}{everywhere.pk}/cancel/", {"confirm": "yes"}).status_code == 403
     assert client.get(f"{URL}99999/").status_code == 404
+
+
+def test_a_poll_sends_the_counts_and_a_capped_call_list_never_the_confirmed_stations(
+        supervisor, city, django_capture_on_commit_callbacks, monkeypatch):
+    schedule = send(supervisor, emergency_bulletin(), capture=django_capture_on_commit_callbacks)
+    online, silent, never, online2, late = city["stations"]
+    ingest_reports(online, [report(item_of(schedule, online), "c1")])
+    monkeypatch.setattr(selectors, "TO_CALL_LIMIT", 2)
+    poll = signed_in(supervisor).get(f"{URL}{schedule.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert [f'data-station="{s.code}"' in poll for s in (silent, never, late, online2)] == [True, True, False, False]
+    assert online.code not in poll and 'data-testid="station-row"' not in poll
+    assert "và 2 đài khác" in visible_text(poll)
+    assert f'href="{URL}{schedule.pk}/stations/?state=to_call"' in poll
+    assert f'href="{URL}{schedule.pk}/stations/?state=confirmed"' in poll
+
+
+def test_the_full_list_shows_one_state_a_page_at_a_time(
+        supervisor, city, django_capture_on_commit_callbacks, monkeypatch):
+    schedule = send(supervisor, emergency_bulletin(), capture=django_capture_on_commit_callbacks)
+    online, silent, never, online2, late = city["stations"]
+    for n, station in enumerate((online, online2, late)):
+        ingest_reports(station, [report(item_of(schedule, station), f"l{n}")])
+    client = signed_in(supervisor)
+    monkeypatch.setattr("broadcast.operations.emergency.STATIONS_PER_PAGE", 2)
+    first = client.get(f"{URL}{schedule.pk}/stations/", {"state": "confirmed"})
+    html = first.content.decode()
+    assert first.status_code == 200 and "hx-trigger" not in html
+    codes = sorted(s.code for s in (online, online2, late))
+    assert [c for c in codes if f'data-station="{c}"' in html] == codes[:2]
+    assert "Trang 1/2" in visible_text(html) and "state=confirmed&amp;page=2" in html
+    second = client.get(f"{URL}{schedule.pk}/stations/", {"state": "confirmed", "page": "2"}).content.decode()
+    assert f'data-station="{codes[2]}"' in second and 'data-outcome="confirmed"' in second
+    assert client.get(f"{URL}{schedule.pk}/stations/", {"page": "abc"}).status_code == 200
+    bad = client.get(f"{URL}{schedule.pk}/stations/", {"state": "<script>"})
+    assert bad.status_code == 400 and "Trạng thái không hợp lệ" in visible_text(bad.content.decode())
 
 
 def test_a_scheduled_not_immediate_schedule_is_not_an_emergency_page(supervisor, city):
