@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Count
 
-from . import selectors, services
+from . import roles, selectors, services
 from .admin_scope import OperatorScopedMixin
 from .admin_search import BoundedSearchAdmin, FoldedUnitSearchMixin, bound_registered_searches
 from .models import (
@@ -11,6 +12,7 @@ from .models import (
     DistrictOperator,
     Station,
     StationCredential,
+    StationOperator,
     StationStatusChange,
 )
 
@@ -144,6 +146,24 @@ class CommuneOperatorAdmin(BoundedSearchAdmin):
 class DistrictOperatorAdmin(BoundedSearchAdmin):
     list_display = ["user", "district"]
     autocomplete_fields = ["district"]
+
+
+@admin.register(StationOperator)
+class StationOperatorAdmin(BoundedSearchAdmin):
+    """Who runs which station by hand (their page: /my-station/). The person also needs the
+    «Nhân viên đài» role (group station_operator)."""
+
+    list_display = ["user", "station"]
+    search_fields = ["user__username", "station__code", "station__name"]
+    list_select_related = ["user", "station"]
+    autocomplete_fields = ["station"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only holders of the role: a plain list (a supervisor may not browse users for an autocomplete).
+        if db_field.name == "user":
+            kwargs["queryset"] = (get_user_model().objects.filter(groups__name=roles.STATION_OPERATOR)
+                                  .order_by("username"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 # Django's own admins (users, groups) and the periodic tasks' are registered before this app's.

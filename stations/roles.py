@@ -90,7 +90,9 @@ ROLE_GRANTS: dict[str, dict[str, list[str]]] = {
         "supervisor": [
             "view_district", "view_adminunit", "view_station", "change_station", "view_stationstatuschange",
             "view_stationcredential", "add_stationcredential", "change_stationcredential", "view_districtoperator",
-            "view_communeoperator", "view_stationoperator",
+            "view_communeoperator",
+            # Who runs which station by hand (the admin's «nhân viên đài»).
+            "view_stationoperator", "add_stationoperator", "change_stationoperator", "delete_stationoperator",
         ],
         "district_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],
         "commune_operator": ["view_district", "view_adminunit", "view_station", "view_stationstatuschange"],

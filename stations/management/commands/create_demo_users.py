@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from stations import roles
-from stations.models import AdminUnit, CommuneOperator, District, DistrictOperator
+from stations.models import AdminUnit, CommuneOperator, District, DistrictOperator, Station, StationOperator
 
 DEMO_PASSWORD = "loa-demo-2026"
 DEMO_USERS = [
@@ -22,6 +22,7 @@ DEMO_USERS = [
     ("giamsat", roles.SUPERVISOR),
     ("canbo", roles.DISTRICT_OPERATOR),
     ("canboxa", roles.COMMUNE_OPERATOR),
+    ("nhanvien", roles.STATION_OPERATOR),
 ]
 DEMO_PROVINCE = "01"  # Hà Nội, the registry scripts/run imports
 DEMO_UNITS = 2
@@ -37,6 +38,14 @@ def demo_units(district: District | None) -> list[AdminUnit]:
         if shared:
             return shared
     return list(units.filter(province_code=DEMO_PROVINCE).order_by("code")[:DEMO_UNITS])
+
+
+def demo_station(unit_ids: list[int]) -> Station | None:
+    """The station of the demo station operator: the first active one (by code) with broadcast slots in
+    the demo commune operator's units (so that operator's dashboard shows what is reported), else the
+    first anywhere; seed_demo schedules its bulletins to every active station, so it gets a playlist."""
+    stations = Station.objects.filter(active=True).exclude(slots=[]).order_by("code")
+    return stations.filter(unit_id__in=unit_ids).first() or stations.first()
 
 
 def embedded_default_database() -> bool:
@@ -73,8 +82,9 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(DEMO_PASSWORD)
-                # Operators work in the dashboard and the API; they have nothing to change in the admin.
-                user.is_staff = role not in roles.OPERATOR_ROLES
+                # Operators work in the dashboard and the API (a station operator on their page); they
+                # have nothing to change in the admin.
+                user.is_staff = role not in (*roles.OPERATOR_ROLES, roles.STATION_OPERATOR)
                 user.is_superuser = role is None
                 user.save()
             elif role in roles.OPERATOR_ROLES and user.is_staff:  # made by an older version of this command
@@ -92,5 +102,14 @@ class Command(BaseCommand):
                     link.units.add(*demo_units(district))
                 names = ", ".join(f"{u.name} ({u.code})" for u in link.units.order_by("code"))
                 where = f" — {names}" if names else " — chưa gắn xã/phường nào (chưa nhập bản đồ hai cấp)"
+            if role == roles.STATION_OPERATOR:
+                link = StationOperator.objects.filter(user=user).select_related("station").first()
+                if link is None:  # a station chosen since in the admin is kept
+                    units = list(CommuneOperator.objects.filter(user__username="canboxa")
+                                 .values_list("units", flat=True))
+                    station = demo_station([u for u in units if u is not None])
+                    link = StationOperator.objects.create(user=user, station=station) if station else None
+                where = (f" — {link.station.name} ({link.station.code})" if link
+                         else " — chưa gắn đài nào (chưa nhập danh sách đài)")
             label = roles.ROLE_LABELS.get(role, "Quản trị hệ thống")
             self.stdout.write(f"  {username:<10} {label}{' (mới)' if created else ''}{where}")
