@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from broadcast.demo import history
 from broadcast.models import Bulletin, BulletinTransition, Schedule
 from broadcast.services import bulletins as workflow
 from tests.factories import StationFactory, UserFactory
@@ -132,8 +133,9 @@ def test_seed_demo_leaves_a_person_written_bulletin_with_the_same_title_alone(on
     (demo,) = Bulletin.objects.filter(is_demo=True)
     assert demo.title == "Lịch tiêm chủng tháng này" and demo.status == Bulletin.Status.APPROVED
     assert demo.author.username == "bientap"
-    # Today's schedule, and the one of the past demo day (seed_demo.HISTORY_DAY).
-    assert Schedule.objects.filter(bulletin=demo).count() == 2
+    # Today's schedule, the one of the past demo day (seed_demo.HISTORY_DAY) and one a day of the recent
+    # history (broadcast/demo/history.py).
+    assert Schedule.objects.filter(bulletin=demo).count() == 2 + history.DAYS
     assert all(schedule.is_demo for schedule in Schedule.objects.filter(bulletin=demo))
     assert not Schedule.objects.filter(is_demo=True).exclude(bulletin=demo).exists()
 

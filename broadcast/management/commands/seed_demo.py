@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from broadcast import demo
+from broadcast.demo import history
 from broadcast.demo.emergency import seed_emergency
 from broadcast.models import AudioRendition, Bulletin, PlaybackReport, Playlist, PlaylistItem, Schedule
 from broadcast.selectors.playlists import LOCAL_TZ, local_today
@@ -110,6 +111,7 @@ class Command(BaseCommand):
                     raise CommandError(" ".join(m for messages in exc.errors.values() for m in messages)) from None
                 self.stdout.write(f"  ⏰ lên lịch hôm nay: {bulletin.title}")
         self._history_day(approved, scheduler, slots)
+        self.stdout.write(f"  📈 lịch sử {history.DAYS} ngày gần đây: {history.write_history(approved, scheduler, slots, today=today)}")
         seed_emergency(scheduler, say=self.stdout.write)  # today's emergency, confirmed by most stations
         people_today = Schedule.objects.filter(
             is_demo=False, cancelled_at__isnull=True, start_date__lte=today, end_date__gte=today
