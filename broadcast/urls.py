@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("broadcast.api.station")),
     path("", include("broadcast.api.reports")),
     path("", include("broadcast.api.access")),
+    path("", include("broadcast.api.emergencies")),
 ]
 
 # Errors outside DRF views (unknown address, oversized body read by Django, a crash) in Vietnamese.
