@@ -81,9 +81,17 @@ def test_a_supervisor_sends_an_emergency_and_the_live_page_follows_a_station_rep
             expect(page.locator("[data-testid=count-confirmed]")).to_have_text("1", timeout=10_000)
             expect(page.locator("[data-testid=count-waiting]")).to_have_text("2")
             expect(page.locator("[data-testid=call-row]")).to_have_count(2)
-            expect(page.locator(f"[data-testid=station-row][data-station='{reporter.code}']")).to_have_attribute(
-                "data-outcome", "confirmed")
+            expect(page.locator(f"[data-testid=call-row][data-station='{reporter.code}']")).to_have_count(0)
+            expect(page.locator("[data-testid=state-confirmed]")).to_have_text("Đã phát (1)")
             assert page.evaluate("window.notReloaded") is True  # updated in place, no reload
             page.screenshot(path=str(SHOTS / "emergency-live-confirmed.png"), full_page=True)
+
+            # The confirmed stations are not in the poll: they are on the full list, on demand.
+            page.click("[data-testid=state-confirmed]")
+            page.wait_for_url(re.compile(r"/stations/\?state=confirmed$"))
+            expect(page.locator("[data-testid=station-row]")).to_have_count(1)
+            expect(page.locator(f"[data-testid=station-row][data-station='{reporter.code}']")).to_have_attribute(
+                "data-outcome", "confirmed")
+            page.screenshot(path=str(SHOTS / "emergency-stations-confirmed.png"), full_page=True)
         finally:
             browser.close()
