@@ -115,7 +115,8 @@ def line_chart(points: Sequence[DayPoint], *, title: str = "Độ phủ theo ng�
     last = next(((p, c) for p, c in zip(reversed(points), reversed(coords), strict=True) if c), None)
     if last is not None:
         (point, (x, y)) = last
-        out.append(f'<text x="{x - 6:.1f}" y="{max(top + 10, y - 8):.1f}" text-anchor="end" font-size="12" '
+        anchor, dx = ("start", 6) if x < left + 60 else ("end", -6)  # never over the y axis labels
+        out.append(f'<text x="{x + dx:.1f}" y="{max(top + 10, y - 8):.1f}" text-anchor="{anchor}" font-size="12" '
                    f'font-weight="700">{pct_text(point.value)}</text>')
     out.append("</g></svg>")
     return "".join(out)
