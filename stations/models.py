@@ -16,6 +16,16 @@ EMERGENCY_SLOT = "now"
 _SLOT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
+# Slot names are codes (the station protocol's); a person reads the usual ones in words.
+SLOT_WORDS = {"morning": "Sáng", "noon": "Trưa", "afternoon": "Chiều", "evening": "Chiều tối", "night": "Tối",
+              EMERGENCY_SLOT: "Phát ngay"}
+
+
+def slot_words(name: str) -> str:
+    """'Sáng' for morning; an unusual name as it is."""
+    return SLOT_WORDS.get(name, name)
+
+
 DEFAULT_SLOTS: list[dict[str, str]] = [
     {"name": "morning", "start": "06:00", "end": "06:30"},
     {"name": "evening", "start": "17:00", "end": "17:30"},

@@ -23,6 +23,7 @@ from broadcast.selectors import airing as airing_selectors
 from broadcast.selectors import bulletins as selectors
 from broadcast.services import bulletins as services
 from stations import roles
+from stations.models import slot_words
 from stations.selectors import user_scope
 
 from .access import role_required
@@ -42,7 +43,6 @@ PROGRESS_STEPS = (
 
 # The default slot names of the registry (stations.models.DEFAULT_SLOTS) in words; other names are shown as
 # the stations define them.
-SLOT_NAMES = {"morning": "Sáng", "noon": "Trưa", "afternoon": "Chiều", "evening": "Chiều tối", "night": "Tối"}
 
 # A transition named by what the person did.
 _ACTIONS = {
@@ -102,7 +102,7 @@ def _page(request: HttpRequest, bulletin: Bulletin, retry_error: str = "", statu
     ]
     airing = airing_selectors.bulletin_airing(bulletin.pk, scope=user_scope(request.user))
     schedules = [{"schedule": s, "targets": airing_selectors.targets_summary(s.targets),
-                  "slots": ", ".join(SLOT_NAMES.get(name, name) for name in s.slots or [])}
+                  "slots": ", ".join(slot_words(name) for name in s.slots or [])}
                  for s in airing.schedules]
     user = request.user
     return render(request, "newsroom/bulletin/page.html", {

@@ -11,10 +11,9 @@ from typing import Any
 from broadcast.models import PlaybackReport, PlaylistItem
 from broadcast.selectors.playlists import parse_slot_bounds
 from stations import roles
-from stations.models import Station, StationOperator
+from stations.models import Station, StationOperator, slot_words
 
 # The default slot names of the registry in words (as the newsroom's listening page says them).
-SLOT_NAMES = {"morning": "Sáng", "noon": "Trưa", "afternoon": "Chiều", "evening": "Chiều tối", "night": "Tối"}
 OUTCOME_LABELS = {"played": "Đã phát", "failed": "Không phát được", "interrupted": "Bị ngắt",
                   "skipped": "Bỏ qua", "": "Chưa báo"}
 
@@ -93,7 +92,7 @@ def desk_days(station: Station, dates: list[dt.date]) -> list[DeskDay]:
     reasons = last_failures(station, failed) if failed else {}
     days = []
     for date in dates:
-        groups = {s.name: SlotGroup(s.name, SLOT_NAMES.get(s.name, s.name), s.start, s.end)
+        groups = {s.name: SlotGroup(s.name, slot_words(s.name), s.start, s.end)
                   for s in parse_slot_bounds(station.slots, date)}
         for item in items:
             if item.playlist.date != date:
@@ -101,7 +100,7 @@ def desk_days(station: Station, dates: list[dt.date]) -> list[DeskDay]:
             item.failure_reason = reasons.get(item.pk, "")
             group = groups.get(item.slot)
             if group is None:
-                group = groups[item.slot] = SlotGroup(item.slot, SLOT_NAMES.get(item.slot, item.slot), None, None)
+                group = groups[item.slot] = SlotGroup(item.slot, slot_words(item.slot), None, None)
             group.items.append(item)
         days.append(DeskDay(date, list(groups.values())))
     return days

@@ -15,14 +15,13 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from stations.models import AdminUnit, Station
+from stations.models import AdminUnit, Station, slot_words
 
 from ..models import BulletinRevision, Playlist, PlaylistItem
 from ..services.playlists.inputs import plan_station_day, read_inputs
 from .playlists import LOCAL_TZ, StationRow, local_today, parse_slot_bounds
 
 DAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-SLOT_NAMES = {"morning": "Sáng", "noon": "Trưa", "afternoon": "Chiều", "evening": "Chiều tối", "night": "Tối"}
 EMERGENCY_SLOT = "now"
 _ITEM_VALUES = ("slot", "requested_slot", "position", "starts_at", "duration_ms", "schedule_id", "bulletin_id",
                 "revision_id", "priority", "unplaced_reason")
@@ -34,7 +33,7 @@ def monday_of(day: dt.date) -> dt.date:
 
 def slot_label(name: str) -> str:
     """'Sáng (morning)' for the usual names, the name itself otherwise."""
-    return f"{SLOT_NAMES[name]} ({name})" if name in SLOT_NAMES else name
+    return f"{slot_words(name)} ({name})" if slot_words(name) != name else name
 
 
 @dataclass(slots=True)
