@@ -246,9 +246,26 @@ def _profile(label: str, client, url: str, top: int = 3) -> str:
         text = " ".join(sql.split())
         lines.append(f"      {sum(runs):7.1f} ms ×{len(runs):<3} {text[:300]}{'…' if len(text) > 300 else ''}")
     # The project's own functions by time spent in them and what they call (cProfile slows everything
-    # alike: read the figures as shares), and the templates' rendering as a whole.
-    profiler = cProfile.Profile()
-    profiler.runcall(client.get, url, secure=True)
+    # alike: read the figures as shares), the templates' rendering as a whole and by template (with what
+    # each includes; a template rendered once per row shows its count).
+    from django.template.base import Template
+
+    by_template: dict[str, list[float]] = {}
+    plain = Template._render
+
+    def timed_render(self, context):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        try:
+            return plain(self, context)
+        finally:
+            by_template.setdefault(self.origin.template_name or "?", []).append(time.perf_counter() - started)
+
+    Template._render = timed_render
+    try:
+        profiler = cProfile.Profile()
+        profiler.runcall(client.get, url, secure=True)
+    finally:
+        Template._render = plain
     stats = pstats.Stats(profiler).stats
     whole = max(cum for (_f, _l, _n), (_cc, _nc, _tt, cum, _callers) in stats.items())
     own = sorted(((cum, f"{Path(f).relative_to(ROOT)}:{line} {name}") for (f, line, name), (_cc, _nc, _tt, cum, _c)
@@ -259,6 +276,9 @@ def _profile(label: str, client, url: str, top: int = 3) -> str:
                  "functions by share (with what they call):")
     lines += [f"      {100 * cum / whole:5.0f}%  {where}" for cum, where in
               [o for o in own if not o[1].endswith((" __call__", " wrapper"))][:6]]
+    lines.append("      templates by share (with what they include): " + ", ".join(
+        f"{name} {100 * sum(runs) / whole:.0f}%" + (f" ×{len(runs)}" if len(runs) > 1 else "")
+        for name, runs in sorted(by_template.items(), key=lambda kv: -sum(kv[1]))[:5]))
     return "\n".join(lines)
 
 
@@ -319,7 +339,7 @@ def _operations_pages(data: dict) -> list[tuple[str, object, str]]:
 
 def _run(title: str, pages: list, target: float, rounds: int, base_median: float) -> tuple[list, list, list]:
     print(f"\n{title} (target: median < {target:.0f} ms)")
-    print(f"{'page':<40} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'× bare':>7} {'queries':>8}")
+    print(f"{'page':<40} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'min ms':>7} {'× bare':>7} {'queries':>8}")
     slow, skipped, odd = [], [], []
     for label, client, url in pages:
         status, times, queries = _measure(client, url, rounds)
@@ -336,7 +356,8 @@ def _run(title: str, pages: list, target: float, rounds: int, base_median: float
         elif median >= target:
             slow.append((label, client, url))
             flag = "  ← over target"
-        print(f"{label:<40} {status:>6} {median:>10.1f} {p95:>8.1f} {median / base_median:>7.1f} {queries:>8}{flag}")
+        print(f"{label:<40} {status:>6} {median:>10.1f} {p95:>8.1f} {min(times):>7.1f} {median / base_median:>7.1f} "
+              f"{queries:>8}{flag}")
     return slow, skipped, odd
 
 
@@ -350,6 +371,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--reuse", action="store_true",
                         help="operations only: measure the data set a previous run left (no flush, no filling)")
+    parser.add_argument("--only", default="", help="time only the pages whose address contains this text")
     parser.add_argument("--profile", action="store_true", help="profile every page, not only those over target")
     args = parser.parse_args()
     if args.users < 100:
@@ -414,6 +436,7 @@ def main() -> int:
                      _operations_pages(operations), OPERATIONS_TARGET_MS))
     failed = False
     for title, pages, target in runs:
+        pages = [page for page in pages if args.only in page[2]]
         slow, skipped, odd = _run(title, pages, target, args.rounds, base)
         print(f"{title}: " + ("all measured pages meet the target" if not slow
                               else f"over {target:.0f} ms: {', '.join(url for _l, _c, url in slow)}")
