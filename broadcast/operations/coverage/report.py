@@ -49,8 +49,7 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     by_unit = map_in_force(first) == AdminUnit.Map.SINCE_2025
     param, code, narrowed, scope = asked_scope(request, by_unit)
-    report = coverage_selectors.range_report(first, last, scope=scope)
-    days = coverage_selectors.daily_counts(first, last, scope=scope)
+    report, days = coverage_selectors.range_report_and_days(first, last, scope=scope)
     points = [DayPoint(d, c.coverage_pct, c.played, c.expected) for d, c in days]
     where = report.rows[0].name if narrowed is not None and len(report.rows) == 1 else (
         "Toàn thành phố" if user_scope(request.user).everything else "Địa bàn được giao")

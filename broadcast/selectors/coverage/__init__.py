@@ -19,7 +19,7 @@ from .counts import (
     CoverageReport,
     UnitCoverage,
 )
-from .daily import daily_counts, last_days, range_report
+from .daily import daily_counts, last_days, range_report, range_report_and_days
 from .items import day_bounds, grace, inactive_q, pending_q, planned_items
 from .report import Place, coverage_by_station, coverage_report, station_places, stations_in_coverage
 from .stations import Timeline, station_timeline, stations_needing_attention, status_counts
@@ -27,6 +27,6 @@ from .stations import Timeline, station_timeline, stations_needing_attention, st
 __all__ = [
     "FAILED_OUTCOMES", "GROUP_DISTRICT", "GROUP_UNIT", "UNASSIGNED_NAME", "Counts", "CoverageReport", "Place",
     "Timeline", "UnitCoverage", "coverage_by_station", "coverage_report", "daily_counts", "day_bounds", "grace", "inactive_q", "last_days",
-    "pending_q", "planned_items", "range_report", "station_places", "station_timeline", "stations_in_coverage",
+    "pending_q", "planned_items", "range_report", "range_report_and_days", "station_places", "station_timeline", "stations_in_coverage",
     "stations_needing_attention", "status_counts",
 ]

@@ -49,20 +49,22 @@ def _range_items(first: date, last: date, scope: Scope, now: datetime) -> tuple[
         if not scope.everything:
             stations = Station.objects.filter(
                 pk__in=Playlist.objects.filter(scope.q(), date__in=recent).values("station_id"))
+        rows = list(stations.values_list("id", "slots"))  # read once for the recent days
         for day in recent:
-            pending |= Q(playlist__date=day) & pending_q(day, now, stations)
+            pending |= Q(playlist__date=day) & pending_q(day, now, rows)
     return items, pending
 
 
-def _counted(items: QuerySet[PlaylistItem], group_by: str, pending: Q) -> dict[Any, Counts]:
-    rows = items.values(group_by).annotate(
+def _counted(items: QuerySet[PlaylistItem], group_by: tuple[str, ...], pending: Q) -> list[tuple[Any, ...]]:
+    """(*group values, Counts) per group."""
+    rows = items.values(*group_by).annotate(
         n_expected=Count("id"),
         n_played=Count("id", filter=Q(report_status="played")),
         n_failed=Count("id", filter=Q(report_status__in=FAILED_OUTCOMES)),
         n_pending=Count("id", filter=Q(report_status="") & pending),
     ).order_by()
-    return {row[group_by]: Counts(row["n_expected"], row["n_played"], row["n_failed"], row["n_pending"])
-            for row in rows}
+    return [(*(row[g] for g in group_by), Counts(row["n_expected"], row["n_played"], row["n_failed"], row["n_pending"]))
+            for row in rows]
 
 
 def daily_counts(
@@ -70,7 +72,7 @@ def daily_counts(
 ) -> list[tuple[date, Counts]]:
     """(day, Counts) for every day from `first` to `last`, a day with nothing planned as zeros."""
     items, pending = _range_items(first, last, scope, now or timezone.now())
-    by_day = _counted(items, "playlist__date", pending)
+    by_day = dict(_counted(items, ("playlist__date",), pending))
     return [(day, by_day.get(day, Counts())) for day in _days(first, last)]
 
 
@@ -80,11 +82,23 @@ def range_report(
     """The coverage of the days `first`…`last` (one map: a month never straddles 1 July 2025) summed per
     unit of the map in force on `first`: a row per unit with plays in the range, and an operator's own
     units. Plays count where their playlist was made, as in coverage_report."""
+    return range_report_and_days(first, last, scope=scope, now=now)[0]
+
+
+def range_report_and_days(
+    first: date, last: date, *, scope: Scope = EVERYTHING, now: datetime | None = None,
+) -> tuple[CoverageReport, list[tuple[date, Counts]]]:
+    """range_report and daily_counts of the same days from one aggregate (by day and unit), as the
+    monthly report shows both."""
     the_map = map_in_force(first)
     by_unit = the_map == AdminUnit.Map.SINCE_2025
     field_name = "unit_id" if by_unit else "district_id"
     items, pending = _range_items(first, last, scope, now or timezone.now())
-    counts_by = _counted(items, f"playlist__{field_name}", pending)
+    counts_by: dict[int | None, Counts] = {}
+    by_day: dict[date, Counts] = {}
+    for day, group, counts in _counted(items, ("playlist__date", f"playlist__{field_name}"), pending):
+        counts_by.setdefault(group, Counts()).add(counts)
+        by_day.setdefault(day, Counts()).add(counts)
     shown = set(counts_by) - {None}
     if by_unit:
         shown |= scope.unit_ids or set()
@@ -102,7 +116,7 @@ def range_report(
         counts = counts_by.get(pk, Counts())
         report.totals.add(counts)
         report.rows.append(UnitCoverage(level, code, name, counts))
-    return report
+    return report, [(day, by_day.get(day, Counts())) for day in _days(first, last)]
 
 
 def last_days(day: date, n: int = 30, *, scope: Scope = EVERYTHING, now: datetime | None = None,

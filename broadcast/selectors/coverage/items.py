@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -18,7 +19,7 @@ def grace() -> timedelta:
     return timedelta(seconds=settings.COVERAGE_GRACE_SECONDS)
 
 
-def pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
+def pending_q(day: date, now: datetime, stations: QuerySet[Station] | list[tuple[int, Any]]) -> Q:
     """Items whose slot (on `day`, per their station's slots) has not ended plus grace at `now`.
 
     Decided per item's own station, so a district's count is exactly the sum of its stations' counts:
@@ -31,7 +32,8 @@ def pending_q(day: date, now: datetime, stations: QuerySet[Station]) -> Q:
     open_ids: dict[str, list[int]] = {}
     closed_ids: dict[str, list[int]] = {}
     all_ids: list[int] = []
-    for station_id, slots in stations.values_list("id", "slots"):
+    rows = stations.values_list("id", "slots") if isinstance(stations, QuerySet) else stations  # (id, slots) rows
+    for station_id, slots in rows:
         all_ids.append(station_id)
         # The same slot bounds the builder packed the items into.
         for slot in parse_slot_bounds(slots, day):
