@@ -43,6 +43,21 @@ def schedulable_bulletins() -> QuerySet[Bulletin]:
             .select_related("live_revision", "live_revision__rendition").order_by("-live_revision__approved_at"))
 
 
+def bulletin_options(term: str = "", *, limit: int, chosen: int | None = None) -> tuple[list[Bulletin], bool]:
+    """The newest airable bulletins whose title holds `term` (case and diacritics ignored), at most `limit`,
+    plus the chosen one (first) when it is not among them; and whether more match than are shown."""
+    from .bulletins import search_folded
+
+    airable = (schedulable_bulletins().select_related(None).select_related("live_revision")
+               .only("pk", "title", "priority", "live_revision__approved_at"))
+    found = list(search_folded(airable, [term], ["title"])[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    if chosen is not None and all(b.pk != chosen for b in found):
+        found = [*airable.filter(pk=chosen), *found]
+    return found, more
+
+
 def bulletins_with_schedules() -> list[tuple[int, str]]:
     return list(Bulletin.objects.filter(schedules__isnull=False).distinct().order_by("title")
                 .values_list("pk", "title"))
@@ -62,7 +77,8 @@ def slot_choices() -> list[tuple[str, str]]:
 
     seen: dict[str, set[str]] = {}
     first: dict[str, str] = {}
-    for slots in Station.objects.filter(active=True).values_list("slots", flat=True).distinct():
+    # order_by(): the station's default ordering would join districts and make every row distinct.
+    for slots in Station.objects.filter(active=True).order_by().values_list("slots", flat=True).distinct():
         for slot in slots or ():
             if isinstance(slot, dict) and slot.get("name"):
                 name = str(slot["name"])

@@ -1,5 +1,5 @@
-"""The scheduling pages and the week view read in a number of queries that does not grow with the stations
-(their server time is measured by scripts/bench_pages.py, not here)."""
+"""The scheduling pages and the week view read in a number of queries that does not grow with the stations,
+their units or the airable bulletins (their server time is measured by scripts/bench_pages.py, not here)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from broadcast.models import Schedule
 from broadcast.selectors.playlists import local_today
 from broadcast.services.playlists import rebuild_playlists
 from broadcast.services.schedules import create_schedule
@@ -22,16 +23,16 @@ pytestmark = pytest.mark.django_db
 def city(stations: int):
     boss = UserFactory(username=f"giamsat{stations}", roles=["supervisor"])
     district = DistrictFactory()
-    units = [AdminUnitFactory(code=f"{stations}{n:05d}", name=f"Phường {n}") for n in range(3)]
+    units = [AdminUnitFactory(code=f"{stations}{n:05d}", name=f"Phường {n}") for n in range(stations // 2)]
     Station.objects.bulk_create([
-        Station(code=f"S{stations}-{n:04d}", name=f"Đài {n}", district=district, unit=units[n % 3],
+        Station(code=f"S{stations}-{n:04d}", name=f"Đài {n}", district=district, unit=units[n % len(units)],
                 admin_code=f"S{stations}-{n:04d}",
                 slots=[{"name": "morning", "start": "06:00", "end": "06:30"},
                        {"name": "evening", "start": "17:00", "end": "17:30"}])
         for n in range(stations)])
     today = local_today()
-    bulletins = [approved_bulletin(title=f"Bản tin {stations}/{n}") for n in range(3)]
-    for n, bulletin in enumerate(bulletins):
+    bulletins = [approved_bulletin(title=f"Bản tin {stations}/{n}") for n in range(stations // 2)]
+    for n, bulletin in enumerate(bulletins[:3]):
         create_schedule(bulletin, by=boss, start_date=today, end_date=today + dt.timedelta(days=20),
                         slots=["morning", "evening"][: 1 + n % 2], targets={"all": True})
     rebuild_playlists()
@@ -47,6 +48,9 @@ def _query_counts(stations: int) -> dict[str, int]:
     pages = [
         ("list", "get", "/operations/schedules/", {}),
         ("new", "get", "/operations/schedules/new/", {}),
+        ("new with a bulletin", "get", "/operations/schedules/new/", {"bulletin": bulletin.pk}),
+        ("bulletin search", "get", "/operations/schedules/bulletins/", {"q": "ban tin"}),
+        ("schedule page", "get", f"/operations/schedules/{Schedule.objects.earliest('pk').pk}/", {}),
         ("count", "get", "/operations/schedules/count/", {"all": "on"}),
         ("preview one unit", "post", "/operations/schedules/new/", {**preview, "all": "", "units": [unit]}),
         # The whole city: the builder's planner over every station (what saving answers too).

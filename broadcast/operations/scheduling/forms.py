@@ -14,6 +14,8 @@ from broadcast.services.schedules import MAX_PLAYS_PER_SLOT
 from stations.models import Station
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The bulletins the picker lists before a search: thousands are airable, a person reads a few dozen.
+SHOWN_BULLETINS = 50
 _CODES = re.compile(r"[\s,;]+")
 
 
@@ -21,9 +23,24 @@ def _codes(value: str) -> list[str]:
     return sorted({c for c in _CODES.split(value or "") if c})
 
 
+class BulletinSearchForm(forms.Form):
+    """The picker's search (a GET of the page without JavaScript, the options partial with htmx)."""
+
+    q = forms.CharField(label="Tìm bản tin", required=False, max_length=100)
+    bulletin = forms.IntegerField(required=False, min_value=1)
+
+    def options(self) -> tuple[list, bool]:
+        data = self.cleaned_data if self.is_valid() else {}
+        return selectors.bulletin_options((data.get("q") or "").strip(), limit=SHOWN_BULLETINS,
+                                          chosen=data.get("bulletin"))
+
+
 class ScheduleForm(forms.Form):
-    bulletin = forms.ModelChoiceField(label="Bản tin đã duyệt", queryset=selectors.schedulable_bulletins(),
-                                      empty_label="— Chọn bản tin —")
+    # Any airable bulletin is accepted by id; the page lists only a few (see bulletin_options).
+    bulletin = forms.ModelChoiceField(
+        label="Bản tin đã duyệt", queryset=selectors.schedulable_bulletins(),
+        error_messages={"invalid_choice": "Bản tin này chưa lên lịch được: chưa duyệt, đã lưu trữ "
+                                          "hoặc chưa có âm thanh."})
     all = forms.BooleanField(label="Toàn thành phố (mọi đài đang hoạt động)", required=False)
     units = forms.MultipleChoiceField(label="Xã/phường (bản đồ hiện hành)", required=False,
                                       widget=forms.SelectMultiple(attrs={"size": 8}))
@@ -40,12 +57,29 @@ class ScheduleForm(forms.Form):
     plays_per_slot = forms.IntegerField(label="Số lần phát mỗi khung", min_value=1, max_value=MAX_PLAYS_PER_SLOT,
                                         initial=1)
 
-    def __init__(self, *args: Any, schedule: Schedule | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, schedule: Schedule | None = None,
+                 choices: dict[str, list[tuple[str, str]]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["units"].choices = selectors.unit_choices()
-        self.fields["slots"].choices = selectors.slot_choices()
+        # `choices`: read once per request when a view builds more than one form.
+        choices = choices or self.read_choices()
+        self.fields["units"].choices = choices["units"]
+        self.fields["slots"].choices = choices["slots"]
         if schedule is not None:  # an edit: the bulletin stays
             del self.fields["bulletin"]
+
+    @staticmethod
+    def read_choices() -> dict[str, list[tuple[str, str]]]:
+        return {"units": selectors.unit_choices(), "slots": selectors.slot_choices()}
+
+    def chosen_bulletin(self) -> int | None:
+        value = self["bulletin"].value() if "bulletin" in self.fields else None
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def chosen_units(self) -> set[str]:
+        return {str(code) for code in self["units"].value() or ()}
 
     @staticmethod
     def initial_for(schedule: Schedule) -> dict[str, Any]:
@@ -84,9 +118,9 @@ class TargetCountForm(forms.Form):
     kinds = forms.MultipleChoiceField(required=False, choices=Station.Kind.choices)
     districts = forms.CharField(required=False, max_length=4000)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["units"].choices = selectors.unit_choices()
+        self.fields["units"].choices = selectors.unit_choices() if units is None else units
 
     targets = ScheduleForm.targets
 

@@ -18,7 +18,7 @@ from broadcast.selectors.week import DAY_NAMES, slot_label
 from broadcast.services import schedules as services
 from stations import roles
 
-from .forms import ListFilterForm, ScheduleForm, TargetCountForm
+from .forms import BulletinSearchForm, ListFilterForm, ScheduleForm, TargetCountForm
 
 PAGE_SIZE = 25
 supervisor_only = role_required(roles.SUPERVISOR)
@@ -71,6 +71,15 @@ def _preview_or_errors(form: ScheduleForm, run) -> tuple[object | None, int]:
     return None, 400
 
 
+def _bulletin_picker(search: BulletinSearchForm) -> dict:
+    """The picker's options: the newest airable bulletins (or those the search finds) and the chosen one."""
+    bulletins, more = search.options()
+    chosen = search.cleaned_data.get("bulletin") if search.is_valid() else None
+    return {"bulletins": bulletins, "more": more, "chosen_bulletin": chosen,
+            "bulletin_q": search.cleaned_data.get("q", "") if search.is_valid() else "",
+            "missing_bulletin": chosen if chosen and all(b.pk != chosen for b in bulletins) else None}
+
+
 def _render_form(request: HttpRequest, template: str, context: dict, status: int) -> HttpResponse:
     if request.htmx and request.POST.get("action") == "preview":
         return render(request, "operations/scheduling/_preview.html", context, status=status)
@@ -82,9 +91,12 @@ def _render_form(request: HttpRequest, template: str, context: dict, status: int
 def new_schedule(request: HttpRequest) -> HttpResponse:
     preview, status = None, 200
     if request.method == "GET":
-        form = ScheduleForm(initial={"bulletin": request.GET.get("bulletin"), "plays_per_slot": 1})
+        search = BulletinSearchForm(request.GET)
+        chosen = search.cleaned_data.get("bulletin") if search.is_valid() else None
+        form = ScheduleForm(initial={"bulletin": chosen, "plays_per_slot": 1})
     else:
         form = ScheduleForm(request.POST)
+        search = BulletinSearchForm({"bulletin": form.chosen_bulletin()})
         action = request.POST.get("action")
         if not form.is_valid():
             status = 400
@@ -101,6 +113,8 @@ def new_schedule(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["bulletin"], by=request.user, **form.service_fields()))
     context = {"form": form, "preview": preview, "schedule": None,
                "preview_url": request.path, "count": _count_of(form)}
+    if not (request.htmx and request.POST.get("action") == "preview"):
+        context |= _bulletin_picker(search)
     return _render_form(request, "operations/scheduling/form.html", context, status)
 
 
@@ -110,7 +124,8 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(Schedule.objects.select_related("bulletin", "created_by", "cancelled_by"), pk=pk)
     editable = schedule.cancelled_at is None and not schedule.immediate
     preview, status, cancel_error = None, 200, ""
-    form = ScheduleForm(initial=ScheduleForm.initial_for(schedule), schedule=schedule)
+    choices = ScheduleForm.read_choices() if editable else {"units": [], "slots": []}
+    form = ScheduleForm(initial=ScheduleForm.initial_for(schedule), schedule=schedule, choices=choices)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "cancel":
@@ -125,7 +140,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, "Đã hủy lịch phát; các lượt chưa phát sẽ được gỡ khỏi danh sách.")
                     return redirect("operations-schedule", pk=schedule.pk)
         elif editable:
-            form = ScheduleForm(request.POST, schedule=schedule)
+            form = ScheduleForm(request.POST, schedule=schedule, choices=choices)
             if not form.is_valid():
                 status = 400
             elif action == "save":
@@ -153,10 +168,9 @@ def _count_of(form: ScheduleForm) -> int | None:
     data = form.data if form.is_bound else None
     if data is None:
         initial = form.initial
-        count_form = TargetCountForm({k: initial.get(k) for k in ("all", "stations", "districts")} | {
-            "units": initial.get("units") or [], "kinds": initial.get("kinds") or []})
-    else:
-        count_form = TargetCountForm(data)
+        data = {k: initial.get(k) for k in ("all", "stations", "districts")} | {
+            "units": initial.get("units") or [], "kinds": initial.get("kinds") or []}
+    count_form = TargetCountForm(data, units=form.fields["units"].choices)
     if not count_form.is_valid():
         return None
     targets = count_form.targets()
@@ -173,3 +187,12 @@ def target_count(request: HttpRequest) -> HttpResponse:
         count = selectors.station_count(targets) if any(targets.values()) else 0
     return render(request, "operations/scheduling/_count.html", {"count": count},
                   status=200 if form.is_valid() else 400)
+
+
+@supervisor_only
+@require_GET
+def bulletin_options(request: HttpRequest) -> HttpResponse:
+    """The picker's options for a search (htmx swaps them into the select)."""
+    search = BulletinSearchForm(request.GET)
+    return render(request, "operations/scheduling/_bulletin_options.html", _bulletin_picker(search),
+                  status=200 if search.is_valid() else 400)
