@@ -111,6 +111,7 @@ def _page(request: HttpRequest, bulletin: Bulletin, retry_error: str = "", statu
         "may_edit": bulletin.is_author(user) and bulletin.is_editable(),
         "may_review": (roles.has_role(user, roles.APPROVER) and bulletin.status == Bulletin.Status.IN_REVIEW
                        and not bulletin.is_own_work(user)),
+        "may_schedule": roles.has_role(user, roles.SUPERVISOR) and bulletin.status == Bulletin.Status.APPROVED,
         "revision": bulletin.current_revision,
         "history": history,
         "airing": airing,

@@ -1,5 +1,5 @@
 """Browser tier: a supervisor schedules a bulletin to one commune-level unit in Chromium — the live station
-count follows the picker, the preview's numbers are what the built playlists then hold, and the week view
+count follows the picker, the bulletin search narrows the list, the preview's numbers are what the built playlists then hold, and the week view
 shows the plays. Screenshots under test-output/operations/ (scheduling-*.png, week-*.png)."""
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ def test_a_supervisor_schedules_to_one_unit_and_the_preview_matches_the_playlist
             page = browser.new_page(viewport={"width": 1280, "height": 1100}, locale="vi-VN")
             sign_in_at(page, base, "/operations/schedules/new/", boss.username)
             assert page.get_attribute("html", "lang") == "vi"
+            # The search ignores diacritics and narrows the bulletin list in place (htmx).
+            page.fill("#id_bulletin_q", "sot xuat")
+            expect(page.locator("#id_bulletin option[value]:not([value=''])")).to_have_count(1)
+            expect(page.locator("#id_bulletin")).to_contain_text("Phòng chống sốt xuất huyết")
             page.select_option("#id_bulletin", str(news.pk))
             page.select_option("#id_units", "00004")
             expect(page.get_by_test_id("target-count")).to_contain_text("3 đài")  # htmx, live

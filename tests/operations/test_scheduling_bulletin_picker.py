@@ -96,3 +96,13 @@ def test_the_form_pages_render_no_widget_template_per_option(boss, news):
         response = client.get(url)
         names = [t.name for t in response.templates]
         assert "django/forms/widgets/select_option.html" not in names, url
+
+
+def test_a_supervisor_goes_from_an_approved_bulletins_page_to_scheduling_it(boss, news):
+    storm = news["storm"]
+    link = f'href="{NEW}?bulletin={storm.pk}"'
+    assert link in signed_in(boss).get(f"/newsroom/bulletins/{storm.pk}/").content.decode()
+    draft_page = signed_in(boss).get(f"/newsroom/bulletins/{news['draft'].pk}/").content.decode()
+    assert f"?bulletin={news['draft'].pk}" not in draft_page
+    editor_page = signed_in(UserFactory(roles=["editor"])).get(f"/newsroom/bulletins/{storm.pk}/").content.decode()
+    assert link not in editor_page
