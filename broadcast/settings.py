@@ -367,6 +367,8 @@ CELERY_BEAT_SCHEDULE["playlists-nightly"] = {
 # --- station download and retention settings ---
 # Signed audio URLs in an M3U8 stop working this many days after their playlist's date.
 STATION_AUDIO_URL_DAYS = env_int("STATION_AUDIO_URL_DAYS", 3, minimum=1, maximum=60)
+# Who signs the printable monthly coverage report.
+DEPARTMENT_NAME = env_str("DEPARTMENT_NAME", "Sở Thông tin và Truyền thông")
 # A station's last_seen_at is written at most once per this many seconds (every request reads it).
 STATION_LAST_SEEN_RESOLUTION_SECONDS = env_int("STATION_LAST_SEEN_RESOLUTION_SECONDS", 60, minimum=1)
 # Largest heartbeat `state` (as JSON) kept on the station row; larger → 400.

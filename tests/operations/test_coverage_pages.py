@@ -142,6 +142,12 @@ def test_the_monthly_report_has_the_months_figures_charts_and_signed_header(city
     assert 'href="/static/operations/coverage.css"' in html
 
 
+def test_the_monthly_report_names_the_department_of_the_settings(city, supervisor, settings):
+    settings.DEPARTMENT_NAME = "Sở Văn hóa, Thể thao và Du lịch Hà Nội"
+    response = signed_in(supervisor).get("/dashboard/report/", {"month": f"{YESTERDAY:%Y-%m}"})
+    assert "SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH HÀ NỘI" in visible_text(response.content.decode())
+
+
 def test_the_monthly_report_narrows_to_a_unit_and_refuses_a_bad_month_in_vietnamese(city, supervisor, editor):
     client = signed_in(supervisor)
     html = client.get("/dashboard/report/", {"month": f"{YESTERDAY:%Y-%m}", "unit": "00091"}).content.decode()

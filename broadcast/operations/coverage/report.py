@@ -24,7 +24,6 @@ from stations.selectors import user_scope
 
 from .common import MAP_LABELS, asked_scope, filter_choices, reader_required, split_counts, unit_bars
 
-DEFAULT_DEPARTMENT = "Sở Thông tin và Truyền thông"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -56,7 +55,7 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     level = "xã/phường" if by_unit else "quận/huyện"
     context: dict[str, Any] = {
         "first": first, "last": last, "month_value": f"{first:%Y-%m}", "error": error,
-        "department": getattr(settings, "LOA_DEPARTMENT_NAME", DEFAULT_DEPARTMENT),
+        "department": settings.DEPARTMENT_NAME,
         "generated_at": timezone.localtime(), "generated_by": request.user.get_full_name() or request.user.username,
         "where": where, "report": report, "map_label": MAP_LABELS[report.map], "by_unit": by_unit,
         "filter_param": param, "filter_choices": filter_choices(request.user, by_unit), "selected": code,
