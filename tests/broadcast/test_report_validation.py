@@ -107,7 +107,7 @@ def test_a_year_one_report_never_breaks_the_play_log_or_the_station_page(
     assert resp.status_code == 200 and resp.json()["accepted"] == 1
     browser = Client()
     browser.force_login(supervisor)
-    assert browser.get(f"/dashboard/stations/{station.code}/", {"date": day.isoformat()}).status_code == 200
+    assert browser.get(f"/operations/stations/{station.code}/", {"date": day.isoformat()}).status_code == 200
     staff = Client()
     staff.force_login(supervisor)
     raw = b"".join(staff.get(EXPORT, {"from": day.isoformat()}).streaming_content)
@@ -168,7 +168,7 @@ def test_a_year_one_row_already_stored_is_reported_in_the_export_and_repaired_by
     assert exported()[-1][0].startswith("LỖI")  # never silently short
     migration = importlib.import_module("broadcast.migrations.0009_report_checks")
     migration.repair_unreadable_times(django_apps, None)
-    assert browser.get(f"/dashboard/stations/{station.code}/", {"date": day.isoformat()}).status_code == 200
+    assert browser.get(f"/operations/stations/{station.code}/", {"date": day.isoformat()}).status_code == 200
     rows = exported()
     header = rows[0]
     assert sorted(r[header.index("Mã báo cáo")] for r in rows[1:] if r[header.index("Mã báo cáo")]) == [
