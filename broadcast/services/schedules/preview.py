@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from django.db import transaction
 
 from ...models import Bulletin, Schedule
 from ..playlists import Placement
-from .validation import ScheduleRequest, clean_request
+from .validation import ScheduleFields, ScheduleRequest, clean_request
 from .writes import apply_edit, nothing_placed, save_new
 
 
@@ -54,13 +54,14 @@ def _preview(request: ScheduleRequest, write: Any) -> Preview:
     return Preview(request, placement, len(request.station_ids), refused)
 
 
-def preview_schedule(bulletin: Bulletin, *, by: Any, now: dt.datetime | None = None, **fields: Any) -> Preview:
+def preview_schedule(bulletin: Bulletin, *, by: Any, immediate: bool = False, now: dt.datetime | None = None,
+                     **fields: Unpack[ScheduleFields]) -> Preview:
     """What `create_schedule(bulletin, by=by, **fields)` would do (raises what it raises for bad input)."""
-    request = clean_request(bulletin, **fields)
+    request = clean_request(bulletin, immediate=immediate, **fields)
     return _preview(request, lambda: save_new(request, by=by, now=now, fill=True).placement)
 
 
-def preview_update(schedule: Schedule, *, now: dt.datetime | None = None, **fields: Any) -> Preview:
+def preview_update(schedule: Schedule, *, now: dt.datetime | None = None, **fields: Unpack[ScheduleFields]) -> Preview:
     """What `update_schedule(schedule, **fields)` would do (raises what it raises)."""
     request = clean_request(schedule.bulletin, **fields)
     return _preview(request, lambda: apply_edit(schedule, request, now=now, fill=True)[0].placement)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from stations.models import AdminUnit, District, Station
 
@@ -89,6 +89,17 @@ def validate_targets(targets: Any) -> dict[str, Any]:
     if errors:
         raise ScheduleValidationError(errors)
     return {"all": all_flag, "districts": districts, "units": units, "stations": stations, "kinds": kinds}
+
+
+class ScheduleFields(TypedDict):
+    """The keywords of a schedule that create, edit and their previews pass on to `clean_request`."""
+
+    start_date: dt.date | None
+    end_date: dt.date | None
+    slots: Sequence[str]
+    targets: dict[str, Any]
+    days_of_week: NotRequired[Sequence[int] | None]
+    plays_per_slot: NotRequired[int]
 
 
 def clean_request(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,21 +13,22 @@ from ...selectors.playlists import build_dates, target_station_ids
 from ..playlists import Placement, placement_of
 from ..playlists.enqueue import rebuild_for_schedule_on_commit, rebuild_for_stations_on_commit
 from .rebuilds import holders
-from .validation import ScheduleConflict, ScheduleRequest, ScheduleValidationError, clean_request
+from .validation import (
+    ScheduleConflict,
+    ScheduleFields,
+    ScheduleRequest,
+    ScheduleValidationError,
+    clean_request,
+)
 
 
 def create_schedule(
     bulletin: Bulletin,
     *,
     by: Any,
-    start_date: dt.date | None,
-    end_date: dt.date | None,
-    slots: Sequence[str],
-    targets: dict[str, Any],
-    days_of_week: Sequence[int] | None = None,
-    plays_per_slot: int = 1,
     immediate: bool = False,
     now: dt.datetime | None = None,
+    **fields: Unpack[ScheduleFields],
 ) -> Schedule:
     """Schedules the bulletin's approved (live) revision; the affected playlists rebuild on commit.
     The returned schedule carries `placement`: what the build does with its plays (placed, carried,
@@ -39,8 +39,7 @@ def create_schedule(
     ScheduleValidationError ({field: [messages]}) for bad dates, slots, days or targets, for a range
     without any of the chosen days, and when not one play could be placed (saying why).
     """
-    request = clean_request(bulletin, start_date=start_date, end_date=end_date, slots=slots, targets=targets,
-                            days_of_week=days_of_week, plays_per_slot=plays_per_slot, immediate=immediate)
+    request = clean_request(bulletin, immediate=immediate, **fields)
     with transaction.atomic():
         schedule = save_new(request, by=by, now=now)
         refuse_if_nothing_placed(schedule.placement)  # rolls the schedule back
@@ -70,25 +69,15 @@ def nothing_placed(placement: Placement) -> str:
     return f"Không xếp được lượt phát nào: {why or 'không có lượt phát nào trong những ngày đã chọn.'}"
 
 
-def update_schedule(
-    schedule: Schedule,
-    *,
-    start_date: dt.date | None,
-    end_date: dt.date | None,
-    slots: Sequence[str],
-    targets: dict[str, Any],
-    days_of_week: Sequence[int] | None = None,
-    plays_per_slot: int = 1,
-    now: dt.datetime | None = None,
-) -> Schedule:
+def update_schedule(schedule: Schedule, *, now: dt.datetime | None = None,
+                    **fields: Unpack[ScheduleFields]) -> Schedule:
     """Changes a live schedule's dates, days, slots, plays per slot and targets, with create's validation;
     on commit the stations it reached before or reaches now rebuild (plays in slots that have started
     stay as they are: the planner freezes them). The returned schedule carries `placement`.
 
     Raises ScheduleConflict for a cancelled or immediate schedule (or a bulletin no longer airable) and
     ScheduleValidationError as create does."""
-    request = clean_request(schedule.bulletin, start_date=start_date, end_date=end_date, slots=slots,
-                            targets=targets, days_of_week=days_of_week, plays_per_slot=plays_per_slot)
+    request = clean_request(schedule.bulletin, **fields)
     with transaction.atomic():
         locked, before = apply_edit(schedule, request, now=now)
         refuse_if_nothing_placed(locked.placement)
