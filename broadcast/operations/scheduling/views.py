@@ -86,6 +86,14 @@ def _render_form(request: HttpRequest, template: str, context: dict, status: int
     return render(request, template, context, status=status)
 
 
+def _saved(request: HttpRequest, schedule: Schedule, done: str) -> HttpResponse:
+    """After a save: back to the schedule's page, saying how many stations it reaches and what it placed."""
+    p = schedule.placement
+    messages.success(request, f"{done} {schedule.target_station_count} đài: "
+                              f"{p.placed} lượt xếp được, {p.unplaced} lượt chưa xếp.")
+    return redirect("operations-schedule", pk=schedule.pk)
+
+
 @supervisor_only
 @require_http_methods(["GET", "POST"])
 def new_schedule(request: HttpRequest) -> HttpResponse:
@@ -104,10 +112,7 @@ def new_schedule(request: HttpRequest) -> HttpResponse:
             schedule, status = _preview_or_errors(form, lambda: services.create_schedule(
                 form.cleaned_data["bulletin"], by=request.user, **form.service_fields()))
             if schedule is not None:
-                p = schedule.placement
-                messages.success(request, f"Đã lên lịch cho {schedule.target_station_count} đài: "
-                                          f"{p.placed} lượt xếp được, {p.unplaced} lượt chưa xếp.")
-                return redirect("operations-schedule", pk=schedule.pk)
+                return _saved(request, schedule, "Đã lên lịch cho")
         else:
             preview, status = _preview_or_errors(form, lambda: services.preview_schedule(
                 form.cleaned_data["bulletin"], by=request.user, **form.service_fields()))
@@ -147,10 +152,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 saved, status = _preview_or_errors(form, lambda: services.update_schedule(
                     schedule, **form.service_fields()))
                 if saved is not None:
-                    p = saved.placement
-                    messages.success(request, f"Đã lưu thay đổi cho {saved.target_station_count} đài: "
-                                              f"{p.placed} lượt xếp được, {p.unplaced} lượt chưa xếp.")
-                    return redirect("operations-schedule", pk=schedule.pk)
+                    return _saved(request, saved, "Đã lưu thay đổi cho")
             else:
                 preview, status = _preview_or_errors(form, lambda: services.preview_update(
                     schedule, **form.service_fields()))
