@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import re
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -28,12 +25,19 @@ from stations import health
 from stations.auth import StationPrincipal
 from stations.models import StationCredential
 
-from ..selectors.playlists import LOCAL_TZ
+from ..signed_links import (
+    NUMBER_RE,
+    SIGNATURE_RE,
+    BadSignature,
+    Expired,
+    audio_expiry,
+    check_dated,
+    dated_signature,
+    signature,
+)
 
+# The devices' own key: an operator's link (station_desk_links) does not open a device's URL, nor back.
 _SALT = "loa.station-signed-url"
-_SIG_RE = re.compile(r"[0-9a-f]{32}")
-_NUMBER_RE = re.compile(r"[0-9]{1,12}")
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PLAYLIST_FEED = "m3u8"
 
 MSG_BAD = "Chữ ký địa chỉ không hợp lệ."
@@ -41,37 +45,23 @@ MSG_EXPIRED = "Địa chỉ âm thanh đã hết hạn; hãy tải lại danh s�
 MSG_REVOKED = "Khóa truy cập đã bị thu hồi."
 
 
-def _signature(kind: str, credential_id: int, subject: str, expires: int) -> str:
-    message = f"{kind}:{credential_id}:{subject}:{expires}"
-    return salted_hmac(_SALT, message, algorithm="sha256").hexdigest()[:32]
-
-
 def signing_key_fingerprint() -> str:
     """Changes when the signing key (SECRET_KEY) does, so validators of signed content can follow it."""
     return salted_hmac(_SALT + ".fingerprint", "key", algorithm="sha256").hexdigest()[:16]
 
 
-def audio_expiry(date: dt.date) -> int:
-    """Unix time at which audio URLs of `date`'s playlist stop working: local midnight after the date,
-    plus STATION_AUDIO_URL_DAYS days."""
-    end = dt.datetime.combine(date + dt.timedelta(days=1 + settings.STATION_AUDIO_URL_DAYS), dt.time(),
-                              tzinfo=LOCAL_TZ)
-    return int(end.timestamp())
-
-
 def signed_audio_query(credential_id: int, date: dt.date, sha256: str, expires: int | None = None) -> str:
     expires = audio_expiry(date) if expires is None else expires
-    day = date.isoformat()
-    return urlencode({"c": credential_id, "d": day, "e": expires,
-                      "s": _signature("audio", credential_id, f"{day}:{sha256}", expires)})
+    return urlencode({"c": credential_id, "d": date.isoformat(), "e": expires,
+                      "s": dated_signature(_SALT, "audio", credential_id, date, sha256, expires)})
 
 
 def signed_playlist_query(credential_id: int) -> str:
-    return urlencode({"c": credential_id, "s": _signature(PLAYLIST_FEED, credential_id, "", 0)})
+    return urlencode({"c": credential_id, "s": signature(_SALT, PLAYLIST_FEED, credential_id, "", 0)})
 
 
 def _number(raw: str | None) -> int | None:
-    return int(raw) if raw is not None and _NUMBER_RE.fullmatch(raw) else None
+    return int(raw) if raw is not None and NUMBER_RE.fullmatch(raw) else None
 
 
 def _live_credential(credential_id: int) -> StationCredential:
@@ -107,18 +97,12 @@ class SignedAudioAuthentication(_SignedURLAuthentication):
         if params is None:
             return None
         sha256 = (request.parser_context or {}).get("kwargs", {}).get("sha256", "")
-        cred, expires = _number(params["c"]), _number(params["e"])
-        day, sig = params["d"], params["s"]
-        if cred is None or expires is None or not _DATE_RE.fullmatch(day) or not _SIG_RE.fullmatch(sig):
-            raise exceptions.AuthenticationFailed(MSG_BAD)
         try:
-            date = dt.date.fromisoformat(day)
-        except ValueError:
+            cred, date = check_dated(_SALT, "audio", params["c"], params["d"], params["e"], params["s"], sha256)
+        except BadSignature:
             raise exceptions.AuthenticationFailed(MSG_BAD) from None
-        if not hmac.compare_digest(_signature("audio", cred, f"{day}:{sha256}", expires), sig):
-            raise exceptions.AuthenticationFailed(MSG_BAD)
-        if timezone.now().timestamp() >= expires:
-            raise exceptions.AuthenticationFailed(MSG_EXPIRED)
+        except Expired:
+            raise exceptions.AuthenticationFailed(MSG_EXPIRED) from None
         credential = _live_credential(cred)
         request.auth_date = date
         return StationPrincipal(credential.station, credential), credential
@@ -132,9 +116,9 @@ class SignedPlaylistAuthentication(_SignedURLAuthentication):
         if params is None:
             return None
         cred, sig = _number(params["c"]), params["s"]
-        if cred is None or not _SIG_RE.fullmatch(sig):
+        if cred is None or not SIGNATURE_RE.fullmatch(sig):
             raise exceptions.AuthenticationFailed(MSG_BAD)
-        if not hmac.compare_digest(_signature(PLAYLIST_FEED, cred, "", 0), sig):
+        if not hmac.compare_digest(signature(_SALT, PLAYLIST_FEED, cred, "", 0), sig):
             raise exceptions.AuthenticationFailed(MSG_BAD)
         credential = _live_credential(cred)
         return StationPrincipal(credential.station, credential), credential

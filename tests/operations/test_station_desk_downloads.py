@@ -150,6 +150,18 @@ def test_device_links_and_operator_links_do_not_open_each_other(world, station_c
     assert Client().get(f"/api/v1/station/audio/{sha}.mp3?{mine}").status_code == 401
 
 
+def test_a_device_signature_for_the_same_number_does_not_open_an_operator_link(world):
+    """The two schemes sign the same parts with the same helper; only their keys keep them apart."""
+    from broadcast.api.signed_urls import signed_audio_query
+
+    sha = world.morning.sha256
+    mine = links.signed_query("audio", world.operator.pk, world.today, sha)
+    device = signed_audio_query(world.operator.pk, world.today, sha, int(re.search(r"e=(\d+)", mine).group(1)))
+    assert device.replace("c=", "u=", 1) != mine
+    assert Client().get(f"/my-station/audio/{sha}.mp3?{device.replace('c=', 'u=', 1)}").status_code == 403
+    assert Client().get(f"/my-station/audio/{sha}.mp3?{mine}").status_code == 200
+
+
 def test_the_page_m3u8_link_is_text_a_person_can_copy(world):
     html = _page(world)
     assert 'type="url" readonly' in html
