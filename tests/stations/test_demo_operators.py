@@ -14,14 +14,6 @@ from tests.factories import AdminUnitFactory, DistrictFactory, StationFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo_settings(settings):
-    settings.DEBUG = True
-    settings.DATABASE_URL = f"sqlite:///{settings.VAR_DIR / 'loa.sqlite3'}"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return settings
-
-
 def test_demo_commune_operator_is_tied_to_units_where_the_demo_district_has_stations(demo_settings):
     first = DistrictFactory(code="001")
     ba_dinh, ngoc_ha, other = (AdminUnitFactory(code="00004"), AdminUnitFactory(code="00008"),

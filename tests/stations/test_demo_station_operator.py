@@ -13,14 +13,6 @@ from tests.factories import AdminUnitFactory, DistrictFactory, StationFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo_settings(settings):
-    settings.DEBUG = True
-    settings.DATABASE_URL = f"sqlite:///{settings.VAR_DIR / 'loa.sqlite3'}"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return settings
-
-
 def test_demo_station_operator_runs_a_station_with_slots_in_the_demo_commune_operators_units(demo_settings):
     first = DistrictFactory(code="001")
     ba_dinh, elsewhere = AdminUnitFactory(code="00004"), AdminUnitFactory(code="00010")
