@@ -8,23 +8,15 @@ import datetime as dt
 
 import pytest
 
-from broadcast.models import AudioRendition, Bulletin, PlaylistItem, Schedule
+from broadcast.models import PlaylistItem, Schedule
 from broadcast.selectors.playlists import local_today
 from broadcast.services.schedules import create_schedule
-from tests.factories import AdminUnitFactory, StationFactory, UserFactory, approved_bulletin
+from tests.factories import AdminUnitFactory, StationFactory, UserFactory
 from tests.newsroom.pages import signed_in, visible_text
+from tests.operations.factories_scheduling import bulletin_of, tomorrow
 
 pytestmark = pytest.mark.django_db
 NEW = "/operations/schedules/new/"
-
-
-def tomorrow() -> dt.date:
-    return local_today() + dt.timedelta(days=1)
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="giamsat", roles=["supervisor"])
 
 
 @pytest.fixture
@@ -33,9 +25,7 @@ def city(db):
     for n in range(2):
         StationFactory(code=f"BD{n}", unit=unit)
     StationFactory(code="XX1")
-    bulletin = approved_bulletin(title="Phòng chống bão", seconds=1.0)
-    AudioRendition.objects.filter(pk=bulletin.live_revision.rendition_id).update(duration_ms=30_000)
-    return Bulletin.objects.get(pk=bulletin.pk)
+    return bulletin_of(30_000, "Phòng chống bão")
 
 
 def _post(bulletin, action, **kw):
@@ -44,8 +34,8 @@ def _post(bulletin, action, **kw):
             "action": action, **kw}
 
 
-def test_preview_without_javascript_shows_the_numbers_and_saves_nothing(boss, city):
-    response = signed_in(boss).post(NEW, _post(city, "preview"))
+def test_preview_without_javascript_shows_the_numbers_and_saves_nothing(supervisor, city):
+    response = signed_in(supervisor).post(NEW, _post(city, "preview"))
     assert response.status_code == 200
     text = visible_text(response.content.decode())
     assert "Đài nhận 2" in text and "Xếp được 4" in text and "Chưa xếp được 0" in text
@@ -53,31 +43,31 @@ def test_preview_without_javascript_shows_the_numbers_and_saves_nothing(boss, ci
     assert not Schedule.objects.exists()
 
 
-def test_preview_over_htmx_answers_the_partial(boss, city):
-    response = signed_in(boss).post(NEW, _post(city, "preview"), HTTP_HX_REQUEST="true")
+def test_preview_over_htmx_answers_the_partial(supervisor, city):
+    response = signed_in(supervisor).post(NEW, _post(city, "preview"), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="preview"' in html and "<html" not in html
     assert 'data-testid="pv-placed">4<' in html
 
 
-def test_the_live_count_follows_the_targets(boss, city):
-    client = signed_in(boss)
+def test_the_live_count_follows_the_targets(supervisor, city):
+    client = signed_in(supervisor)
     assert "<strong>2</strong> đài" in client.get("/operations/schedules/count/", {"units": ["00004"]}).content.decode()
     assert "<strong>3</strong> đài" in client.get("/operations/schedules/count/", {"all": "on"}).content.decode()
     assert client.get("/operations/schedules/count/", {"units": ["nope"]}).status_code == 400
 
 
-def test_saving_creates_the_schedule_and_builds_the_playlists(boss, city, django_capture_on_commit_callbacks):
+def test_saving_creates_the_schedule_and_builds_the_playlists(supervisor, city, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = signed_in(boss).post(NEW, _post(city, "save"))
+        response = signed_in(supervisor).post(NEW, _post(city, "save"))
     schedule = Schedule.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/operations/schedules/{schedule.pk}/"
     assert PlaylistItem.objects.filter(schedule=schedule, position__isnull=False).count() == 4
 
 
-def test_bad_input_rerenders_the_form_in_vietnamese(boss, city):
-    client = signed_in(boss)
+def test_bad_input_rerenders_the_form_in_vietnamese(supervisor, city):
+    client = signed_in(supervisor)
     past = (local_today() - dt.timedelta(days=5)).isoformat()
     response = client.post(NEW, _post(city, "save", end_date=past, start_date=past, stations="KHONGCO"))
     assert response.status_code == 400
@@ -88,12 +78,12 @@ def test_bad_input_rerenders_the_form_in_vietnamese(boss, city):
     assert not Schedule.objects.exists()
 
 
-def test_edit_with_preview_then_save_and_cancel_with_confirmation(boss, city, django_capture_on_commit_callbacks):
+def test_edit_with_preview_then_save_and_cancel_with_confirmation(supervisor, city, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        schedule = create_schedule(city, by=boss, start_date=tomorrow(), end_date=tomorrow(), slots=["morning"],
+        schedule = create_schedule(city, by=supervisor, start_date=tomorrow(), end_date=tomorrow(), slots=["morning"],
                                    targets={"units": ["00004"]})
     url = f"/operations/schedules/{schedule.pk}/"
-    client = signed_in(boss)
+    client = signed_in(supervisor)
     page = visible_text(client.get(url).content.decode())
     assert "Phòng chống bão" in page and "Sửa lịch phát" in page
     body = _post(city, "preview", units=[], stations="XX1")
@@ -113,12 +103,12 @@ def test_edit_with_preview_then_save_and_cancel_with_confirmation(boss, city, dj
     assert not PlaylistItem.objects.filter(schedule=schedule).exists()
 
 
-def test_list_filters_by_state(boss, city):
-    current = create_schedule(city, by=boss, start_date=local_today(), end_date=tomorrow(), slots=["evening"],
+def test_list_filters_by_state(supervisor, city):
+    current = create_schedule(city, by=supervisor, start_date=local_today(), end_date=tomorrow(), slots=["evening"],
                               targets={"all": True})
-    coming = create_schedule(city, by=boss, start_date=tomorrow() + dt.timedelta(days=5),
+    coming = create_schedule(city, by=supervisor, start_date=tomorrow() + dt.timedelta(days=5),
                              end_date=tomorrow() + dt.timedelta(days=6), slots=["morning"], targets={"all": True})
-    client = signed_in(boss)
+    client = signed_in(supervisor)
     default = client.get("/operations/schedules/").content.decode()
     assert f"#{current.pk}<" in default and f"#{coming.pk}<" in default
     now_page = client.get("/operations/schedules/", {"state": "current"}).content.decode()

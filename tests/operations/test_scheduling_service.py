@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from broadcast.models import AudioRendition, Bulletin, PlaylistItem, Schedule
+from broadcast.models import PlaylistItem, Schedule
 from broadcast.selectors.playlists import local_today
 from broadcast.services.schedules import (
     ScheduleConflict,
@@ -18,28 +18,10 @@ from broadcast.services.schedules import (
     preview_update,
     update_schedule,
 )
-from tests.factories import AdminUnitFactory, StationFactory, UserFactory, approved_bulletin
+from tests.factories import AdminUnitFactory, StationFactory
+from tests.operations.factories_scheduling import SHORT_SLOTS, bulletin_of, tomorrow
 
 pytestmark = pytest.mark.django_db
-
-SHORT_SLOTS = [{"name": "morning", "start": "06:00", "end": "06:01"},
-               {"name": "evening", "start": "17:00", "end": "17:01"}]
-
-
-def tomorrow() -> dt.date:
-    return local_today() + dt.timedelta(days=1)
-
-
-def bulletin_of(ms: int, title: str = "Bản tin") -> Bulletin:
-    bulletin = approved_bulletin(title=title, seconds=1.0)
-    AudioRendition.objects.filter(pk=bulletin.live_revision.rendition_id).update(duration_ms=ms)
-    return Bulletin.objects.select_related("live_revision__rendition").get(pk=bulletin.pk)
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="giamsat", roles=["supervisor"])
-
 
 def _fields(**kw):
     return {"start_date": tomorrow(), "end_date": tomorrow(), "slots": ["morning"], "days_of_week": [],
@@ -54,18 +36,18 @@ def _written(schedule: Schedule) -> dict[str, int]:
             "placed": placed.count(), "carried": carried, "unplaced": items.filter(position__isnull=True).count()}
 
 
-def test_preview_numbers_are_what_the_rebuild_writes(boss, django_capture_on_commit_callbacks):
+def test_preview_numbers_are_what_the_rebuild_writes(supervisor, django_capture_on_commit_callbacks):
     unit = AdminUnitFactory(code="00004", name="Phường Ba Đình")
     for n in range(3):
         StationFactory(code=f"BD{n}", unit=unit, slots=SHORT_SLOTS)
     StationFactory(code="XX1", slots=SHORT_SLOTS)  # not in the unit
     filler = bulletin_of(40_000, "Đã có")
     with django_capture_on_commit_callbacks(execute=True):
-        create_schedule(filler, by=boss, targets={"stations": ["BD0"]}, **_fields())
+        create_schedule(filler, by=supervisor, targets={"stations": ["BD0"]}, **_fields())
     news = bulletin_of(25_000, "Tin mới")
     fields = _fields(targets={"units": ["00004"]}, plays_per_slot=3)
 
-    preview = preview_schedule(news, by=boss, **fields)
+    preview = preview_schedule(news, by=supervisor, **fields)
 
     assert not Schedule.objects.filter(bulletin=news).exists()  # nothing of the preview stays
     p = preview.placement
@@ -78,36 +60,36 @@ def test_preview_numbers_are_what_the_rebuild_writes(boss, django_capture_on_com
     assert morning.schedule_plays == 4 and not morning.overfull
 
     with django_capture_on_commit_callbacks(execute=True):
-        saved = create_schedule(news, by=boss, **fields)
+        saved = create_schedule(news, by=supervisor, **fields)
     assert _written(saved) == {"stations": 3, "planned": p.planned, "placed": p.placed, "carried": p.carried,
                                "unplaced": p.unplaced}
     assert (saved.placement.placed, saved.placement.unplaced) == (p.placed, p.unplaced)
 
 
-def test_preview_refuses_bad_input_as_create_does(boss):
+def test_preview_refuses_bad_input_as_create_does(supervisor):
     StationFactory(code="A1")
     with pytest.raises(ScheduleValidationError) as exc:
-        preview_schedule(bulletin_of(1000), by=boss, **_fields(targets={"stations": ["NOPE"]}, slots=["bogus"],
+        preview_schedule(bulletin_of(1000), by=supervisor, **_fields(targets={"stations": ["NOPE"]}, slots=["bogus"],
                                                                  end_date=local_today() - dt.timedelta(days=3)))
     assert exc.value.errors["targets"] == ["Không tìm thấy đài: NOPE."]
     assert "end_date" in exc.value.errors
     assert not Schedule.objects.exists()
 
 
-def test_preview_of_a_schedule_that_places_nothing_says_why(boss):
+def test_preview_of_a_schedule_that_places_nothing_says_why(supervisor):
     StationFactory(code="A1", slots=SHORT_SLOTS)
-    preview = preview_schedule(bulletin_of(120_000), by=boss, **_fields(targets={"stations": ["A1"]}))
+    preview = preview_schedule(bulletin_of(120_000), by=supervisor, **_fields(targets={"stations": ["A1"]}))
     assert preview.placement.placed == 0 and preview.placement.unplaced == 1
     assert preview.refused.startswith("Không xếp được lượt phát nào")
     with pytest.raises(ScheduleValidationError):
-        create_schedule(bulletin_of(120_000), by=boss, **_fields(targets={"stations": ["A1"]}))
+        create_schedule(bulletin_of(120_000), by=supervisor, **_fields(targets={"stations": ["A1"]}))
 
 
-def test_an_edit_moves_the_plays_to_the_new_stations_and_slots(boss, django_capture_on_commit_callbacks):
+def test_an_edit_moves_the_plays_to_the_new_stations_and_slots(supervisor, django_capture_on_commit_callbacks):
     StationFactory(code="A1")
     StationFactory(code="B1")
     with django_capture_on_commit_callbacks(execute=True):
-        schedule = create_schedule(bulletin_of(10_000), by=boss, **_fields(targets={"stations": ["A1"]}))
+        schedule = create_schedule(bulletin_of(10_000), by=supervisor, **_fields(targets={"stations": ["A1"]}))
     new = _fields(targets={"stations": ["B1"]}, slots=["evening"], plays_per_slot=2)
 
     preview = preview_update(schedule, **new)
@@ -122,10 +104,10 @@ def test_an_edit_moves_the_plays_to_the_new_stations_and_slots(boss, django_capt
     assert schedule.target_station_count == 1 and schedule.plays_per_slot == 2
 
 
-def test_a_cancelled_schedule_cannot_be_edited(boss, django_capture_on_commit_callbacks):
+def test_a_cancelled_schedule_cannot_be_edited(supervisor, django_capture_on_commit_callbacks):
     StationFactory(code="A1")
     with django_capture_on_commit_callbacks(execute=True):
-        schedule = create_schedule(bulletin_of(10_000), by=boss, **_fields(targets={"stations": ["A1"]}))
-        cancel_schedule(schedule, boss)
+        schedule = create_schedule(bulletin_of(10_000), by=supervisor, **_fields(targets={"stations": ["A1"]}))
+        cancel_schedule(schedule, supervisor)
     with pytest.raises(ScheduleConflict):
         update_schedule(schedule, **_fields(targets={"stations": ["A1"]}))

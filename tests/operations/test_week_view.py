@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.conf import settings
 
-from broadcast.models import AudioRendition, Bulletin, Playlist
+from broadcast.models import Playlist
 from broadcast.selectors import week as selectors
 from broadcast.selectors.playlists import local_today
 from broadcast.services.schedules import create_schedule
@@ -18,38 +18,23 @@ from tests.factories import (
     CommuneOperatorFactory,
     StationFactory,
     UserFactory,
-    approved_bulletin,
 )
 from tests.newsroom.pages import signed_in, visible_text
+from tests.operations.factories_scheduling import SHORT_SLOTS, bulletin_of
 
 pytestmark = pytest.mark.django_db
-SHORT_SLOTS = [{"name": "morning", "start": "06:00", "end": "06:01"},
-               {"name": "evening", "start": "17:00", "end": "17:01"}]
-
-
-def bulletin_of(ms: int, title: str, priority: str = "normal") -> Bulletin:
-    bulletin = approved_bulletin(title=title, seconds=1.0, priority=priority)
-    AudioRendition.objects.filter(pk=bulletin.live_revision.rendition_id).update(duration_ms=ms)
-    return Bulletin.objects.get(pk=bulletin.pk)
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="giamsat", roles=["supervisor"])
-
-
 @pytest.fixture
 def unit(db):
     return AdminUnitFactory(code="00004", name="Phường Ba Đình")
 
 
-def test_built_and_planned_days_both_show_the_plays(boss, unit, django_capture_on_commit_callbacks):
+def test_built_and_planned_days_both_show_the_plays(supervisor, unit, django_capture_on_commit_callbacks):
     StationFactory(code="BD0", unit=unit, slots=SHORT_SLOTS)
     StationFactory(code="BD1", unit=unit, slots=SHORT_SLOTS)
     today = local_today()
     start, end = today, today + dt.timedelta(days=settings.PLAYLIST_DAYS_AHEAD + 3)
     with django_capture_on_commit_callbacks(execute=True):
-        create_schedule(bulletin_of(50_000, "Tin dài"), by=boss, start_date=start, end_date=end,
+        create_schedule(bulletin_of(50_000, "Tin dài"), by=supervisor, start_date=start, end_date=end,
                         slots=["evening"], targets={"units": ["00004"]}, plays_per_slot=2)
     built_day = today + dt.timedelta(days=1)
     later_day = today + dt.timedelta(days=settings.PLAYLIST_DAYS_AHEAD + 1)
@@ -71,16 +56,16 @@ def test_built_and_planned_days_both_show_the_plays(boss, unit, django_capture_o
     assert days[later_day].planned
 
 
-def test_station_week_page_lists_items_emergencies_and_marks_planned_days(boss, unit,
+def test_station_week_page_lists_items_emergencies_and_marks_planned_days(supervisor, unit,
                                                                           django_capture_on_commit_callbacks):
     StationFactory(code="BD0", unit=unit)
     today = local_today()
     with django_capture_on_commit_callbacks(execute=True):
-        create_schedule(bulletin_of(20_000, "Lịch tiêm chủng"), by=boss, start_date=today,
+        create_schedule(bulletin_of(20_000, "Lịch tiêm chủng"), by=supervisor, start_date=today,
                         end_date=today + dt.timedelta(days=14), slots=["evening"], targets={"stations": ["BD0"]})
-        create_schedule(bulletin_of(20_000, "Bão khẩn", "emergency"), by=boss, start_date=today, end_date=today,
+        create_schedule(bulletin_of(20_000, "Bão khẩn", "emergency"), by=supervisor, start_date=today, end_date=today,
                         slots=[], targets={"stations": ["BD0"]}, immediate=True)
-    client = signed_in(boss)
+    client = signed_in(supervisor)
     response = client.get("/operations/week/", {"station": "BD0"})
     assert response.status_code == 200
     text = visible_text(response.content.decode())
@@ -93,16 +78,16 @@ def test_station_week_page_lists_items_emergencies_and_marks_planned_days(boss, 
     assert "dự kiến" in later and "Lịch tiêm chủng" in later
 
 
-def test_overfull_slot_is_shown_in_red(boss, unit, django_capture_on_commit_callbacks):
+def test_overfull_slot_is_shown_in_red(supervisor, unit, django_capture_on_commit_callbacks):
     station = StationFactory(code="BD0", unit=unit, slots=[{"name": "evening", "start": "17:00", "end": "17:30"}])
     today = local_today()
     with django_capture_on_commit_callbacks(execute=True):
-        create_schedule(bulletin_of(600_000, "Tin 10 phút"), by=boss, start_date=today + dt.timedelta(days=1),
+        create_schedule(bulletin_of(600_000, "Tin 10 phút"), by=supervisor, start_date=today + dt.timedelta(days=1),
                         end_date=today + dt.timedelta(days=1), slots=["evening"], targets={"stations": ["BD0"]},
                         plays_per_slot=2)
     # The slot is shortened afterwards; already-planned plays beyond the new length overfill it until a rebuild.
     Station.objects.filter(pk=station.pk).update(slots=[{"name": "evening", "start": "17:00", "end": "17:10"}])
-    html = signed_in(boss).get("/operations/week/", {"unit": "00004",
+    html = signed_in(supervisor).get("/operations/week/", {"unit": "00004",
                                                      "start": (today + dt.timedelta(days=1)).isoformat()}).content.decode()
     assert 'class="overfull"' in html and "1 đài quá tải" in html
 
@@ -123,8 +108,8 @@ def test_operators_see_only_their_area(unit):
     assert signed_in(UserFactory(roles=["editor"])).get("/operations/week/").status_code == 403
 
 
-def test_a_bad_start_date_says_so_in_vietnamese(boss, unit):
+def test_a_bad_start_date_says_so_in_vietnamese(supervisor, unit):
     StationFactory(code="BD0", unit=unit)
-    response = signed_in(boss).get("/operations/week/", {"unit": "00004", "start": "2026-13-45"})
+    response = signed_in(supervisor).get("/operations/week/", {"unit": "00004", "start": "2026-13-45"})
     assert response.status_code == 400
     assert "Ngày không hợp lệ" in visible_text(response.content.decode())
