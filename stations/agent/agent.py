@@ -1,0 +1,379 @@
+"""The agent's loop.
+
+Two threads share the store (it is locked): the main one decides on every tick, from the clock's absolute
+time, what plays (scheduler → player) and records every outcome before anything else; the network one
+polls playlists, sends heartbeats, downloads audio ahead of time and uploads the report queue, so that a
+slow or dead link never delays a start or the moment a play is seen to end.
+
+Every play is recorded (begin_play, with its report id) before the player starts and its report is
+queued in the same transaction that marks it done; a play found started at start-up (the agent was
+killed or the power cut) is reported interrupted with its own report id. So no play is lost and none is
+reported twice, whenever the process dies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from typing import Any
+
+from . import VERSION
+from .clock import Clock, clock_from, clock_problem, ntp_synchronized
+from .config import AgentConfig
+from .player import INTERRUPTED, Player, Playing, choose_player
+from .scheduler import due, is_emergency, parse_time
+
+log = logging.getLogger("loa.agent")
+
+LOCAL = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh: no daylight saving time
+NTP_EVERY_S = 60.0
+CRASH_ERROR = "Mất điện hoặc máy tắt giữa chừng"
+STOP_ERROR = "Trạm dừng giữa chừng (tắt dịch vụ)"
+PREEMPT_ERROR = "Dừng để phát tin khẩn cấp"
+LATE_ERROR = "Quá giờ phát (trễ hơn {grace:g} s)"
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(LOCAL).date()
+
+
+class SharedState:
+    """What the network thread tells the main one (plain attributes, replaced whole under the GIL)."""
+
+    def __init__(self) -> None:
+        self.playlists_generation = 0
+        self.offset_s: float | None = None
+        self.ntp: bool | None = None
+        self.audio_errors: dict[str, str] = {}
+        self.wake = threading.Event()  # the main thread asks the network one to act now (a play ended)
+        # Set once the first heartbeat was answered or failed: until then (at most a short while) nothing
+        # starts, so that a clock the server would call wrong is known before the first play.
+        self.first_heartbeat = threading.Event()
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, *, clock: Clock | None = None, api: Any = None, store: Any = None,
+                 cache: Any = None, player: Player | None = None, network: bool = True) -> None:
+        self.config = config
+        self.clock = clock or clock_from(config)
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        if store is None:
+            from .store import Store
+            store = Store.open(config.data_dir)
+        self.store = store
+        if api is None:
+            from .http import StationAPI
+            api = StationAPI(config.server_url, config.token, timeout=config.http_timeout_s)
+        self.api = api
+        if cache is None:
+            from .downloads import AudioCache
+            cache = AudioCache(config.data_dir / "audio", api, cache_days=config.cache_days,
+                               cache_bytes=config.cache_bytes)
+        self.cache = cache
+        if player is None:
+            command = choose_player(config.null_audio) if config.player == "auto" else config.player
+            player = Player(command, config.amp_on, config.amp_off, config.lead_in_s, config.lead_out_s,
+                            self.clock, state_dir=config.data_dir)
+        self.player = player
+        self.shared = SharedState()
+        self.stopping = threading.Event()
+        self.network_enabled = network
+        self.playing: Playing | None = None
+        self.playing_item: dict[str, Any] | None = None
+        self.items: list[dict[str, Any]] = []
+        self.states: dict[int, str] = {}
+        self._generation_seen = -1
+        self._clock_problem: str | None = None
+        self._ntp_checked_at: float | None = None
+        self._waiting_for_audio: set[int] = set()
+        self._network: threading.Thread | None = None
+
+    # ------------------------------------------------------------ life
+
+    def run(self) -> int:
+        self.start()
+        try:
+            while not self.stopping.is_set():
+                self.tick()
+                self.stopping.wait(self.config.tick_s / (self.clock.speed if self.clock.simulated else 1))
+        finally:
+            self.shutdown()
+        return 0
+
+    def start(self) -> None:
+        log.info("Khởi động %s, máy chủ %s, thư mục %s.", VERSION, self.config.server_url, self.config.data_dir)
+        if getattr(self.store, "rebuilt_from", None):
+            log.error("Cơ sở dữ liệu đã làm lại (tệp hỏng ở %s).", self.store.rebuilt_from)
+        self.player.stop_leftover()
+        for report_id in self.store.interrupt_unfinished(None, CRASH_ERROR):
+            log.warning("Lượt phát dở từ lần chạy trước được báo là bị ngắt (báo cáo %s).", report_id)
+        self._check_ntp(force=True)
+        self._started_mono = self.clock.monotonic()
+        if not self.network_enabled:
+            self.shared.first_heartbeat.set()
+        if self.network_enabled:
+            self._network = threading.Thread(target=self._network_loop, name="loa-network", daemon=True)
+            self._network.start()
+
+    def request_stop(self, *_: Any) -> None:
+        self.stopping.set()
+        self.shared.wake.set()
+
+    def shutdown(self) -> None:
+        """Stops the player (its play reported interrupted), sends what is queued, switches the amplifier off."""
+        self.stopping.set()
+        self.shared.wake.set()
+        if self.playing is not None:
+            outcome = self.playing.stop()
+            self._finish(outcome.status, outcome.ended_at, STOP_ERROR if outcome.status == INTERRUPTED
+                         else outcome.error)
+        self.player.switch_amp_off()
+        if self._network is not None:
+            self._network.join(timeout=self.config.http_timeout_s + 5)
+        if self.network_enabled:
+            self._flush()
+        log.info("Đã dừng; %d báo cáo còn chờ gửi.", self.store.queue_length())
+
+    # ------------------------------------------------------------ the tick (main thread)
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        self._reload_items()
+        self._check_ntp()
+        if self.playing is not None:
+            outcome = self.playing.poll()
+            if outcome is not None:
+                self._finish(outcome.status, outcome.ended_at, outcome.error)
+        decision = due(self.items, now, self.config.grace_s, self.states, self.playing_item)
+        for item in decision.skip:
+            self._skip(item, self._skip_reason(item))
+        if decision.play is not None and self._may_start():
+            self._begin(decision.play, decision.preempt, now)
+        if self.playing is None:
+            self.player.idle()
+
+    def _may_start(self) -> bool:
+        if self.shared.first_heartbeat.is_set():
+            return True
+        waited = self.clock.monotonic() - self._started_mono
+        return waited >= min(self.config.http_timeout_s + 1, self.config.grace_s / 4)
+
+    def _begin(self, item: dict[str, Any], preempt: bool, now: dt.datetime) -> None:
+        problem = self.clock_problem()
+        if problem is not None:
+            self._skip(item, problem)
+            return
+        sha = (item.get("audio") or {}).get("sha256", "")
+        if not sha or not self.cache.has(sha):
+            if item["id"] not in self._waiting_for_audio:
+                self._waiting_for_audio.add(item["id"])
+                log.warning("Đến giờ phát mục %s nhưng chưa có tệp âm thanh; chờ tải.", item["id"])
+                self.shared.wake.set()
+            return
+        self._waiting_for_audio.discard(item["id"])
+        if preempt and self.playing is not None:
+            log.warning("Tin khẩn cấp (mục %s) ngắt mục %s.", item["id"], self.playing_item["id"])
+            outcome = self.playing.stop()
+            self._finish(outcome.status, outcome.ended_at,
+                         PREEMPT_ERROR if outcome.status == INTERRUPTED else outcome.error)
+        # The amplifier's lead-in comes before the recorded start: the report says when the audio began.
+        self.player.switch_amp_on()
+        started_at = self.clock.now()
+        self.store.begin_play(item["id"], item["date"], started_at)
+        self.states[item["id"]] = "started"
+        try:
+            self.playing = self.player.start(self.cache.path_for(sha), _duration_s(item))
+        except OSError as exc:
+            self.store.finish_play(item["id"], "failed", self.clock.now(), f"Không chạy được trình phát: {exc}")
+            self.states[item["id"]] = "done"
+            log.error("Không chạy được trình phát cho mục %s: %s", item["id"], exc)
+            return
+        self.playing_item = item
+        late = (started_at - parse_time(item["starts_at"])).total_seconds()
+        log.info("Phát mục %s%s (%s)%s.", item["id"], " [khẩn cấp]" if is_emergency(item) else "",
+                 (item.get("bulletin") or {}).get("title", ""), f", trễ {late:.1f} s" if late >= 1 else "")
+
+    def _finish(self, status: str, ended_at: dt.datetime, error: str | None) -> None:
+        item = self.playing_item
+        self.playing = None
+        self.playing_item = None
+        if item is None:
+            return
+        self.store.finish_play(item["id"], status, ended_at, error)
+        self.states[item["id"]] = "done"
+        log.info("Mục %s: %s%s.", item["id"], status, f" ({error})" if error else "")
+        self.shared.wake.set()
+
+    def _skip(self, item: dict[str, Any], reason: tuple[str, str] | str) -> None:
+        status, error = ("skipped", reason) if isinstance(reason, str) else reason
+        self.store.record_outcome(item["id"], item["date"], status, parse_time(item["starts_at"]), None, error)
+        self.states[item["id"]] = "done"
+        self._waiting_for_audio.discard(item["id"])
+        log.warning("Mục %s: %s (%s).", item["id"], status, error)
+        self.shared.wake.set()
+
+    def _skip_reason(self, item: dict[str, Any]) -> tuple[str, str]:
+        problem = self.clock_problem()
+        if problem is not None:
+            return "skipped", problem
+        sha = (item.get("audio") or {}).get("sha256", "")
+        if sha and not self.cache.has(sha):
+            missing = self.shared.audio_errors.get(sha) or "chưa tải về kịp"
+            return "failed", f"Không có tệp âm thanh: {missing}"
+        return "skipped", LATE_ERROR.format(grace=self.config.grace_s)
+
+    def _reload_items(self) -> None:
+        generation = self.shared.playlists_generation
+        if generation == self._generation_seen:
+            return
+        self._generation_seen = generation
+        today = local_date(self.clock.now())
+        items: list[dict[str, Any]] = []
+        for offset in (-1, 0, 1):
+            date = (today + dt.timedelta(days=offset)).isoformat()
+            doc = self.store.playlist(date)
+            for item in (doc or {}).get("items") or []:
+                items.append({**item, "date": doc.get("date", date)})
+        playing_id = self.playing_item["id"] if self.playing_item else None
+        self.items = items
+        self.states = self.store.play_states([i["id"] for i in items])
+        if playing_id is not None:
+            self.states[playing_id] = "started"
+
+    # ------------------------------------------------------------ the clock
+
+    def _check_ntp(self, force: bool = False) -> None:
+        if not self.config.require_ntp:
+            return
+        now = self.clock.monotonic()
+        if force or self._ntp_checked_at is None or now - self._ntp_checked_at >= NTP_EVERY_S:
+            self._ntp_checked_at = now
+            self.shared.ntp = ntp_synchronized(self.config.ntp_check)
+
+    def clock_problem(self) -> str | None:
+        problem = clock_problem(require_ntp=self.config.require_ntp, ntp=self.shared.ntp,
+                                offset_s=self.shared.offset_s, max_offset_s=self.config.max_clock_offset_s)
+        if problem != self._clock_problem:
+            if problem:
+                log.error("Không phát theo giờ: %s.", problem)
+            else:
+                log.info("Đồng hồ đã đúng trở lại.")
+            self._clock_problem = problem
+        return problem
+
+    # ------------------------------------------------------------ the network thread
+
+    def _network_loop(self) -> None:
+        from .http import RetryLater, Unauthorized
+        from .sync import Syncer
+        from .uploader import Uploader
+
+        syncer = Syncer(self.api, self.store, self.clock, self.config, self.cache)
+        uploader = Uploader(self.api, self.store)
+        self._uploader = uploader
+        next_poll = next_heartbeat = next_evict = 0.0
+        last_error: str | None = None
+        blocked_until = 0.0
+        while not self.stopping.is_set():
+            mono = self.clock.monotonic()
+            error = None
+            try:
+                if mono < blocked_until:
+                    pass
+                else:
+                    if mono >= next_heartbeat:
+                        next_heartbeat = mono + self.config.heartbeat_s
+                        try:
+                            self._heartbeat(syncer)
+                        finally:
+                            self.shared.first_heartbeat.set()
+                    if mono >= next_poll:
+                        self._poll(syncer)
+                        next_poll = mono + self.config.poll_s
+                    uploader.flush()
+                    self._download_ahead()
+                    if mono >= next_evict:
+                        syncer.prune()
+                        self.cache.evict(self.store.needed_shas())
+                        next_evict = mono + 86400
+            except Unauthorized as exc:
+                error = f"Token bị từ chối: {exc}"
+                blocked_until = mono + max(self.config.poll_s, 300)  # wait for a new token, no loop
+            except RetryLater as exc:
+                error = str(exc)
+                blocked_until = mono + min(max(float(getattr(exc, "seconds", 10)), 1.0), self.config.poll_s)
+            except Exception as exc:  # noqa: BLE001 - the network thread must outlive any one failure
+                error = f"{type(exc).__name__}: {exc}"
+                blocked_until = mono + 10
+            if error != last_error:
+                if error:
+                    log.error("Mạng: %s", error)
+                    self.store.set_last_error(error)
+                elif last_error:
+                    log.info("Mạng: đã kết nối lại máy chủ.")
+                last_error = error
+            self.shared.wake.wait(timeout=max(self.config.tick_s, 1.0) /
+                                  (self.clock.speed if self.clock.simulated else 1))
+            self.shared.wake.clear()
+
+    def _poll(self, syncer: Any) -> None:
+        changed = syncer.poll()
+        if changed:
+            self.shared.playlists_generation += 1
+            log.info("Danh sách phát mới: %s.", ", ".join(str(d) for d in changed))
+
+    def _heartbeat(self, syncer: Any) -> None:
+        reply = syncer.heartbeat(self.heartbeat_state())
+        offset = reply.get("clock_offset_s")
+        if offset is not None:
+            self.shared.offset_s = float(offset)
+        if reply.get("refetched"):
+            self.shared.playlists_generation += 1
+            log.info("Danh sách phát mới: %s.", ", ".join(str(d) for d in reply["refetched"]))
+
+    def heartbeat_state(self) -> dict[str, Any]:
+        """What the heartbeat's `state` says beyond the syncer's own (offset, queue length, last error)."""
+        item = self.playing_item
+        return {
+            "playing": item["id"] if item else None,
+            "ntp_synchronized": self.shared.ntp,
+            "clock_problem": self._clock_problem,
+        }
+
+    def _download_ahead(self) -> None:
+        """Audio of every stored item not played yet, soonest first (emergencies before all)."""
+        now = self.clock.now()
+        pending = [i for i in self.items if self.states.get(i["id"]) is None
+                   and parse_time(i["starts_at"]) + dt.timedelta(seconds=self.config.grace_s) >= now]
+        pending.sort(key=lambda i: (not is_emergency(i), parse_time(i["starts_at"])))
+        for item in pending:
+            if self.stopping.is_set():
+                return
+            sha = (item.get("audio") or {}).get("sha256")
+            if not sha or self.cache.has(sha):
+                continue
+            try:
+                self.cache.ensure(item)
+                self.shared.audio_errors.pop(sha, None)
+            except Exception as exc:  # noqa: BLE001 - recorded for the report; the next pass retries
+                self.shared.audio_errors[sha] = str(exc)
+                raise
+
+    def _flush(self) -> None:
+        try:
+            from .uploader import Uploader
+            Uploader(self.api, self.store).flush()
+        except Exception as exc:  # noqa: BLE001 - what was not sent stays queued for the next run
+            log.warning("Không gửi được báo cáo khi dừng: %s", exc)
+
+
+def _duration_s(item: dict[str, Any]) -> float | None:
+    ms = (item.get("audio") or {}).get("duration_ms")
+    return ms / 1000 if ms else None
+
+
+def install_signal_handlers(agent: Agent) -> None:
+    signal.signal(signal.SIGTERM, agent.request_stop)
+    signal.signal(signal.SIGINT, agent.request_stop)
