@@ -130,11 +130,21 @@ def station_client_for(db):
 
 
 @pytest.fixture
-def one_sample(tmp_path: Path) -> Path:
+def samples_file(tmp_path: Path):
+    """samples_file(*bulletins) -> a bulletin samples file for `seed_demo --samples` holding them."""
+
+    def write(*bulletins: dict) -> Path:
+        path = tmp_path / "samples.json"
+        path.write_text(json.dumps(list(bulletins), ensure_ascii=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def one_sample(samples_file) -> Path:
     """A bulletin samples file for `seed_demo --samples`, holding one bulletin."""
-    path = tmp_path / "samples.json"
-    path.write_text(json.dumps([{
+    return samples_file({
         "title": "Lịch tiêm chủng tháng này", "category": "health", "priority": "normal",
         "body": "Trạm y tế phường tiêm chủng cho trẻ vào sáng thứ Hai.",
-    }], ensure_ascii=False), encoding="utf-8")
-    return path
+    })

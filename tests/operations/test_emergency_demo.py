@@ -3,7 +3,6 @@ same services as real stations; a re-run the same day changes nothing; stations 
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -20,13 +19,11 @@ from tests.newsroom.pages import signed_in
 
 
 @pytest.fixture
-def emergency_sample(tmp_path: Path) -> Path:
-    path = tmp_path / "samples.json"
-    path.write_text(json.dumps([{
+def emergency_sample(samples_file) -> Path:
+    return samples_file({
         "title": "Khẩn cấp: mưa lớn gây ngập", "category": "emergency", "priority": "emergency",
         "body": "Mưa lớn gây ngập sâu, người dân không ra đường khi không cần thiết.",
-    }], ensure_ascii=False), encoding="utf-8")
-    return path
+    })
 
 
 @pytest.mark.django_db(transaction=True)
