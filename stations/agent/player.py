@@ -69,8 +69,9 @@ class Playing:
     """A running play: poll() -> Outcome once it has ended (None while it plays)."""
 
     def __init__(self, process: subprocess.Popen, started_at: dt.datetime, stderr_path: Path, clock: Clock,
-                 pid_file: Path | None) -> None:
+                 pid_file: Path | None, duration_s: float | None = None) -> None:
         self.process = process
+        self.duration_s = duration_s
         self.started_at = started_at
         self._stderr_path = stderr_path
         self._clock = clock
@@ -80,12 +81,22 @@ class Playing:
     def poll(self) -> Outcome | None:
         if self.outcome is None and self.process.poll() is not None:
             code = self.process.returncode
-            if code == 0:
-                self._finish(PLAYED)
-            else:
-                tail = _tail(self._stderr_path)
+            tail = _tail(self._stderr_path)
+            if code != 0:
                 self._finish(FAILED, f"Trình phát thoát với mã {code}" + (f": {tail}" if tail else ""))
+            elif self._ended_early() and tail:
+                # ffplay exits 0 on a file it cannot decode; an error message and a play far shorter
+                # than the audio tell it apart from a play that went through.
+                self._finish(FAILED, f"Trình phát dừng sớm: {tail}")
+            else:
+                self._finish(PLAYED)
         return self.outcome
+
+    def _ended_early(self) -> bool:
+        if not self.duration_s:
+            return True
+        played = (self._clock.now() - self.started_at).total_seconds()
+        return played < self.duration_s / 2
 
     def stop(self, timeout: float = 3.0) -> Outcome:
         """Stops the play (the whole process group); the outcome is interrupted unless it had ended."""
@@ -206,5 +217,5 @@ class Player:
         started_at = self.clock.now()
         if self._pid_file is not None:
             self._pid_file.write_text(f"{process.pid}\n")
-        self.current = Playing(process, started_at, stderr_path, self.clock, self._pid_file)
+        self.current = Playing(process, started_at, stderr_path, self.clock, self._pid_file, duration_s)
         return self.current
