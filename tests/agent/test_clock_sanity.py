@@ -8,7 +8,7 @@ import time
 
 from stations.agent.clock import SimulatedClock, SystemClock, clock_offset, clock_problem, ntp_synchronized
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_the_system_clock_is_aware_utc():
