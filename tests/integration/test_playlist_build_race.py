@@ -17,6 +17,7 @@ from broadcast.models import PlaylistItem
 from broadcast.selectors.playlists import local_today
 from broadcast.services import playlists as playlist_services
 from broadcast.services import schedules as schedule_services
+from broadcast.services.schedules import writes as schedule_writes
 from broadcast.services.playlists import rebuild_playlists
 from tests.factories import StationFactory, UserFactory, approved_bulletin
 
@@ -35,7 +36,7 @@ def test_a_build_with_stale_inputs_never_overwrites_a_newer_cancellation(monkeyp
     if it ran first, would find nothing to change and the stale build would then write them.
     stall_in: build A stalls after reading its inputs, or inside its write transaction."""
     # The builds are run by hand here, not through a worker.
-    monkeypatch.setattr(schedule_services, "rebuild_for_schedule_on_commit", lambda schedule_id: None)
+    monkeypatch.setattr(schedule_writes, "rebuild_for_schedule_on_commit", lambda schedule_id: None)
     station = StationFactory()
     user = UserFactory(username="giamsat-race", roles=["supervisor"])
     day = local_today() + dt.timedelta(days=1)
