@@ -32,14 +32,14 @@ GIVEN = ("An", "Bình", "Cường", "Dung", "Giang", "Hà", "Hải", "Hạnh", "
 MOBILE_PREFIXES = ("090", "091", "093", "094", "096", "097", "098", "088", "086", "089")
 
 
-def _fraction(code: str, salt: str, seed: int = SIMULATOR_SEED) -> float:
+def fraction(code: str, salt: str, seed: int = SIMULATOR_SEED) -> float:
     """The simulator's deterministic draw in [0, 1) for a station code."""
     digest = hashlib.sha256(f"{seed}:{salt}:{code}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def is_silent(code: str) -> bool:
-    return _fraction(code, "silent") < SILENT_FRACTION
+    return fraction(code, "silent") < SILENT_FRACTION
 
 
 def contact_for(code: str) -> tuple[str, str]:
@@ -94,8 +94,8 @@ def seed_emergency(scheduler: Any, say: Callable[[str], None] = lambda _m: None)
         if is_silent(station.code):
             continue
         # Stations pick it up within their next poll: up to half a minute after sending.
-        started = min(item.starts_at + dt.timedelta(seconds=3 + int(_fraction(station.code, "em-start") * 27)), now)
-        fails = _fraction(station.code, "em-fail") < FAILED_FRACTION
+        started = min(item.starts_at + dt.timedelta(seconds=3 + int(fraction(station.code, "em-start") * 27)), now)
+        fails = fraction(station.code, "em-fail") < FAILED_FRACTION
         ingest_reports(station, [{
             "report_id": f"demo-emergency-{item.pk}", "playlist_item": item.pk,
             "status": "failed" if fails else "played", "started_at": started.isoformat(),

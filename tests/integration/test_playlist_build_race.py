@@ -17,8 +17,8 @@ from broadcast.models import PlaylistItem
 from broadcast.selectors.playlists import local_today
 from broadcast.services import playlists as playlist_services
 from broadcast.services import schedules as schedule_services
-from broadcast.services.schedules import writes as schedule_writes
 from broadcast.services.playlists import rebuild_playlists
+from broadcast.services.schedules import writes as schedule_writes
 from tests.factories import StationFactory, UserFactory, approved_bulletin
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -23,6 +23,7 @@ from django.db import transaction
 from broadcast import demo
 from broadcast.demo import history
 from broadcast.demo.emergency import seed_emergency
+from broadcast.demo.health import seed_station_health
 from broadcast.models import AudioRendition, Bulletin, PlaybackReport, Playlist, PlaylistItem, Schedule
 from broadcast.selectors.playlists import LOCAL_TZ, local_today
 from stations import roles
@@ -113,6 +114,8 @@ class Command(BaseCommand):
         self._history_day(approved, scheduler, slots)
         self.stdout.write(f"  📈 lịch sử {history.DAYS} ngày gần đây: {history.write_history(approved, scheduler, slots, today=today)}")
         seed_emergency(scheduler, say=self.stdout.write)  # today's emergency, confirmed by most stations
+        heard = seed_station_health()
+        self.stdout.write(f"  📡 đài từng liên lạc rồi im: {heard['late']} chậm báo, {heard['silent']} mất liên lạc")
         people_today = Schedule.objects.filter(
             is_demo=False, cancelled_at__isnull=True, start_date__lte=today, end_date__gte=today
         ).exists()
