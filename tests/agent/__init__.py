@@ -1,0 +1,1 @@
+"""Tests of the station agent (stations/agent), which runs without Django."""
