@@ -219,7 +219,9 @@ class Agent:
         if problem is not None:
             return "skipped", problem
         sha = (item.get("audio") or {}).get("sha256", "")
-        if sha and not self.cache.has(sha):
+        # Missing audio is the reason only for an item that waited for it while due; one already late
+        # when the agent came to it (a restart, a day offline) was simply late.
+        if item["id"] in self._waiting_for_audio and sha and not self.cache.has(sha):
             missing = self.shared.audio_errors.get(sha) or "chưa tải về kịp"
             return "failed", f"Không có tệp âm thanh: {missing}"
         return "skipped", LATE_ERROR.format(grace=self.config.grace_s)

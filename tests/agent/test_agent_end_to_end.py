@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -163,7 +164,7 @@ def test_kill_9_mid_play_then_restart_reports_the_play_once_as_interrupted(
         live_server, station_token, tmp_path, agents):
     station, token = station_token
     long_one = add_item(station, approved_bulletin(title="Thông báo dài", seconds=20), soon(2))
-    later = add_item(station, approved_bulletin(title="Tin sau", seconds=1.0), soon(14))
+    later = add_item(station, approved_bulletin(title="Tin sau", seconds=1.0), soon(7))
     agent = AgentProcess(tmp_path, live_server.url, token)
     agents.append(agent.start())
     wait_for(lambda: agent.player_pid(), 30, "the play to start", agent)
@@ -183,6 +184,36 @@ def test_kill_9_mid_play_then_restart_reports_the_play_once_as_interrupted(
         os.killpg(player, 0)
     assert restarted.stop() == 0
     assert PlaybackReport.objects.filter(station=station).count() == 2
+
+
+def queued_reports(agent: AgentProcess) -> int:
+    path = agent.data_dir / "agent.sqlite3"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+        return db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+
+
+def test_a_play_made_offline_and_queued_survives_kill_9_and_is_sent_once(live_server, station_token, tmp_path, agents):
+    station, token = station_token
+    item = add_item(station, approved_bulletin(title="Thông báo", seconds=1.0), soon(6))
+    online = AgentProcess(tmp_path, live_server.url, token)
+    agents.append(online.start())
+    wait_for(lambda: "Đã tải tệp âm thanh" in online.log_text(), 20, "the audio download", online)
+    online.stop(signal.SIGKILL)
+
+    offline = AgentProcess(tmp_path, "http://127.0.0.1:9", token)  # nothing listens there
+    agents.append(offline.start())
+    wait_for(lambda: queued_reports(offline) == 1, 30, "the play to be queued", offline)
+    offline.stop(signal.SIGKILL)
+    assert not reports_for(item)
+
+    back = AgentProcess(tmp_path, live_server.url, token)
+    agents.append(back.start())
+    wait_for(lambda: reports_for(item) and queued_reports(back) == 0, 30, "the queued report", back)
+    assert back.stop() == 0
+    (report,) = reports_for(item)
+    assert report.status == "played"
 
 
 def test_an_emergency_added_while_an_item_plays_interrupts_it(live_server, station_token, tmp_path, agents):

@@ -169,3 +169,10 @@ def test_the_log_speaks_of_changes_not_of_ticks(make_agent, caplog):
         agent.tick()
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) <= 4, lines  # started, a play begins, it ends (and nothing per tick)
+
+
+def test_an_item_already_late_when_the_agent_comes_to_it_is_skipped_as_late_not_for_its_audio(make_agent):
+    agent = make_agent([item(1, now() - dt.timedelta(seconds=60))], missing={f"{1:064x}"})
+    agent.start()
+    agent.tick()
+    assert queued(agent)[1]["status"] == "skipped"
