@@ -38,7 +38,8 @@ class Uploader:
         """Sends the queue until it is empty (or `max_batches` were sent). A transient failure ends the flush
         with `retry_after` set and the rest queued; `Unauthorized` propagates (the loop waits for a token)."""
         result = FlushResult()
-        size = self.batch_size
+        limit = self.batch_size  # lowered for the rest of the flush by a 413
+        size = limit  # lowered until the next success while a 400 is narrowed down to one report
         for _ in range(max_batches):
             batch = self.store.queue_batch(size)
             if not batch:
@@ -50,10 +51,10 @@ class Uploader:
                 log.warning("Chưa gửi được báo cáo (%s); thử lại sau %.0f giây.", exc, exc.seconds)
                 break
             except TooLarge:
-                if size == 1:
+                if len(batch) == 1:
                     self._drop(batch, "Báo cáo quá lớn, máy chủ không nhận.", result)
                     continue
-                size = max(1, size // 2)
+                limit = size = max(1, len(batch) // 2)
                 continue
             except BadRequest as exc:
                 if exc.status != 400:
@@ -80,7 +81,7 @@ class Uploader:
                 self.store.set_last_error(f"Báo cáo {first.get('report_id')} bị từ chối: {first.get('errors')}")
             result.rejected.extend(rejected)
             self.store.queue_delete(r["report_id"] for r in batch)
-            size = self.batch_size
+            size = limit
         result.remaining = self.store.queue_length()
         return result
 
