@@ -280,15 +280,13 @@ class Agent:
         blocked_until = 0.0
         while not self.stopping.is_set():
             mono = self.clock.monotonic()
-            error = None
-            try:
-                if mono < blocked_until:
-                    pass
-                else:
+            if mono >= blocked_until:
+                error = None
+                try:
                     if mono >= next_heartbeat:
-                        next_heartbeat = mono + self.config.heartbeat_s
                         try:
                             self._heartbeat(syncer)
+                            next_heartbeat = mono + self.config.heartbeat_s
                         finally:
                             self.shared.first_heartbeat.set()
                     if mono >= next_poll:
@@ -300,22 +298,26 @@ class Agent:
                         syncer.prune()
                         self.cache.evict(self.store.needed_shas())
                         next_evict = mono + 86400
-            except Unauthorized as exc:
-                error = f"Token bị từ chối: {exc}"
-                blocked_until = mono + max(self.config.poll_s, 300)  # wait for a new token, no loop
-            except RetryLater as exc:
-                error = str(exc)
-                blocked_until = mono + min(max(float(getattr(exc, "seconds", 10)), 1.0), self.config.poll_s)
-            except Exception as exc:  # noqa: BLE001 - the network thread must outlive any one failure
-                error = f"{type(exc).__name__}: {exc}"
-                blocked_until = mono + 10
-            if error != last_error:
-                if error:
-                    log.error("Mạng: %s", error)
-                    self.store.set_last_error(error)
-                elif last_error:
-                    log.info("Mạng: đã kết nối lại máy chủ.")
-                last_error = error
+                except Unauthorized as exc:
+                    error = f"Token bị từ chối: {exc}"
+                    blocked_until = mono + max(self.config.poll_s, 300)  # wait for a new token, no loop
+                except RetryLater as exc:
+                    error = str(exc)
+                    blocked_until = mono + min(max(float(getattr(exc, "seconds", 10)), 1.0), self.config.poll_s)
+                except Exception as exc:  # noqa: BLE001 - the network thread must outlive any one failure
+                    error = f"{type(exc).__name__}: {exc}"
+                    blocked_until = mono + 10
+                    # An answer the agent cannot use must not stop the other calls: the next round
+                    # starts after the heartbeat, which is tried again at its own period.
+                    next_heartbeat = max(next_heartbeat, mono + self.config.heartbeat_s)
+                # Only a completed round says the link is back (not the quiet while of a back-off).
+                if error != last_error:
+                    if error:
+                        log.error("Mạng: %s", error)
+                        self.store.set_last_error(error)
+                    elif last_error:
+                        log.info("Mạng: đã kết nối lại máy chủ.")
+                    last_error = error
             self.shared.wake.wait(timeout=max(self.config.tick_s, 1.0) /
                                   (self.clock.speed if self.clock.simulated else 1))
             self.shared.wake.clear()
