@@ -85,6 +85,7 @@ class Agent:
         self.items: list[dict[str, Any]] = []
         self.states: dict[int, str] = {}
         self._generation_seen = -1
+        self._items_day: dt.date | None = None
         self._clock_problem: str | None = None
         self._ntp_checked_at: float | None = None
         self._waiting_for_audio: set[int] = set()
@@ -228,10 +229,12 @@ class Agent:
 
     def _reload_items(self) -> None:
         generation = self.shared.playlists_generation
-        if generation == self._generation_seen:
+        today = local_date(self.clock.now())
+        # A new day widens the window (yesterday, today, tomorrow) even when no playlist changed.
+        if generation == self._generation_seen and today == self._items_day:
             return
         self._generation_seen = generation
-        today = local_date(self.clock.now())
+        self._items_day = today
         items: list[dict[str, Any]] = []
         for offset in (-1, 0, 1):
             date = (today + dt.timedelta(days=offset)).isoformat()

@@ -176,3 +176,14 @@ def test_an_item_already_late_when_the_agent_comes_to_it_is_skipped_as_late_not_
     agent.start()
     agent.tick()
     assert queued(agent)[1]["status"] == "skipped"
+
+
+def test_a_late_start_within_the_grace_plays_and_is_reported_with_its_real_start(make_agent):
+    planned = now() - dt.timedelta(seconds=10)
+    agent = make_agent([item(1, planned)], grace_s=30.0)
+    agent.start()
+    before = now()
+    run_until(agent, lambda: queued(agent))
+    report = queued(agent)[1]
+    assert report["status"] == "played"
+    assert dt.datetime.fromisoformat(report["started_at"]) >= before > planned
