@@ -13,6 +13,7 @@ reported twice, whenever the process dies.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import signal
@@ -369,9 +370,14 @@ class Agent:
                 raise
 
     def _flush(self) -> None:
+        # A quick last try: systemd waits TimeoutStopSec, and what is not sent stays queued anyway.
+        api = copy.copy(self.api)
+        for name, limit in (("timeout", 5.0), ("deadline_s", 10.0)):
+            if isinstance(getattr(api, name, None), (int, float)):
+                setattr(api, name, min(getattr(api, name), limit))
         try:
             from .uploader import Uploader
-            Uploader(self.api, self.store).flush()
+            Uploader(api, self.store).flush()
         except Exception as exc:  # noqa: BLE001 - what was not sent stays queued for the next run
             log.warning("Không gửi được báo cáo khi dừng: %s", exc)
 
