@@ -189,6 +189,21 @@ class Store:
             self._enqueue(db, _report(report_id, item_id, status, _iso(started_at), ended, error))
             return report_id
 
+    def mark_unreported(self, item_ids: Iterable[int], date: str, started_at: dt.datetime | str) -> int:
+        """Marks items done without queueing a report: after a rebuilt (corrupt) store, the items that began
+        before it are not reported a second time under new report ids (the server may already have theirs).
+        Items that already have a play are left alone; returns how many were marked."""
+        marked = 0
+        with self._tx() as db:
+            for item_id in item_ids:
+                marked += db.execute(
+                    "INSERT OR IGNORE INTO plays(item_id, date, report_id, state, status, started_at, error) "
+                    "VALUES (?, ?, ?, 'done', 'unknown', ?, ?)",
+                    (int(item_id), str(date), str(uuid.uuid4()), _iso(started_at),
+                     "Không rõ: cơ sở dữ liệu đã làm lại"),
+                ).rowcount
+        return marked
+
     def unfinished_plays(self) -> list[dict[str, Any]]:
         """Plays started but never finished (the agent died during them): report them interrupted."""
         cols = ("item_id", "date", "report_id", "started_at")

@@ -131,10 +131,11 @@ class Syncer:
         return changed
 
     def prune(self, keep_days_back: int = 1) -> None:
-        """Forgets playlists and finished plays older than `keep_days_back` days."""
-        cutoff = (local_date(self.clock.now()) - dt.timedelta(days=keep_days_back)).isoformat()
-        self.store.forget_playlists_before(cutoff)
-        self.store.forget_plays_before(cutoff)
+        """Forgets playlists older than `keep_days_back` days, and finished plays two days later still (a play
+        outlives its playlist, so an old item seen again is never reported twice)."""
+        today = local_date(self.clock.now())
+        self.store.forget_playlists_before((today - dt.timedelta(days=keep_days_back)).isoformat())
+        self.store.forget_plays_before((today - dt.timedelta(days=keep_days_back + 2)).isoformat())
 
     def prefetch(self, dates: Iterable[str] | None = None) -> list[tuple[str, str]]:
         """Downloads every item's audio of the stored playlists (today and ahead by default); returns

@@ -33,6 +33,7 @@ class Uploader:
         self.api = api
         self.store = store
         self.batch_size = max(1, min(int(batch_size), BATCH))
+        self.failing = False  # logs the change to failing and back, not every attempt
 
     def flush(self, max_batches: int = 100) -> FlushResult:
         """Sends the queue until it is empty (or `max_batches` were sent). A transient failure ends the flush
@@ -48,7 +49,9 @@ class Uploader:
                 answer = self.api.upload_reports(batch)
             except RetryLater as exc:
                 result.retry_after = exc.seconds
-                log.warning("Chưa gửi được báo cáo (%s); thử lại sau %.0f giây.", exc, exc.seconds)
+                if not self.failing:
+                    log.warning("Chưa gửi được báo cáo (%s); sẽ thử lại.", exc)
+                    self.failing = True
                 break
             except TooLarge:
                 if len(batch) == 1:
@@ -60,7 +63,9 @@ class Uploader:
                 if exc.status != 400:
                     # 403/404/405…: a wrong server address or a proxy, not the reports' fault; keep them all.
                     self.store.set_last_error(f"Không gửi được báo cáo: {exc}")
-                    log.error("Không gửi được báo cáo: %s", exc)
+                    if not self.failing:
+                        log.error("Không gửi được báo cáo: %s", exc)
+                        self.failing = True
                     result.retry_after = 300.0
                     break
                 # A malformed envelope: one report in the batch breaks it. Halve until it is alone, then drop it
@@ -70,6 +75,9 @@ class Uploader:
                     continue
                 size = max(1, len(batch) // 2)
                 continue
+            if self.failing:
+                log.info("Đã gửi lại được báo cáo.")
+                self.failing = False
             result.sent += len(batch)
             result.accepted += int(answer.get("accepted") or 0)
             result.duplicates += int(answer.get("duplicates") or 0)

@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -182,7 +181,8 @@ def test_kill_9_at_random_moments_loses_no_report_and_duplicates_none(tmp_path):
         assert first.startswith("begun"), first
         time.sleep(rng.uniform(0.0, 0.3))
         child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate(timeout=30)
+        child.wait(timeout=30)
+        out = child.stdout.read()  # not communicate(timeout=…): it would skip what readline() buffered
         for line in [first, *out.splitlines()]:
             kind, *rest = line.split() or [""]
             if kind in ("begun", "done") and len(rest) != 2:
@@ -215,3 +215,14 @@ def test_kill_9_at_random_moments_loses_no_report_and_duplicates_none(tmp_path):
         next_item = max(begun.values()) + 1
         store.close()
     assert len(finished) > 6  # the child did get work done between the kills
+
+
+def test_after_a_rebuild_items_already_begun_can_be_settled_without_a_second_report(tmp_path):
+    store = Store.open(tmp_path)
+    kept = store.record_outcome(3, "2026-12-01", "skipped", T0)
+
+    assert store.mark_unreported([1, 2, 3], "2026-12-01", T0) == 2
+
+    assert store.play_states([1, 2, 3]) == {1: "done", 2: "done", 3: "done"}
+    assert [b["report_id"] for b in store.queue_batch(10)] == [kept]
+    assert store.begin_play(1, "2026-12-01", T0) != kept and store.queue_length() == 1

@@ -82,3 +82,21 @@ def test_identical_items_under_new_ids_take_the_new_ids():
 
 def test_local_date_is_vietnam_time():
     assert local_date(dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.UTC)).isoformat() == "2026-12-01"
+
+
+def test_prune_forgets_old_playlists_but_keeps_their_plays_two_days_longer(tmp_path):
+    from types import SimpleNamespace
+
+    from stations.agent.store import Store
+    from stations.agent.sync import Syncer
+
+    store = Store.open(tmp_path)
+    for day in ("2026-11-26", "2026-11-28", "2026-11-30", "2026-12-01"):
+        store.save_playlist(day, 1, None, doc(1))
+        store.record_outcome(int(day[-2:]), day, "skipped", f"{day}T06:00:00+07:00")
+    clock = SimpleNamespace(now=lambda: NOW)
+
+    Syncer(None, store, clock, SimpleNamespace()).prune(keep_days_back=1)
+
+    assert store.dates() == ["2026-11-30", "2026-12-01"]
+    assert set(store.play_states()) == {28, 30, 1}

@@ -217,7 +217,8 @@ def test_kill_9_mid_upload_loses_no_report_and_the_server_counts_none_twice(live
             time.sleep(0.01)  # until a batch has gone up, so the kill lands during the upload
         time.sleep(rng.uniform(0.0, 0.1))
         child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate(timeout=30)
+        child.wait(timeout=30)
+        out = child.stdout.read()  # not communicate(timeout=…): it would skip what readline() buffered
         killed_midway += "empty" not in out and queued_count(live.data) > 0
 
     store = Store.open(live.data)
@@ -228,3 +229,24 @@ def test_kill_9_mid_upload_loses_no_report_and_the_server_counts_none_twice(live
     assert store.queue_length() == 0
     on_server = list(PlaybackReport.objects.filter(station=live.station).values_list("report_id", flat=True))
     assert sorted(on_server) == sorted(b["report_id"] for b in bodies)
+
+
+def test_an_outage_is_logged_when_it_starts_and_when_it_ends_not_at_every_attempt(tmp_path, caplog):
+    store = Store.open(tmp_path)
+    queue(store, [body()])
+    down = True
+
+    def maybe_down(reports):
+        if down:
+            raise RetryLater("Không kết nối được máy chủ", 5)
+
+    uploader = Uploader(FakeAPI(maybe_down), store)
+    with caplog.at_level("INFO", logger="loa.agent.uploader"):
+        for _ in range(5):
+            uploader.flush()
+        down = False
+        uploader.flush()
+        uploader.flush()
+
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+    assert store.queue_length() == 0
