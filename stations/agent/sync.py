@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from stations.agent import VERSION
-from stations.agent.http import BadRequest
+from stations.agent.http import BadRequest, RetryLater
 
 log = logging.getLogger("loa.agent.sync")
 
@@ -168,7 +168,12 @@ class Syncer:
         before = self.clock.monotonic()
         reply = self.api.heartbeat(body)
         rtt = max(0.0, self.clock.monotonic() - before)
-        server_time = parse_time(reply["server_time"])
+        try:
+            server_time = parse_time(reply["server_time"])
+            if server_time.tzinfo is None:
+                raise ValueError("không có múi giờ")
+        except (TypeError, KeyError, ValueError) as exc:
+            raise RetryLater(f"Máy chủ trả lời nhịp tim không đúng mẫu ({exc}).", 60) from None
         local_mid = before_wall + dt.timedelta(seconds=rtt / 2)
         self.clock_offset_s = round((server_time - local_mid).total_seconds(), 3)
         self.server_time = server_time

@@ -252,6 +252,10 @@ def test_the_agent_modules_import_and_run_on_python_3_11_without_django(tmp_path
         "stations.agent.downloads, stations.agent.uploader\n"
         "st = s.Store.open(sys.argv[1]); rid = st.begin_play(1, '2026-12-01', '2026-12-01T06:00:00+07:00')\n"
         "st.finish_play(1, 'played', '2026-12-01T06:01:00+07:00'); assert st.queue_length() == 1\n"
+        "import datetime as dt; from stations.agent.sync import merge_playlist\n"
+        "now = dt.datetime(2026, 12, 1, 6, tzinfo=dt.timezone.utc)\n"
+        "assert merge_playlist({'items': []}, {'items': []}, now, 300) == {'items': []}\n"
+        "from stations.agent.downloads import AudioCache; AudioCache(sys.argv[1] + '/audio', None).evict(set())\n"
         "assert 'django' not in sys.modules, 'the agent imported Django'\n"
         "print('ok')\n"
     )

@@ -100,3 +100,19 @@ def test_prune_forgets_old_playlists_but_keeps_their_plays_two_days_longer(tmp_p
 
     assert store.dates() == ["2026-11-30", "2026-12-01"]
     assert set(store.play_states()) == {28, 30, 1}
+
+
+def test_a_heartbeat_answer_without_a_usable_server_time_is_retry_later_not_a_crash(tmp_path):
+    from types import SimpleNamespace
+
+    import pytest
+
+    from stations.agent.http import RetryLater
+    from stations.agent.store import Store
+    from stations.agent.sync import Syncer
+
+    clock = SimpleNamespace(now=lambda: NOW, monotonic=lambda: 0.0)
+    for reply in ({}, {"server_time": "hôm qua"}, {"server_time": "2026-12-01T06:00:00"}, None):
+        api = SimpleNamespace(heartbeat=lambda body, reply=reply: reply)
+        with pytest.raises(RetryLater, match="không đúng mẫu"):
+            Syncer(api, Store.open(tmp_path), clock, SimpleNamespace(data_dir=tmp_path)).heartbeat()
