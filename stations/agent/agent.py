@@ -32,6 +32,8 @@ LOCAL = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh: no daylight savi
 NTP_EVERY_S = 60.0
 CRASH_ERROR = "Mất điện hoặc máy tắt giữa chừng"
 STOP_ERROR = "Trạm dừng giữa chừng (tắt dịch vụ)"
+# When the store was last rebuilt from a corrupt file (kept in it).
+REBUILT_AT = "rebuilt_at"
 PREEMPT_ERROR = "Dừng để phát tin khẩn cấp"
 LATE_ERROR = "Quá giờ phát (trễ hơn {grace:g} s)"
 
@@ -91,6 +93,7 @@ class Agent:
         self._ntp_checked_at: float | None = None
         self._waiting_for_audio: set[int] = set()
         self._network: threading.Thread | None = None
+        self._rebuilt_at: dt.datetime | None = None
 
     # ------------------------------------------------------------ life
 
@@ -108,6 +111,10 @@ class Agent:
         log.info("Khởi động %s, máy chủ %s, thư mục %s.", VERSION, self.config.server_url, self.config.data_dir)
         if getattr(self.store, "rebuilt_from", None):
             log.error("Cơ sở dữ liệu đã làm lại (tệp hỏng ở %s).", self.store.rebuilt_from)
+            # Kept in the new store: a restart before every playlist is back must still know it.
+            self.store.set(REBUILT_AT, self.clock.now().isoformat())
+        rebuilt_at = self.store.get(REBUILT_AT)
+        self._rebuilt_at = parse_time(rebuilt_at) if rebuilt_at else None
         self.player.stop_leftover()
         for report_id in self.store.interrupt_unfinished(None, CRASH_ERROR):
             log.warning("Lượt phát dở từ lần chạy trước được báo là bị ngắt (báo cáo %s).", report_id)
@@ -242,11 +249,25 @@ class Agent:
             doc = self.store.playlist(date)
             for item in (doc or {}).get("items") or []:
                 items.append({**item, "date": doc.get("date", date)})
+        if self._rebuilt_at is not None:
+            self._forget_before_rebuild(items)
         playing_id = self.playing_item["id"] if self.playing_item else None
         self.items = items
         self.states = self.store.play_states([i["id"] for i in items])
         if playing_id is not None:
             self.states[playing_id] = "started"
+
+    def _forget_before_rebuild(self, items: list[dict[str, Any]]) -> None:
+        """Items that began before the store was rebuilt are not reported: the lost database may have
+        played and reported them already, and a second report under a new id would count twice."""
+        by_date: dict[str, list[int]] = {}
+        for item in items:
+            if parse_time(item["starts_at"]) < self._rebuilt_at:
+                by_date.setdefault(item["date"], []).append(item["id"])
+        for date, ids in by_date.items():
+            if marked := self.store.mark_unreported(ids, date, self._rebuilt_at):
+                log.warning("%d mục của ngày %s bắt đầu trước khi làm lại cơ sở dữ liệu: không báo cáo lại.",
+                            marked, date)
 
     # ------------------------------------------------------------ the clock
 

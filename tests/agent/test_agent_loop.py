@@ -187,3 +187,34 @@ def test_a_late_start_within_the_grace_plays_and_is_reported_with_its_real_start
     report = queued(agent)[1]
     assert report["status"] == "played"
     assert dt.datetime.fromisoformat(report["started_at"]) >= before > planned
+
+
+def test_after_a_corrupt_store_is_rebuilt_items_that_began_before_are_not_reported_again(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "agent.sqlite3").write_bytes(b"not a database" * 100)
+    store = Store.open(data)
+    assert store.rebuilt_from
+    config = AgentConfig(server_url="http://127.0.0.1:9", token="t", data_dir=data, require_ntp=False,
+                         tick_s=0.05, grace_s=30.0)
+    agent = Agent(config, clock=SystemClock(), api=object(), store=store, cache=FakeCache(tmp_path),
+                  player=Player(SLEEPER, state_dir=data), network=False)
+    agent.start()
+    # The playlists come back from the server after the rebuild: one item began before it (played or
+    # reported by the lost database, nobody knows), one is still to come.
+    today = local_date(SystemClock().now()).isoformat()
+    before, coming = item(1, now() - dt.timedelta(minutes=10)), item(2, now() + dt.timedelta(seconds=0.3))
+    store.save_playlist(today, 1, '"1"', {"date": today, "version": 1, "items": [before, coming]})
+    agent.shared.playlists_generation += 1
+    run_until(agent, lambda: 2 in queued(agent))
+    assert set(queued(agent)) == {2} and queued(agent)[2]["status"] == "played"
+    # A restart before every playlist came back still knows when the store was rebuilt.
+    again = Agent(config, clock=SystemClock(), api=object(), store=Store.open(data), cache=FakeCache(tmp_path),
+                  player=Player(SLEEPER, state_dir=data), network=False)
+    again.start()
+    found_later = item(3, now() - dt.timedelta(minutes=5))
+    again.store.save_playlist(today, 2, '"2"', {"date": today, "version": 2, "items": [before, coming, found_later]})
+    again.shared.playlists_generation += 1
+    for _ in range(5):
+        again.tick()
+    assert set(queued(again)) == {2}
