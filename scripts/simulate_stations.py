@@ -3,7 +3,9 @@
 
 For every active station it, as the station, sends a heartbeat, downloads today's playlist and reports what "aired": every item whose planned
 start has passed is reported played (a few fail). A fraction of stations stays silent (never calls),
-so the dashboard shows true, non-trivial coverage. Deterministic for a given --seed.
+so the dashboard shows true, non-trivial coverage. Deterministic for a given --seed. scripts/run runs
+real station agents (stations/agent) for a few stations and this simulator, skipping those (--skip), for
+the rest: hundreds of agent processes would be too heavy for a newcomer's machine.
 
 Station tokens are kept in --tokens (default $LOA_VAR_DIR/simulator-tokens.json, mode 0600): a supervisor
 issues a token only for a station that has none there or whose token the server refuses (issuing one
@@ -177,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-fraction", type=float, default=0.04, help="plays reported failed (default 0.04)")
     parser.add_argument("--date", help="playlist date YYYY-MM-DD (default: the server's today)")
     parser.add_argument("--limit", type=int, help="simulate only the first N active stations")
+    parser.add_argument("--skip", default="", help="station codes to leave alone (comma-separated): real agents play them")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tokens", type=Path, default=default_tokens_path(),
@@ -187,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--password (or LOA_SIM_PASSWORD) is required: a supervisor issues the station tokens")
 
     staff = staff_session(args.base_url, args.username, args.password)
-    codes = active_stations(staff, args.base_url, args.limit)
+    skip = {c.strip() for c in args.skip.split(",") if c.strip()}
+    codes = [c for c in active_stations(staff, args.base_url, args.limit) if c not in skip]
     now = dt.datetime.now(dt.UTC)
     store = TokenStore.load(args.tokens, args.base_url)
     try:
