@@ -6,6 +6,8 @@ Faults of a route, changeable while it runs:
 - bytes_per_s: answers trickle back at this rate (a throttled 2G link);
 - cut_share: this share of connections is cut after a random number of answer bytes (a flaky link,
   mostly felt as a download broken in the middle);
+- hold_reports_s: a POST station/reports/ waits this long before it goes on (the fleet kills the agent
+  meanwhile: killed mid-upload);
 - drop_report_answers: this many answers to POST station/reports/ are swallowed after the server has
   processed the batch, so the agent sends the same batch again (duplicate uploads).
 """
@@ -27,12 +29,14 @@ class Route:
     bytes_per_s: float = 0.0
     cut_share: float = 0.0
     drop_report_answers: int = 0
+    hold_reports_s: float = 0.0  # a report batch waits this long in the proxy (a kill lands mid-upload)
     port: int = 0
     # counters
     connections: int = 0
     refused: int = 0
     cut: int = 0
     dropped_report_answers: int = 0
+    reports_seen: int = 0
     live: set = field(default_factory=set)
 
 
@@ -90,7 +94,7 @@ class FleetProxy:
             writer.transport.abort()
             return
         route.live.add(writer)
-        state = {"reports": False}
+        state = {"reports": False, "route": route}
         cut_after = self.rng.randint(2_000, 400_000) if self.rng.random() < route.cut_share else None
         try:
             await asyncio.gather(self._upstream(reader, up_writer, state),
@@ -114,6 +118,10 @@ class FleetProxy:
             if first:
                 state["reports"] = data.startswith(REPORTS_REQUEST)
                 first = False
+                if state["reports"]:
+                    state["route"].reports_seen += 1
+                    if state["route"].hold_reports_s:
+                        await asyncio.sleep(state["route"].hold_reports_s)
             up_writer.write(data)
             await up_writer.drain()
 

@@ -19,8 +19,9 @@ Faults (by agent index, deterministic; `--no-faults` turns them off):
   upload late), through a TCP proxy (scripts/_fleet_proxy.py), as are
 - 10 % on a throttled link (16 KB/s), 10 % on a link that cuts a third of its connections mid-answer,
   10 % whose first report answers are swallowed after the server took the batch (duplicate uploads);
-- 5 % killed (SIGKILL) while a download is under way (a `.part` file in data_dir/audio) and 5 % just after
-  a play ended (mid-upload), 5 % in the middle of a play; each restarted 2 s later;
+- 5 % killed (SIGKILL) while a download is under way (a `.part` file in data_dir/audio), 5 % while their
+  first report batch is held for a second in the proxy (mid-upload), 5 % in the middle of a play (a minute
+  and 2 s into the day); each restarted 2 s later;
 - 4 % with a clock 90 s ahead (they must refuse to play: skipped reports) and 4 % 10 s ahead (they play);
 - one server restart (gunicorn stopped and started again) at half the day;
 - an emergency sent to every station at 40 % of the day (it preempts the slot item playing).
@@ -111,9 +112,10 @@ def backend(args: argparse.Namespace, work: Path) -> Backend:
         conn.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{args.db}"')
     env["DATABASE_URL"] = f"{args.pg}/{args.db}"
-    env["CACHE_URL"] = f"{args.redis}/0"
+    env["CACHE_URL"] = "" if args.locmem_cache else f"{args.redis}/0"
     env["CELERY_BROKER_URL"] = f"{args.redis}/1"
-    return Backend(env, celery=True, label=f"PostgreSQL {args.db}, Redis cache + broker, 1 Celery worker")
+    cache = "per-process cache" if args.locmem_cache else "Redis cache"
+    return Backend(env, celery=True, label=f"PostgreSQL {args.db}, {cache}, Redis broker, 1 Celery worker")
 
 
 class Server:
@@ -304,7 +306,7 @@ def spawn(agent: Agent, args: argparse.Namespace, env: dict[str, str]) -> None:
     else:
         cmd = [args.agent_python, "-m", "stations.agent", "--config", str(config)]
     log = open(agent.dir / "agent.log", "ab")  # noqa: SIM115 - the child keeps it
-    agent.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    agent.proc = subprocess.Popen(cmd, cwd=env["PYTHONPATH"], env=env, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     log.close()
     agent.starts += 1
@@ -322,14 +324,32 @@ def sample_memory(agents: list[Agent]) -> None:
             pass
 
 
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children[int(fields[1])].append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def kill(agent: Agent) -> None:
-    """SIGKILL the agent and its player (its process group), as a power cut would."""
+    """SIGKILL the agent and everything it started (its player runs in a process group of its own), as a
+    power cut would."""
     if agent.proc and agent.proc.poll() is None:
         sample_memory([agent])
-        try:
-            os.killpg(agent.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for pid in [agent.proc.pid, *_descendants(agent.proc.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         agent.proc.wait()
 
 
@@ -455,13 +475,20 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
         d = work / "agents" / code
         d.mkdir(parents=True)
         a = Agent(i, code, token, d, server.port, faults, skew_s=skew)
-        if {"offline", "throttled", "cut", "duplicates"} & set(faults):
+        if {"offline", "throttled", "cut", "duplicates", "kill_upload"} & set(faults):
             route = Route(code, bytes_per_s=16_384 if "throttled" in faults else 0.0,
                           cut_share=0.33 if "cut" in faults else 0.0,
-                          drop_report_answers=3 if "duplicates" in faults else 0)
+                          drop_report_answers=3 if "duplicates" in faults else 0,
+                          hold_reports_s=1.0 if "kill_upload" in faults else 0.0)
             a.port, a.route = proxy.add(route), route
         agents.append(a)
-    agent_env = {**os.environ, "LOA_FLEET_DURATIONS": str(work / "durations"), "PYTHONPATH": str(ROOT)}
+    # The agents run a snapshot of stations/agent taken now: the tree may change under a long run, and an
+    # agent restarted after a kill must be the same program.
+    code = work / "agent_code"
+    shutil.copytree(ROOT / "stations" / "agent", code / "stations" / "agent",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (code / "stations" / "__init__.py").write_text("")
+    agent_env = {**os.environ, "LOA_FLEET_DURATIONS": str(work / "durations"), "PYTHONPATH": str(code)}
     for k in list(agent_env):
         if k in be.env and k not in ("PYTHONPATH",):
             agent_env.pop(k)  # an agent knows nothing of the server's settings
@@ -482,14 +509,8 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
     events = {"offline_on": 0.2 * day_s, "offline_off": 0.7 * day_s, "restart": 0.5 * day_s,
               "emergency": args.emergency_at * day_s if args.emergency_at is not None else None}
     done: set[str] = set()
-    from broadcast.models import PlaylistItem
-
     if not args.slots:  # emergency only: the "day" starts now
         seeded.first_start = timezone.now()
-    # Ends of the first station's plays, in seconds from the first slot: the kill_upload moments.
-    item_ends = sorted((e - seeded.first_start).total_seconds() for e in PlaylistItem.objects.filter(
-        playlist__date=seeded.today, playlist__station__code=agents[0].code, position__isnull=False,
-    ).exclude(slot="now").values_list("ends_at", flat=True))
     restart_gap = None
     end_at = day_s + 120 if args.slots else 3 * args.poll_s + max(durations.values()) + 5
     last_mem = 0.0
@@ -539,7 +560,7 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
             if kills and "kill_download" in a.faults and any((a.dir / "audio").glob("*.part")):
                 kill(a)
                 a.dead_until = time.monotonic() + 2
-            elif kills and "kill_upload" in a.faults and day_s and any(0 < t - e < 0.6 for e in item_ends[1:2]):
+            elif kills and "kill_upload" in a.faults and a.route.reports_seen:  # a batch is in the proxy
                 kill(a)
                 a.dead_until = time.monotonic() + 2
             elif kills and "kill_play" in a.faults and day_s and 60 + 2 < t < 60 + 3:
@@ -649,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="loa_bench_fleet")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379"))
+    parser.add_argument("--locmem-cache", action="store_true",
+                        help="PostgreSQL without the Redis cache (throttle counters per process): what Redis costs")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--poll-s", type=float, default=30.0)
     parser.add_argument("--heartbeat-s", type=float, default=60.0)
