@@ -9,8 +9,9 @@ has none there or whose token the server refuses (issuing revokes the station's 
 
 The clock: when an item of the station's playlist for today is due now or within a few minutes (the
 emergency seed_demo has just sent), the agent runs on the real clock and plays it at once. Otherwise it
-runs on a simulated clock at normal speed that starts just before the next of today's slots not yet played
-(or, late in the day, today's last slot), so a newcomer hears the day's playlist within a minute.
+runs on a simulated clock at normal speed that starts just before the next item not yet played of
+today's slots (or, late in the day, of today's last slot), so a newcomer hears the day's playlist within
+a minute.
 scripts/run re-checks every minute (--recheck) and restarts an agent whose clock should change, never
 one that is playing: so the agents play the emergency at once, then the morning, then the evening. The
 server accepts those reports: they are within the item's day and after its slot's start, and never more
@@ -68,8 +69,7 @@ def choose_clock(items: Iterable[Mapping[str, Any]], now: dt.datetime,
                  done: Iterable[int] = ()) -> tuple[str, dt.datetime | None]:
     """("system", None) when an item not yet played is due now or soon; else ("simulated", start) just
     before the slot of the next item not yet played, or today's last slot when all are past; ("system",
-    None) when there is nothing to play. A slot begun keeps its start, so a re-check mid-slot changes
-    nothing."""
+    None) when there is nothing to play."""
     finished = set(done)
     timed = [(start, item) for item in items if (start := _start(item)) is not None]
     waiting = [(s, i) for s, i in timed if i.get("id") not in finished]
@@ -83,8 +83,27 @@ def choose_clock(items: Iterable[Mapping[str, Any]], now: dt.datetime,
         slot = max(timed, key=lambda pair: pair[0])[1].get("slot")
     else:
         return "system", None
-    first = min(s for s, i in timed if i.get("slot") == slot)
+    # From the slot's first item not yet played (its first item when all are), so a slot cut short
+    # goes on at once.
+    in_slot = [(s, i) for s, i in timed if i.get("slot") == slot]
+    first = min((s for s, i in in_slot if i.get("id") not in finished), default=min(s for s, _ in in_slot))
     return "simulated", first - dt.timedelta(seconds=LEAD_S)
+
+
+def same_slot(items: Iterable[Mapping[str, Any]], a: tuple[str, dt.datetime | None] | None,
+              b: tuple[str, dt.datetime | None]) -> bool:
+    """Whether two clock choices are the same, or simulated clocks into the same slot: an agent between
+    two items of the slot it plays is left alone (its clock already runs through the slot)."""
+    if a is None or a[0] != b[0]:
+        return False
+    if a[1] == b[1]:
+        return True
+    if a[1] is None or b[1] is None:
+        return False
+    lead = dt.timedelta(seconds=LEAD_S)
+    slot_of = {_start(i): i.get("slot") for i in items}
+    slot = slot_of.get(a[1] + lead)
+    return slot is not None and slot == slot_of.get(b[1] + lead)
 
 
 def plays(data_dir: Path) -> tuple[set[int], bool]:
@@ -203,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir = agent_dir / "data"
             done, busy = plays(data_dir)
             choice = choose_clock(items, now, done)
-            unchanged = busy or choice == current_clock(agent_dir / "agent.toml")
+            unchanged = busy or same_slot(items, current_clock(agent_dir / "agent.toml"), choice)
             if args.recheck is not None and unchanged and not new_token:
                 continue
             write_config(agent_dir, agent_settings(base, data_dir, token_file, *choice))

@@ -53,8 +53,15 @@ def test_otherwise_a_simulated_clock_starts_just_before_the_next_slot_not_yet_pl
     assert demo_agents.choose_clock(DAY, early) == ("simulated", MORNING - dt.timedelta(seconds=20))
     # The morning played already (by an earlier run's simulated clock): the evening comes next.
     assert demo_agents.choose_clock(DAY, early, done=[1, 2]) == ("simulated", EVENING - dt.timedelta(seconds=20))
-    # Half the morning played: the morning's start stays, so a re-check mid-slot restarts nothing.
-    assert demo_agents.choose_clock(DAY, early, done=[1]) == ("simulated", MORNING - dt.timedelta(seconds=20))
+    # Half the morning played (cut short by a stop): it goes on from the next item at once.
+    rest = demo_agents.choose_clock(DAY, early, done=[1])
+    assert rest == ("simulated", MORNING + dt.timedelta(seconds=20))
+    # An agent playing the morning is not restarted between two of its items; one past it is.
+    running = ("simulated", MORNING - dt.timedelta(seconds=20))
+    assert demo_agents.same_slot(DAY, running, rest)
+    assert not demo_agents.same_slot(DAY, running, ("simulated", EVENING - dt.timedelta(seconds=20)))
+    assert not demo_agents.same_slot(DAY, ("system", None), running)
+    assert demo_agents.same_slot(DAY, ("system", None), ("system", None))
     noon = dt.datetime(2026, 12, 2, 12, 0, tzinfo=ICT)
     assert demo_agents.choose_clock(DAY, noon) == ("simulated", EVENING - dt.timedelta(seconds=20))
 
