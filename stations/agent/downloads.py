@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stations.agent.files import fsync_dir
 from stations.agent.http import RangeNotSatisfiable
 
 log = logging.getLogger("loa.agent.downloads")
@@ -73,7 +74,7 @@ class AudioCache:
             os.fsync(f.fileno())
         final = self.path_for(sha)
         os.replace(part, final)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         st = final.stat()
         self._verified[sha] = (st.st_size, st.st_mtime_ns)
         log.info("Đã tải tệp âm thanh %s (%d byte).", sha[:12], st.st_size)
@@ -114,7 +115,7 @@ class AudioCache:
             path.unlink(missing_ok=True)
             self._verified.pop(path.stem, None)
         if removed:
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
             log.info("Đã xoá %d tệp âm thanh không còn cần.", len(removed))
         return removed
 
@@ -151,16 +152,3 @@ def _hash_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1024 * 1024), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stations.agent.files import fsync_dir
+
 log = logging.getLogger("loa.agent.store")
 
 FILENAME = "agent.sqlite3"
@@ -85,7 +87,7 @@ class Store:
                 src = Path(str(path) + suffix)
                 if src.exists():
                     os.replace(src, Path(str(moved) + suffix))
-            _fsync_dir(directory)
+            fsync_dir(directory)
             log.error("Cơ sở dữ liệu của trạm bị hỏng (%s); đã chuyển sang %s và bắt đầu lại.", problem, moved.name)
         store = cls(path)
         store.rebuilt_from = moved
@@ -344,16 +346,3 @@ def _clean(message: str | None) -> str | None:
         return None
     text = str(message).replace("\x00", "")
     return text[:ERROR_MAX_CHARS]
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
