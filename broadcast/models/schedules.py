@@ -11,6 +11,9 @@ from django.utils import timezone
 
 from .bulletins import Bulletin
 
+# Days of the week as people read them, in `Schedule.days_of_week` order (Monday=0 … Sunday=6).
+WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
 
 class Schedule(models.Model):
     bulletin = models.ForeignKey(Bulletin, on_delete=models.PROTECT, related_name="schedules")

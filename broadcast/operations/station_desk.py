@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from broadcast.api.station import bundle_file, bundle_validator, playlist_document, playlist_hls
 from broadcast.http import serve_file
+from broadcast.models.schedules import WEEKDAY_NAMES
 from broadcast.newsroom.access import role_required
 from broadcast.selectors import playlists as playlist_selectors
 from broadcast.selectors import station_desk as selectors
@@ -42,7 +43,6 @@ MSG_NO_STATION = ("Tài khoản của bạn chưa được gắn với đài nà
 MSG_BAD_DATE = "Chỉ tải được danh sách phát từ {first} đến {last}."
 MSG_NOT_READY = "Âm thanh của ngày này chưa sẵn sàng, hãy thử lại sau ít phút."
 MSG_NO_LONGER = "Bạn không còn là nhân viên của đài này: địa chỉ không dùng được nữa."
-WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
 
 
 def _station(request: HttpRequest) -> Station:
@@ -80,7 +80,7 @@ def _clock(ms: int) -> str:
 
 def _day_heading(date: dt.date, today: dt.date) -> str:
     which = "Hôm nay" if date == today else "Ngày mai" if date == today + dt.timedelta(days=1) else ""
-    words = f"{WEEKDAYS[date.weekday()]}, {date:%d/%m/%Y}"
+    words = f"{WEEKDAY_NAMES[date.weekday()]}, {date:%d/%m/%Y}"
     return f"{which} — {words}" if which else words
 
 

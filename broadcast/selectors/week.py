@@ -15,14 +15,13 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from stations.models import AdminUnit, Station, slot_words
+from stations.models import EMERGENCY_SLOT, AdminUnit, Station, slot_words
 
 from ..models import BulletinRevision, Playlist, PlaylistItem
+from ..models.schedules import WEEKDAY_NAMES
 from ..services.playlists.inputs import plan_station_day, read_inputs
 from .playlists import LOCAL_TZ, StationRow, local_today, parse_slot_bounds
 
-DAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-EMERGENCY_SLOT = "now"
 _ITEM_VALUES = ("slot", "requested_slot", "position", "starts_at", "duration_ms", "schedule_id", "bulletin_id",
                 "revision_id", "priority", "unplaced_reason")
 
@@ -179,7 +178,7 @@ def week_of(stations: QuerySet[Station], start: dt.date, *, per_station: bool,
     titles = dict(BulletinRevision.objects.filter(pk__in=revisions).values_list("pk", "title"))
 
     codes = {s.id: s.code for s in rows}
-    days = [WeekDay(d, DAY_NAMES[d.weekday()], built=all((s.id, d) in built for s in rows) and bool(rows),
+    days = [WeekDay(d, WEEKDAY_NAMES[d.weekday()], built=all((s.id, d) in built for s in rows) and bool(rows),
                     planned=any((s.id, d) in planned for s in rows), past=d < today) for d in dates]
     cells: dict[tuple[str, dt.date], WeekCell] = {}
     slot_order: dict[str, tuple[dt.time, set[str]]] = {}

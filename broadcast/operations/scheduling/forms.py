@@ -8,8 +8,8 @@ from typing import Any
 from django import forms
 
 from broadcast.models import Schedule
+from broadcast.models.schedules import WEEKDAY_NAMES
 from broadcast.selectors import scheduling as selectors
-from broadcast.selectors.week import DAY_NAMES
 from broadcast.services.schedules import MAX_PLAYS_PER_SLOT
 from stations.models import Station
 
@@ -52,7 +52,7 @@ class ScheduleForm(forms.Form):
     end_date = forms.DateField(label="Đến ngày", widget=DATE)
     days_of_week = forms.TypedMultipleChoiceField(
         label="Thứ trong tuần (không chọn: mọi ngày)", required=False, coerce=int,
-        choices=list(enumerate(DAY_NAMES)), widget=forms.CheckboxSelectMultiple)
+        choices=list(enumerate(WEEKDAY_NAMES)), widget=forms.CheckboxSelectMultiple)
     slots = forms.MultipleChoiceField(label="Khung giờ", widget=forms.CheckboxSelectMultiple)
     plays_per_slot = forms.IntegerField(label="Số lần phát mỗi khung", min_value=1, max_value=MAX_PLAYS_PER_SLOT,
                                         initial=1)

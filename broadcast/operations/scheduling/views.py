@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from broadcast.models import Schedule
+from broadcast.models.schedules import WEEKDAY_NAMES
 from broadcast.newsroom.access import role_required
 from broadcast.selectors import scheduling as selectors
-from broadcast.selectors.week import DAY_NAMES, slot_label
+from broadcast.selectors.week import slot_label
 from broadcast.services import schedules as services
 from stations import roles
 
@@ -39,7 +40,7 @@ def describe(schedule: Schedule) -> dict:
     if targets.get("kinds"):
         parts.append("Loại đài: " + ", ".join(targets["kinds"]))
     days = schedule.days_of_week or []
-    return {"days": ", ".join(DAY_NAMES[d] for d in days) if days else "Mọi ngày",
+    return {"days": ", ".join(WEEKDAY_NAMES[d] for d in days) if days else "Mọi ngày",
             "slots": ", ".join(slot_label(s) for s in schedule.slots or []) or "Phát ngay",
             "targets": "; ".join(parts)}
 

@@ -11,6 +11,7 @@ from typing import Any, Unpack
 from django.db import transaction
 
 from ...models import Bulletin, Schedule
+from ...models.schedules import WEEKDAY_NAMES
 from ..playlists import Placement
 from .validation import ScheduleFields, ScheduleRequest, clean_request
 from .writes import apply_edit, nothing_placed, save_new
@@ -28,9 +29,9 @@ class Preview:
 
     def fill_rows(self) -> list[dict[str, Any]]:
         """The per-(date, slot) loads with the words a page shows: the day's name, the slot's label."""
-        from ...selectors.week import DAY_NAMES, slot_label
+        from ...selectors.week import slot_label
 
-        return [{"day": f"{DAY_NAMES[load.date.weekday()]} {load.date:%d/%m}" if load.date else "",
+        return [{"day": f"{WEEKDAY_NAMES[load.date.weekday()]} {load.date:%d/%m}" if load.date else "",
                  "slot": slot_label(load.name), "load": load} for load in self.placement.fill_list()]
 
     @property
