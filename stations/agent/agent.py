@@ -150,7 +150,6 @@ class Agent:
     def tick(self) -> None:
         now = self.clock.now()
         self._reload_items()
-        self._check_ntp()
         if self.playing is not None:
             outcome = self.playing.poll()
             if outcome is not None:
@@ -304,6 +303,8 @@ class Agent:
         last_error: str | None = None
         blocked_until = 0.0
         while not self.stopping.is_set():
+            # Here, not in the tick: asking the system (a subprocess, up to seconds) must never delay a start.
+            self._check_ntp()
             mono = self.clock.monotonic()
             if mono >= blocked_until:
                 error = None
