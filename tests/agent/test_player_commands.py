@@ -36,6 +36,18 @@ def alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs (zombies, which this container's init may never reap, do not)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, pgrp = stat.read_text().rsplit(") ", 1)[1].split()[:3]
+        except (OSError, IndexError):
+            continue
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
+
+
 def test_templates_are_filled_with_the_path_and_duration():
     assert expand(["p", "{path}", "--len={duration_s}"], "/a b.mp3", 1.5) == ["p", "/a b.mp3", "--len=1.500"]
 
@@ -92,6 +104,57 @@ def test_a_player_left_by_a_killed_agent_is_stopped_at_the_next_start(tmp_path):
     assert Player(SLEEPER, state_dir=tmp_path).stop_leftover() is False
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
+
+
+def test_with_a_report_id_the_player_runs_under_a_wrapper_that_records_its_exit_code_and_end(tmp_path):
+    command = [sys.executable, "-c", "import sys, time; time.sleep(0.3); sys.stderr.write('Không mở được tệp'); "
+               "sys.exit(3)"]
+    player = Player(command, state_dir=tmp_path)
+    playing = player.start(tmp_path / "x.mp3", report_id="r1")
+    assert os.getpgid(playing.process.pid) == playing.process.pid  # its own group, as the player's was
+    playing.process.wait(timeout=10)
+    ended_by = time.time()
+
+    (end,) = player.ends().values()
+    assert end.code == 3 and ended_by - 1 <= end.at <= ended_by and not end.stopped
+    outcome = wait(playing)
+    assert playing.process.returncode == 3  # passed through
+    assert outcome.status == FAILED and outcome.error == "Trình phát thoát với mã 3: Không mở được tệp"
+    playing.forget_end()
+    assert player.ends() == {}
+
+
+def test_a_wrapped_play_stopped_by_the_agent_is_interrupted_and_its_player_gone_even_if_it_ignores_sigterm(
+        tmp_path):
+    deaf = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "print('ready', flush=True); time.sleep(60)"]
+    player = Player(deaf, state_dir=tmp_path)
+    playing = player.start(tmp_path / "x.mp3", report_id="r2")
+    time.sleep(0.5)
+
+    outcome = playing.stop(timeout=0.5)
+
+    assert outcome.status == INTERRUPTED
+    assert not group_alive(playing.process.pid)
+    assert player.ends()["r2"].stopped  # said before the signal, for a start after a kill
+
+
+def test_a_missing_player_under_the_wrapper_still_raises_oserror(tmp_path):
+    with pytest.raises(OSError):
+        Player(["/nonexistent/player", "{path}"], state_dir=tmp_path).start(tmp_path / "x.mp3", report_id="r3")
+
+
+def test_without_nanoseconds_from_date_the_record_keeps_whole_seconds(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "date").write_text('#!/bin/sh\n[ "$1" = "+%s.%N" ] && echo 1796000000.N || echo 1796000000\n')
+    (bin_dir / "date").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    player = Player(["true"], state_dir=tmp_path)
+
+    player.start(tmp_path / "x.mp3", report_id="r4").process.wait(timeout=10)
+
+    assert player.ends()["r4"].code == 0 and player.ends()["r4"].at == 1796000000.0
 
 
 def test_the_amplifier_goes_on_before_the_audio_and_off_lead_out_after_the_last_play(tmp_path):
