@@ -8,7 +8,8 @@ player command, and proves it with playback reports queued on disk before anythi
 Modules: config (settings file), clock (real or simulated time, clock sanity), http (the station API),
 store (the on-disk SQLite state: playlists, plays, the report queue), sync (playlists and heartbeats),
 downloads (audio files, resumed and verified; the bounded cache), scheduler (what plays when),
-player (the player and amplifier commands), uploader (the report queue to the server), agent (the loop).
+player (the player and amplifier commands), uploader (the report queue to the server), recovery (what a
+start settles from the previous run), agent (the loop).
 """
 
 VERSION = "loa-agent/1.0"

@@ -7,8 +7,9 @@ slow or dead link never delays a start or the moment a play is seen to end.
 
 Every play is recorded (begin_play, with its report id) before the player starts and its report is
 queued in the same transaction that marks it done; a play found started at start-up (the agent was
-killed or the power cut) is reported interrupted with its own report id. So no play is lost and none is
-reported twice, whenever the process dies.
+killed or the power cut) is settled with its own report id from what the player's wrapper recorded when
+the player exited (recovery.py): played if it ended by itself, interrupted if it did not or the agent was
+stopping it. So no play is lost and none is reported twice, whenever the process dies.
 """
 
 from __future__ import annotations
@@ -24,16 +25,14 @@ from . import VERSION
 from .clock import Clock, clock_from, clock_problem, ntp_synchronized
 from .config import AgentConfig
 from .player import INTERRUPTED, Player, Playing, choose_player
+from .recovery import forget_before_rebuild, rebuilt_at, settle_unfinished
 from .scheduler import due, is_emergency, parse_time
 
 log = logging.getLogger("loa.agent")
 
 LOCAL = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh: no daylight saving time
 NTP_EVERY_S = 60.0
-CRASH_ERROR = "Mất điện hoặc máy tắt giữa chừng"
 STOP_ERROR = "Trạm dừng giữa chừng (tắt dịch vụ)"
-# When the store was last rebuilt from a corrupt file (kept in it).
-REBUILT_AT = "rebuilt_at"
 PREEMPT_ERROR = "Dừng để phát tin khẩn cấp"
 LATE_ERROR = "Quá giờ phát (trễ hơn {grace:g} s)"
 
@@ -109,15 +108,11 @@ class Agent:
 
     def start(self) -> None:
         log.info("Khởi động %s, máy chủ %s, thư mục %s.", VERSION, self.config.server_url, self.config.data_dir)
-        if getattr(self.store, "rebuilt_from", None):
-            log.error("Cơ sở dữ liệu đã làm lại (tệp hỏng ở %s).", self.store.rebuilt_from)
-            # Kept in the new store: a restart before every playlist is back must still know it.
-            self.store.set(REBUILT_AT, self.clock.now().isoformat())
-        rebuilt_at = self.store.get(REBUILT_AT)
-        self._rebuilt_at = parse_time(rebuilt_at) if rebuilt_at else None
+        self._rebuilt_at = rebuilt_at(self.store, self.clock)
+        ends = self.player.ends()  # before stopping a leftover player: only ends it reached by itself
         self.player.stop_leftover()
-        for report_id in self.store.interrupt_unfinished(None, CRASH_ERROR):
-            log.warning("Lượt phát dở từ lần chạy trước được báo là bị ngắt (báo cáo %s).", report_id)
+        for report_id, status in settle_unfinished(self.store, self.player, self.clock, ends):
+            log.warning("Lượt phát dở từ lần chạy trước được báo là %s (báo cáo %s).", status, report_id)
         self._check_ntp(force=True)
         self._started_mono = self.clock.monotonic()
         if not self.network_enabled:
@@ -189,10 +184,10 @@ class Agent:
         # The amplifier's lead-in comes before the recorded start: the report says when the audio began.
         self.player.switch_amp_on()
         started_at = self.clock.now()
-        self.store.begin_play(item["id"], item["date"], started_at)
+        report_id = self.store.begin_play(item["id"], item["date"], started_at)
         self.states[item["id"]] = "started"
         try:
-            self.playing = self.player.start(self.cache.path_for(sha), _duration_s(item))
+            self.playing = self.player.start(self.cache.path_for(sha), _duration_s(item), report_id)
         except OSError as exc:
             self.store.finish_play(item["id"], "failed", self.clock.now(), f"Không chạy được trình phát: {exc}")
             self.states[item["id"]] = "done"
@@ -204,12 +199,14 @@ class Agent:
                  (item.get("bulletin") or {}).get("title", ""), f", trễ {late:.1f} s" if late >= 1 else "")
 
     def _finish(self, status: str, ended_at: dt.datetime, error: str | None) -> None:
-        item = self.playing_item
+        item, playing = self.playing_item, self.playing
         self.playing = None
         self.playing_item = None
         if item is None:
             return
         self.store.finish_play(item["id"], status, ended_at, error)
+        if playing is not None:
+            playing.forget_end()  # only now that the outcome is committed
         self.states[item["id"]] = "done"
         log.info("Mục %s: %s%s.", item["id"], status, f" ({error})" if error else "")
         self.shared.wake.set()
@@ -249,24 +246,12 @@ class Agent:
             for item in (doc or {}).get("items") or []:
                 items.append({**item, "date": doc.get("date", date)})
         if self._rebuilt_at is not None:
-            self._forget_before_rebuild(items)
+            forget_before_rebuild(self.store, items, self._rebuilt_at)
         playing_id = self.playing_item["id"] if self.playing_item else None
         self.items = items
         self.states = self.store.play_states([i["id"] for i in items])
         if playing_id is not None:
             self.states[playing_id] = "started"
-
-    def _forget_before_rebuild(self, items: list[dict[str, Any]]) -> None:
-        """Items that began before the store was rebuilt are not reported: the lost database may have
-        played and reported them already, and a second report under a new id would count twice."""
-        by_date: dict[str, list[int]] = {}
-        for item in items:
-            if parse_time(item["starts_at"]) < self._rebuilt_at:
-                by_date.setdefault(item["date"], []).append(item["id"])
-        for date, ids in by_date.items():
-            if marked := self.store.mark_unreported(ids, date, self._rebuilt_at):
-                log.warning("%d mục của ngày %s bắt đầu trước khi làm lại cơ sở dữ liệu: không báo cáo lại.",
-                            marked, date)
 
     # ------------------------------------------------------------ the clock
 

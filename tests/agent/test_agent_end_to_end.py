@@ -186,6 +186,41 @@ def test_kill_9_mid_play_then_restart_reports_the_play_once_as_interrupted(
     assert PlaybackReport.objects.filter(station=station).count() == 2
 
 
+def process_state(pid: int) -> str:
+    """The state letter of /proc/<pid>/stat ("Z" once it has exited and waits for its parent to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def test_kill_9_after_the_player_finished_but_before_the_agent_saw_it_reports_the_play_played_once(
+        live_server, station_token, tmp_path, agents):
+    station, token = station_token
+    item = add_item(station, approved_bulletin(title="Thông báo", seconds=3.0), soon(2))
+    agent = AgentProcess(tmp_path, live_server.url, token)
+    agents.append(agent.start())
+    wait_for(lambda: agent.player_pid(), 30, "the play to start", agent)
+    player = agent.player_pid()
+
+    # Frozen, the agent cannot notice the end; the player goes on and finishes its file meanwhile.
+    agent.process.send_signal(signal.SIGSTOP)
+    assert process_state(player) not in ("", "Z"), "the play ended before the agent was frozen"
+    wait_for(lambda: process_state(player) == "Z", 30, "the player to finish", agent)
+    finished_by = timezone.now()
+    agent.stop(signal.SIGKILL)  # a power cut before the end was recorded
+    restarted = AgentProcess(tmp_path, live_server.url, token)
+    agents.append(restarted.start())
+
+    wait_for(lambda: reports_for(item), 30, "the report", restarted)
+    assert restarted.stop() == 0
+    (report,) = reports_for(item)
+    assert report.status == "played", (report.status, report.error, restarted.log_text())
+    assert report.ended_at <= finished_by  # when the player ended, not when the agent came back
+    assert report.ended_at - report.started_at >= dt.timedelta(seconds=2.7)
+    assert PlaybackReport.objects.filter(station=station).count() == 1
+
+
 def queued_reports(agent: AgentProcess) -> int:
     path = agent.data_dir / "agent.sqlite3"
     if not path.exists():
