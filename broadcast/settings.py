@@ -172,6 +172,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+# PostgreSQL: the station poll's one query is prepared once per connection. Turn off behind a pooler in
+# transaction mode that does not track prepared statements (PgBouncer before 1.21).
+DB_PREPARE_POLL = env_bool("DB_PREPARE_POLL", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared cache (throttling counters, login rate limits). Per-process memory by default; in production

@@ -6,12 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from broadcast.login import throttled_login
 
+# The station devices' routes first: their polls are most of the traffic, and resolving a URL walks the
+# patterns in order.
 api_v1 = [
+    path("", include("broadcast.api.station")),
+    path("", include("broadcast.api.reports")),
     path("", include("stations.api")),
     path("", include("broadcast.api.bulletins")),
     path("", include("broadcast.api.schedules")),
-    path("", include("broadcast.api.station")),
-    path("", include("broadcast.api.reports")),
     path("", include("broadcast.api.access")),
     path("", include("broadcast.api.emergencies")),
 ]

@@ -201,8 +201,9 @@ def etag_for_token(token_hash: str, date: dt.date) -> PollCheck | None:
     last-seen write), in one query; None if the token is not valid.
 
     Hand-written SQL, built once: on this path building and compiling an ORM query cost more than the
-    query itself (scripts/bench_playlists.py measures the path end to end)."""
-    with connection.cursor() as cursor:
+    query itself (scripts/bench_playlists.py measures the path end to end). On PostgreSQL the statement
+    is prepared once per connection (DB_PREPARE_POLL): parsing and planning it cost as much as running it."""
+    with _poll_cursor() as cursor:
         cursor.execute(_etag_sql(), [date, token_hash])
         row = cursor.fetchone()
     if row is None:
@@ -213,6 +214,36 @@ def etag_for_token(token_hash: str, date: dt.date) -> PollCheck | None:
     if last_seen_at is not None and timezone.is_naive(last_seen_at):  # SQLite stores UTC, naive
         last_seen_at = last_seen_at.replace(tzinfo=dt.UTC)
     return PollCheck(station_id, etag or empty_playlist_etag(code, date), last_seen_at)
+
+
+def _poll_cursor() -> Any:
+    """A cursor for the poll's query: on PostgreSQL one that prepares its statements server-side (Django
+    turns preparing off for every connection, for poolers in transaction mode; DB_PREPARE_POLL=false
+    does the same here), wrapped like any Django cursor so query logging and execute wrappers see it."""
+    if connection.vendor != "postgresql" or not settings.DB_PREPARE_POLL:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # None turns preparing off for the whole connection; Django's cursors bind on the client side,
+        # which never prepares, so a threshold reaches only cursors like this one that ask for it.
+        raw.prepare_threshold = 1_000_000
+    with connection.wrap_database_errors:
+        cursor = _prepared_cursor_class()(raw)
+    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+@functools.cache
+def _prepared_cursor_class() -> type:
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor):
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                    binary: bool | None = None) -> Any:
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparedCursor
 
 
 @functools.cache

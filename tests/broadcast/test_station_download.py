@@ -439,6 +439,32 @@ def test_the_304_fast_path_counts_against_the_station_throttle(setup, monkeypatc
     cache.clear()
 
 
+def test_the_304_fast_path_hands_its_count_to_the_shared_cache_a_batch_at_a_time(setup, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from stations.auth import StationThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
+                        {**SimpleRateThrottle.THROTTLE_RATES, "station": "100/min"})
+    monkeypatch.setattr(StationThrottle, "timer", lambda self: 2_000_000_010.0)
+    cache.clear()
+    client = setup["client"]
+    etag = client.get(PLAYLIST, {"date": tomorrow()})["ETag"]  # counted in the shared cache: 1
+    key = f"{StationThrottle().station_key(setup['station'].pk)}:{int(2_000_000_010 // 60)}"
+    assert cache.get(key) == 1
+    for _ in range(9):  # a tenth of the rate stays in the worker's memory
+        assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert cache.get(key) == 1
+    assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert cache.get(key) == 11  # the tenth poll hands over all ten
+    cache.set(key, 95)  # other workers counted the rest of the station's requests
+    statuses = [client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code
+                for _ in range(10)]
+    assert statuses[:9] == [304] * 9 and statuses[9] == 429
+    cache.clear()
+
+
 def test_the_304_fast_path_updates_last_seen_at_most_once_per_resolution(
         setup, settings, django_assert_max_num_queries):
     from stations.models import Station
@@ -477,3 +503,27 @@ def test_a_heartbeat_state_over_the_cap_is_refused_in_vietnamese_and_nothing_is_
     assert "state" in response.json() and "KB" in response.json()["state"][0]
     station = Station.objects.get(pk=setup["station"].pk)
     assert station.agent_version == "1.0" and station.agent_state["state"] == {"disk": "ok"}
+
+
+@pytest.mark.parametrize("prepare", [True, False], ids=["prepared", "not-prepared"])
+def test_on_postgresql_the_304_poll_query_is_prepared_once_per_connection_unless_turned_off(
+        setup, settings, prepare, django_assert_num_queries):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements: PostgreSQL only")
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%token_hash%"])
+            return cursor.fetchone()[0]
+
+    settings.DB_PREPARE_POLL = prepare
+    before = prepared()
+    client = setup["client"]
+    etag = client.get(PLAYLIST, {"date": tomorrow()})["ETag"]
+    with django_assert_num_queries(1):  # a prepared query is still seen and counted by Django
+        assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    for _ in range(2):
+        assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert prepared() == (1 if prepare else before)
+    assert client.get(PLAYLIST, {"date": tomorrow()}, HTTP_IF_NONE_MATCH='"other"').status_code == 200
