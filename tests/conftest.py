@@ -49,7 +49,10 @@ def _fresh_cache():
     # Throttle and login counters live in the cache; one test's requests must not throttle the next.
     from django.core.cache import cache
 
+    from stations.auth import StationThrottle
+
     cache.clear()
+    StationThrottle._poll_window = None  # the 304 poll's counts kept in this process
 
 
 @pytest.fixture(autouse=True)

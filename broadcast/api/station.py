@@ -218,7 +218,7 @@ class StationPlaylist(StationAPIView):
                 check = selectors.etag_for_token(hash_token(auth[7:].strip()), date)
                 etag = _opaque(check.etag) if check is not None else ""
                 if (check is not None and _etag_matches(inm, etag)
-                        and StationThrottle().allow_station(check.station_id)):
+                        and StationThrottle().allow_poll(check.station_id)):
                     health.touch_last_seen(check.station_id, check.last_seen_at)
                     response = _not_modified(etag)
                     response["Vary"] = "Accept"  # as DRF sends on this view's other answers (two renderers)
