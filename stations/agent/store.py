@@ -213,12 +213,6 @@ class Store:
                          "ORDER BY started_at, item_id")
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
-    def interrupt_unfinished(self, ended_at: dt.datetime | str | None = None,
-                             error: str = "Mất điện hoặc máy tắt giữa chừng") -> list[str]:
-        """finish_play(…, 'interrupted') for every unfinished play; returns their report ids."""
-        return [rid for p in self.unfinished_plays()
-                if (rid := self.finish_play(p["item_id"], "interrupted", ended_at, error))]
-
     def play_state(self, item_id: int) -> str | None:
         row = self._one("SELECT state FROM plays WHERE item_id = ?", (int(item_id),))
         return row[0] if row else None

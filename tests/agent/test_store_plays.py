@@ -53,7 +53,7 @@ def test_after_a_crash_unfinished_plays_are_reported_interrupted_under_their_own
     store = Store.open(tmp_path)
     assert store.unfinished_plays() == [{"item_id": 7, "date": "2026-12-01", "report_id": rid,
                                          "started_at": "2026-12-01T06:00:00+07:00"}]
-    assert store.interrupt_unfinished(T0 + dt.timedelta(seconds=30)) == [rid]
+    assert interrupt_unfinished(store, T0 + dt.timedelta(seconds=30)) == [rid]
 
     assert store.unfinished_plays() == []
     (body,) = store.queue_batch(10)
@@ -209,7 +209,7 @@ def test_kill_9_at_random_moments_loses_no_report_and_duplicates_none(tmp_path):
         in_play = {p["report_id"] for p in unfinished}
         for rid in begun:
             assert rid in in_play or rid in set(queued) or rid in sending, rid
-        store.interrupt_unfinished("2026-12-01T06:00:40+07:00")
+        interrupt_unfinished(store, "2026-12-01T06:00:40+07:00")
         assert store.unfinished_plays() == []
         assert store.queue_length() == len(queued) + len(in_play)
         next_item = max(begun.values()) + 1
@@ -226,3 +226,8 @@ def test_after_a_rebuild_items_already_begun_can_be_settled_without_a_second_rep
     assert store.play_states([1, 2, 3]) == {1: "done", 2: "done", 3: "done"}
     assert [b["report_id"] for b in store.queue_batch(10)] == [kept]
     assert store.begin_play(1, "2026-12-01", T0) != kept and store.queue_length() == 1
+
+
+def interrupt_unfinished(store: Store, ended_at: dt.datetime | str) -> list[str]:
+    return [store.finish_play(p["item_id"], "interrupted", ended_at, "Mất điện giữa chừng")
+            for p in store.unfinished_plays()]
