@@ -14,7 +14,6 @@ stopping it. So no play is lost and none is reported twice, whenever the process
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import logging
 import signal
@@ -24,6 +23,7 @@ from typing import Any
 from . import VERSION
 from .clock import Clock, clock_from, clock_problem, ntp_synchronized
 from .config import AgentConfig
+from .network import Network, flush_before_exit
 from .player import INTERRUPTED, Player, Playing, choose_player
 from .recovery import forget_before_rebuild, rebuilt_at, settle_unfinished
 from .scheduler import due, is_emergency, parse_time
@@ -50,6 +50,7 @@ class SharedState:
         self.ntp: bool | None = None
         self.audio_errors: dict[str, str] = {}
         self.wake = threading.Event()  # the main thread asks the network one to act now (a play ended)
+        self.urgent_reports = False  # an emergency's outcome is queued: upload it without waiting
         # Set once the first heartbeat was answered or failed: until then (at most a short while) nothing
         # starts, so that a clock the server would call wrong is known before the first play.
         self.first_heartbeat = threading.Event()
@@ -93,6 +94,7 @@ class Agent:
         self._waiting_for_audio: set[int] = set()
         self._network: threading.Thread | None = None
         self._rebuilt_at: dt.datetime | None = None
+        self.network = Network(self)
 
     # ------------------------------------------------------------ life
 
@@ -113,12 +115,12 @@ class Agent:
         self.player.stop_leftover()
         for report_id, status in settle_unfinished(self.store, self.player, self.clock, ends):
             log.warning("Lượt phát dở từ lần chạy trước được báo là %s (báo cáo %s).", status, report_id)
-        self._check_ntp(force=True)
+        self.check_ntp(force=True)
         self._started_mono = self.clock.monotonic()
         if not self.network_enabled:
             self.shared.first_heartbeat.set()
         if self.network_enabled:
-            self._network = threading.Thread(target=self._network_loop, name="loa-network", daemon=True)
+            self._network = threading.Thread(target=self.network.run, name="loa-network", daemon=True)
             self._network.start()
 
     def request_stop(self, *_: Any) -> None:
@@ -137,7 +139,7 @@ class Agent:
         if self._network is not None:
             self._network.join(timeout=self.config.http_timeout_s + 5)
         if self.network_enabled:
-            self._flush()
+            flush_before_exit(self.api, self.store)
         log.info("Đã dừng; %d báo cáo còn chờ gửi.", self.store.queue_length())
 
     # ------------------------------------------------------------ the tick (main thread)
@@ -209,6 +211,7 @@ class Agent:
             playing.forget_end()  # only now that the outcome is committed
         self.states[item["id"]] = "done"
         log.info("Mục %s: %s%s.", item["id"], status, f" ({error})" if error else "")
+        self.shared.urgent_reports |= is_emergency(item)
         self.shared.wake.set()
 
     def _skip(self, item: dict[str, Any], reason: tuple[str, str] | str) -> None:
@@ -217,6 +220,7 @@ class Agent:
         self.states[item["id"]] = "done"
         self._waiting_for_audio.discard(item["id"])
         log.warning("Mục %s: %s (%s).", item["id"], status, error)
+        self.shared.urgent_reports |= is_emergency(item)
         self.shared.wake.set()
 
     def _skip_reason(self, item: dict[str, Any]) -> tuple[str, str]:
@@ -255,7 +259,7 @@ class Agent:
 
     # ------------------------------------------------------------ the clock
 
-    def _check_ntp(self, force: bool = False) -> None:
+    def check_ntp(self, force: bool = False) -> None:
         if not self.config.require_ntp:
             return
         now = self.clock.monotonic()
@@ -274,80 +278,6 @@ class Agent:
             self._clock_problem = problem
         return problem
 
-    # ------------------------------------------------------------ the network thread
-
-    def _network_loop(self) -> None:
-        from .http import RetryLater, Unauthorized
-        from .sync import Syncer
-        from .uploader import Uploader
-
-        syncer = Syncer(self.api, self.store, self.clock, self.config, self.cache)
-        uploader = Uploader(self.api, self.store)
-        self._uploader = uploader
-        next_poll = next_heartbeat = next_evict = 0.0
-        last_error: str | None = None
-        blocked_until = 0.0
-        while not self.stopping.is_set():
-            # Here, not in the tick: asking the system (a subprocess, up to seconds) must never delay a start.
-            self._check_ntp()
-            mono = self.clock.monotonic()
-            if mono >= blocked_until:
-                error = None
-                try:
-                    if mono >= next_heartbeat:
-                        try:
-                            self._heartbeat(syncer)
-                            next_heartbeat = mono + self.config.heartbeat_s
-                        finally:
-                            self.shared.first_heartbeat.set()
-                    if mono >= next_poll:
-                        self._poll(syncer)
-                        next_poll = mono + self.config.poll_s
-                    uploader.flush()
-                    self._download_ahead()
-                    if mono >= next_evict:
-                        syncer.prune()
-                        self.cache.evict(self.store.needed_shas())
-                        next_evict = mono + 86400
-                except Unauthorized as exc:
-                    error = f"Token bị từ chối: {exc}"
-                    blocked_until = mono + max(self.config.poll_s, 300)  # wait for a new token, no loop
-                except RetryLater as exc:
-                    error = str(exc)
-                    blocked_until = mono + min(max(float(getattr(exc, "seconds", 10)), 1.0), self.config.poll_s)
-                except Exception as exc:  # noqa: BLE001 - the network thread must outlive any one failure
-                    error = f"{type(exc).__name__}: {exc}"
-                    blocked_until = mono + 10
-                    # An answer the agent cannot use must not stop the other calls: the next round
-                    # starts after the heartbeat, which is tried again at its own period.
-                    next_heartbeat = max(next_heartbeat, mono + self.config.heartbeat_s)
-                # Only a completed round says the link is back (not the quiet while of a back-off).
-                if error != last_error:
-                    if error:
-                        log.error("Mạng: %s", error)
-                        self.store.set_last_error(error)
-                    elif last_error:
-                        log.info("Mạng: đã kết nối lại máy chủ.")
-                    last_error = error
-            self.shared.wake.wait(timeout=max(self.config.tick_s, 1.0) /
-                                  (self.clock.speed if self.clock.simulated else 1))
-            self.shared.wake.clear()
-
-    def _poll(self, syncer: Any) -> None:
-        changed = syncer.poll()
-        if changed:
-            self.shared.playlists_generation += 1
-            log.info("Danh sách phát mới: %s.", ", ".join(str(d) for d in changed))
-
-    def _heartbeat(self, syncer: Any) -> None:
-        reply = syncer.heartbeat(self.heartbeat_state())
-        offset = reply.get("clock_offset_s")
-        if offset is not None:
-            self.shared.offset_s = float(offset)
-        if reply.get("refetched"):
-            self.shared.playlists_generation += 1
-            log.info("Danh sách phát mới: %s.", ", ".join(str(d) for d in reply["refetched"]))
-
     def heartbeat_state(self) -> dict[str, Any]:
         """What the heartbeat's `state` says beyond the syncer's own (offset, queue length, last error)."""
         item = self.playing_item
@@ -356,37 +286,6 @@ class Agent:
             "ntp_synchronized": self.shared.ntp,
             "clock_problem": self._clock_problem,
         }
-
-    def _download_ahead(self) -> None:
-        """Audio of every stored item not played yet, soonest first (emergencies before all)."""
-        now = self.clock.now()
-        pending = [i for i in self.items if self.states.get(i["id"]) is None
-                   and parse_time(i["starts_at"]) + dt.timedelta(seconds=self.config.grace_s) >= now]
-        pending.sort(key=lambda i: (not is_emergency(i), parse_time(i["starts_at"])))
-        for item in pending:
-            if self.stopping.is_set():
-                return
-            sha = (item.get("audio") or {}).get("sha256")
-            if not sha or self.cache.has(sha):
-                continue
-            try:
-                self.cache.ensure(item)
-                self.shared.audio_errors.pop(sha, None)
-            except Exception as exc:  # noqa: BLE001 - recorded for the report; the next pass retries
-                self.shared.audio_errors[sha] = str(exc)
-                raise
-
-    def _flush(self) -> None:
-        # A quick last try: systemd waits TimeoutStopSec, and what is not sent stays queued anyway.
-        api = copy.copy(self.api)
-        for name, limit in (("timeout", 5.0), ("deadline_s", 10.0)):
-            if isinstance(getattr(api, name, None), (int, float)):
-                setattr(api, name, min(getattr(api, name), limit))
-        try:
-            from .uploader import Uploader
-            Uploader(api, self.store).flush()
-        except Exception as exc:  # noqa: BLE001 - what was not sent stays queued for the next run
-            log.warning("Không gửi được báo cáo khi dừng: %s", exc)
 
 
 def _duration_s(item: dict[str, Any]) -> float | None:

@@ -39,6 +39,9 @@ class AgentConfig:
     heartbeat_s: float = 300.0
     grace_s: float = 120.0
     tick_s: float = 0.5
+    # Reports of scheduled plays wait a random 0…upload_spread_s (drawn once per agent) before upload, so
+    # stations ending a slot together do not upload together; an emergency's reports go at once.
+    upload_spread_s: float = 30.0
     cache_days: int = 3
     cache_bytes: int = 2 * 1024 ** 3
     max_clock_offset_s: float = 30.0  # 0 turns the check against the server's time off
@@ -68,6 +71,8 @@ class AgentConfig:
             raise ConfigError("sim_speed: phải lớn hơn 0.")
         if self.tick_s <= 0 or self.poll_s <= 0 or self.heartbeat_s <= 0:
             raise ConfigError("tick_s, poll_s, heartbeat_s: phải lớn hơn 0.")
+        if self.upload_spread_s < 0:
+            raise ConfigError("upload_spread_s: không được âm.")
         if not (self.player == "auto" or _is_command(self.player)):
             raise ConfigError('player: "auto" hoặc một danh sách lệnh, ví dụ ["mpv", "{path}"].')
         for key in ("amp_on", "amp_off"):
@@ -81,8 +86,8 @@ def _is_command(value: Any) -> bool:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(AgentConfig)}
-_FLOATS = {"lead_in_s", "lead_out_s", "poll_s", "heartbeat_s", "grace_s", "tick_s", "max_clock_offset_s",
-           "change_freeze_s", "sim_speed", "http_timeout_s"}
+_FLOATS = {"lead_in_s", "lead_out_s", "poll_s", "heartbeat_s", "grace_s", "tick_s", "upload_spread_s",
+           "max_clock_offset_s", "change_freeze_s", "sim_speed", "http_timeout_s"}
 _INTS = {"cache_days", "cache_bytes"}
 _BOOLS = {"require_ntp", "null_audio"}
 _LISTS = {"amp_on", "amp_off", "ntp_check"}

@@ -47,7 +47,7 @@ class AgentProcess:
         self.log_path = tmp_path / "agent.log"
         values = {"server_url": server_url, "token": token, "data_dir": str(self.data_dir),
                   "player": FAKE_PLAYER, "require_ntp": False, "tick_s": 0.2, "poll_s": 1.0, "heartbeat_s": 2.0,
-                  "grace_s": 30.0, "http_timeout_s": 5.0, "max_clock_offset_s": 30.0}
+                  "upload_spread_s": 0.0, "grace_s": 30.0, "http_timeout_s": 5.0, "max_clock_offset_s": 30.0}
         values.update(settings)
         self.config = tmp_path / "agent.toml"
         self.config.write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items()) + "\n",

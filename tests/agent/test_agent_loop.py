@@ -218,3 +218,30 @@ def test_after_a_corrupt_store_is_rebuilt_items_that_began_before_are_not_report
     for _ in range(5):
         again.tick()
     assert set(queued(again)) == {2}
+
+
+def test_reports_of_scheduled_plays_wait_the_agents_share_of_the_upload_spread_and_an_emergencys_go_at_once(
+        make_agent):
+    agent = make_agent([item(1, now()), item(9, now() + dt.timedelta(seconds=0.5), 0.2, "emergency")],
+                       upload_spread_s=600.0)
+    agent.network.upload_delay = 100.0  # drawn at random in 0…upload_spread_s; fixed here
+    agent.start()
+    assert not agent.network.reports_due(1000.0)  # nothing queued
+
+    run_until(agent, lambda: 1 in queued(agent))
+    assert not agent.network.reports_due(1000.0)  # the first scheduled report starts this agent's wait
+    assert not agent.network.reports_due(1099.0)
+    assert agent.network.reports_due(1100.0)
+
+    agent.store.queue_delete([queued(agent)[1]["report_id"]])
+    assert not agent.network.reports_due(1101.0)  # emptied: the next report waits again
+    run_until(agent, lambda: 9 in queued(agent))
+    assert agent.network.reports_due(1102.0)  # an emergency's report goes at once
+    assert not agent.network.reports_due(1103.0)  # once
+
+
+def test_upload_spread_must_not_be_negative(tmp_path):
+    from stations.agent.config import ConfigError
+
+    with pytest.raises(ConfigError, match="upload_spread_s"):
+        AgentConfig(server_url="http://127.0.0.1:9", token="t", data_dir=tmp_path, upload_spread_s=-1.0)
