@@ -14,6 +14,10 @@ rendering service) are scheduled into every slot, so each slot plays both and a 
 one whose simulated clock (clock = "simulated", sim_speed 1) starts off the real time. The player command
 is scripts/_fleet_player.sh: it sleeps for the file's real duration (ffprobe'd once) and logs complete plays.
 
+The agents run under `nice -n 10` (`--agent-nice`), as they stand for boxes in the communes and not for
+programs on the server's machine, and keep their default `upload_spread_s` (30 s): the reports of a
+slot's plays reach the server spread over half a minute, an emergency's at once.
+
 Faults (by agent index, deterministic; `--no-faults` turns them off):
 - 10 % offline from 20 % to 70 % of the day (their link cut by the proxy: they play from cache and
   upload late), through a TCP proxy (scripts/_fleet_proxy.py), as are
@@ -289,7 +293,7 @@ def write_config(agent: Agent, args: argparse.Namespace) -> Path:
         f'server_url = "http://127.0.0.1:{agent.port}"', f'token = "{agent.token}"', f'data_dir = "{agent.dir}"',
         f"player = {json.dumps(player)}", f"poll_s = {args.poll_s}", f"heartbeat_s = {args.heartbeat_s}",
         "grace_s = 120.0", "tick_s = 0.5", "require_ntp = false", "max_clock_offset_s = 30.0",
-        'log_level = "WARNING"', "http_timeout_s = 10.0",
+        'log_level = "WARNING"', "http_timeout_s = 10.0", f"upload_spread_s = {args.upload_spread_s}",
     ]
     if agent.skew_s:
         start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=agent.skew_s)
@@ -305,6 +309,10 @@ def spawn(agent: Agent, args: argparse.Namespace, env: dict[str, str]) -> None:
         cmd = [args.agent_python, str(SCRIPTS / "_fleet_standin.py"), "--config", str(config)]
     else:
         cmd = [args.agent_python, "-m", "stations.agent", "--config", str(config)]
+    if args.agent_nice:
+        # The agents stand for boxes in the communes: on this one machine they must not take the CPU the
+        # server under test would have to itself (nice execs the agent: same pid, same process group).
+        cmd = ["nice", "-n", str(args.agent_nice), *cmd]
     log = open(agent.dir / "agent.log", "ab")  # noqa: SIM115 - the child keeps it
     agent.proc = subprocess.Popen(cmd, cwd=env["PYTHONPATH"], env=env, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
@@ -674,6 +682,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL without the Redis cache (throttle counters per process): what Redis costs")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--poll-s", type=float, default=30.0)
+    parser.add_argument("--upload-spread-s", type=float, default=30.0,
+                        help="the agents' upload_spread_s (their default): reports of scheduled plays wait 0…this")
+    parser.add_argument("--agent-nice", type=int, default=10, help="niceness of the agents and their players (0: none)")
     parser.add_argument("--heartbeat-s", type=float, default=60.0)
     parser.add_argument("--ramp", type=float, help="seconds over which the agents start (default 0.06 s each)")
     parser.add_argument("--drain-s", type=float, default=60.0, help="after the day: wait this long for reports")
