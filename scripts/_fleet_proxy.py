@@ -78,6 +78,11 @@ class FleetProxy:
             for route in self.routes:
                 for writer in list(route.live):
                     writer.transport.abort()
+            # Connections still being served end here, not as tasks destroyed with the loop.
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
