@@ -15,7 +15,7 @@ one whose simulated clock (clock = "simulated", sim_speed 1) starts off the real
 is scripts/_fleet_player.sh: it sleeps for the file's real duration (ffprobe'd once) and logs complete plays.
 
 The agents stand for boxes in the communes, not for programs on the server's machine: they run under
-`nice -n 10` (`--agent-nice`) on the last CPU only (`--agent-cpus`, when there are several), and keep
+`nice -n 10` (`--agent-nice`; `--agent-cpus` pins them to some CPUs), and keep
 their default `upload_spread_s` (30 s): the reports of a slot's plays reach the server spread over half a
 minute, an emergency's at once. Latencies are those of the day (from the last agent's start); the
 start-up ramp, every agent booting at once, is summed up apart.
@@ -704,9 +704,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upload-spread-s", type=float, default=30.0,
                         help="the agents' upload_spread_s (their default): reports of scheduled plays wait 0…this")
     parser.add_argument("--agent-nice", type=int, default=10, help="niceness of the agents and their players (0: none)")
-    parser.add_argument("--agent-cpus", default=str(os.cpu_count() - 1) if (os.cpu_count() or 1) > 1 else "",
-                        help="CPUs the agents and their players may use, as taskset -c takes them (default: the "
-                             "last one when there are several; empty: any)")
+    parser.add_argument("--agent-cpus", default="",
+                        help="CPUs the agents and their players may use, as taskset -c takes them (default: any; "
+                             "on 2 CPUs, pinning 600 agents to one starves them: plays fail for want of audio)")
     parser.add_argument("--heartbeat-s", type=float, default=60.0)
     parser.add_argument("--ramp", type=float, help="seconds over which the agents start (default 0.06 s each)")
     parser.add_argument("--drain-s", type=float, default=60.0, help="after the day: wait this long for reports")
