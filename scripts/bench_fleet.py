@@ -15,12 +15,12 @@ one whose simulated clock (clock = "simulated", sim_speed 1) starts off the real
 is scripts/_fleet_player.sh: it sleeps for the file's real duration (ffprobe'd once) and logs complete plays.
 
 The agents stand for boxes in the communes, not for programs on the server's machine: they run under
-`nice -n 10` (`--agent-nice`; `--agent-cpus` pins them to some CPUs), and keep
-their default `upload_spread_s` (30 s): the reports of a slot's plays reach the server spread over half a
-minute, an emergency's at once. Their data directories are in memory (`--agent-dir`, /dev/shm): each box
-fsyncs its own SD card, and hundreds of agents' fsyncs on the server's disk would stall its WAL (on this
-VM's disk an fdatasync alone has a p99 of 27 ms and a p99.9 of 130 ms when nothing else runs). Latencies are those of the day (from the last agent's start); the
-start-up ramp, every agent booting at once, is summed up apart.
+`nice -n 10` (`--agent-nice`; `--agent-cpus` pins them to some CPUs), and keep their default
+`upload_spread_s` (30 s): the reports of a slot's plays reach the server spread over half a minute, an
+emergency's at once. Their data directories are in memory (`--agent-dir`, /dev/shm): each box fsyncs its
+own SD card, and hundreds of agents' fsyncs on the server's disk would stall the database's WAL.
+Latencies are those of the day (from the last agent's start); the start-up ramp, every agent booting at
+once, is summed up apart.
 
 Faults (by agent index, deterministic; `--no-faults` turns them off):
 - 10 % offline from 20 % to 70 % of the day (their link cut by the proxy: they play from cache and
