@@ -1,0 +1,228 @@
+"""The agent's own MQTT 3.1.1 client (stations/agent/mqtt.py) against a real mosquitto and against a fake
+broker that sends malformed packets: commands arrive (also those sent while the box was offline), a QoS 1
+message is acknowledged only once handled, acks go out, refusals are logged once, garbage never kills
+the client's thread."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import pytest
+
+from stations.agent import mqtt
+from tests.agent.mqtt_broker import paho_client
+
+STATION, PASSWORD = "00001", "mật-khẩu-trạm"
+
+
+def wait_for(condition, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Recorder:
+    def __init__(self, fail: int = 0) -> None:
+        self.messages: list[mqtt.Message] = []
+        self.fail = fail  # raise on the first `fail` messages
+
+    def __call__(self, message: mqtt.Message) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("chưa ghi được")
+        self.messages.append(message)
+
+
+def station_client(broker, on_message, *, password: str = PASSWORD, **kwargs) -> mqtt.Client:  # noqa: ANN001, ANN003
+    client = mqtt.Client(f"mqtt://{broker.host}:{broker.station_port}", client_id=STATION, username=STATION,
+                         password=password, on_message=on_message,
+                         subscriptions=[(f"loa/st/{STATION}/cmd", 1), (f"loa/st/{STATION}/emergency", 1)], **kwargs)
+    client.start()
+    return client
+
+
+@pytest.fixture
+def clients():
+    made: list[mqtt.Client] = []
+    yield made
+    for client in made:
+        client.stop()
+
+
+def test_a_command_published_with_qos_1_reaches_the_handler(private_broker, clients):
+    got = Recorder()
+    clients.append(station_client(private_broker, got))
+    wait_for(clients[0].connected.is_set, what="the connection")
+
+    with paho_client(private_broker) as pub:
+        pub.publish(f"loa/st/{STATION}/cmd", b'{"id": "em-1"}', qos=1).wait_for_publish(5)
+
+    wait_for(lambda: got.messages, what="the command")
+    (message,) = got.messages
+    assert (message.topic, message.payload, message.qos, message.retain) == (
+        f"loa/st/{STATION}/cmd", b'{"id": "em-1"}', 1, False)
+
+
+def test_commands_sent_while_the_box_was_offline_arrive_when_it_reconnects(private_broker, clients):
+    first = station_client(private_broker, Recorder())
+    wait_for(first.connected.is_set, what="the first connection")
+    first.stop()  # the persistent session (clean_session = false) stays on the broker
+
+    with paho_client(private_broker) as pub:
+        for n in range(3):
+            pub.publish(f"loa/st/{STATION}/cmd", f'{{"id": "pl-{n}"}}'.encode(), qos=1).wait_for_publish(5)
+    got = Recorder()
+    clients.append(station_client(private_broker, got))
+
+    wait_for(lambda: len(got.messages) == 3, what="the queued commands")
+    assert [m.payload for m in got.messages] == [b'{"id": "pl-0"}', b'{"id": "pl-1"}', b'{"id": "pl-2"}']
+
+
+def test_a_message_whose_handler_failed_is_not_acknowledged_and_comes_again_on_reconnect(private_broker, clients):
+    failing = Recorder(fail=1)
+    client = station_client(private_broker, failing)
+    wait_for(client.connected.is_set, what="the connection")
+    with paho_client(private_broker) as pub:
+        pub.publish(f"loa/st/{STATION}/cmd", b'{"id": "em-2"}', qos=1).wait_for_publish(5)
+    wait_for(lambda: failing.fail == 0, what="the failed attempt")
+    time.sleep(0.3)
+    client.stop()
+
+    got = Recorder()
+    clients.append(station_client(private_broker, got))
+    wait_for(lambda: got.messages, what="the redelivery")
+    assert got.messages[0].payload == b'{"id": "em-2"}'
+
+
+def test_the_retained_emergency_arrives_on_subscribe_with_the_retain_flag(private_broker, clients):
+    with paho_client(private_broker) as pub:
+        pub.publish(f"loa/st/{STATION}/emergency", b'{"id": "em-3"}', qos=1, retain=True).wait_for_publish(5)
+    got = Recorder()
+    clients.append(station_client(private_broker, got))
+
+    wait_for(lambda: got.messages, what="the retained message")
+    assert got.messages[0].retain and got.messages[0].payload == b'{"id": "em-3"}'
+
+
+def test_an_ack_published_with_qos_1_reaches_a_subscriber(private_broker, clients):
+    with paho_client(private_broker) as sub:
+        received: list[bytes] = []
+        sub.on_message = lambda _c, _u, m: received.append(m.payload)
+        sub.subscribe(f"loa/st/{STATION}/ack", qos=1)
+        time.sleep(0.3)
+        client = station_client(private_broker, Recorder())
+        clients.append(client)
+        wait_for(client.connected.is_set, what="the connection")
+
+        assert client.publish(f"loa/st/{STATION}/ack", b'{"state": "started"}')
+
+        wait_for(lambda: received, what="the ack")
+    assert received == [b'{"state": "started"}']
+    wait_for(lambda: not client._inflight, what="the PUBACK")
+
+
+def test_a_wrong_password_is_refused_and_logged_once_however_often_it_retries(private_broker, clients, caplog):
+    caplog.set_level(logging.WARNING, logger="loa.agent.mqtt")
+    client = station_client(private_broker, Recorder(), password="sai", backoff_max_s=0.1)
+    clients.append(client)
+
+    wait_for(lambda: client.failures >= 4, what="several refusals")
+    assert not client.connected.is_set()
+    refusals = [r for r in caplog.records if "không được phép" in r.getMessage()]
+    assert len(refusals) == 1
+
+
+def test_the_backoff_is_jittered_and_capped_so_boxes_do_not_reconnect_in_lockstep():
+    client = mqtt.Client("mqtt://127.0.0.1:9", client_id="x", username=None, password=None, subscriptions=[],
+                         on_message=lambda m: None)
+    first = [client.backoff(1) for _ in range(200)]
+    late = [client.backoff(30) for _ in range(200)]
+    assert all(0.2 <= d <= 2 for d in first) and max(first) - min(first) > 1
+    assert all(d <= 60 for d in late) and max(late) > 30 and min(late) < 30
+
+
+# ---------------------------------------------------------------- malformed input
+
+
+def test_the_packet_reader_splits_a_stream_and_refuses_bad_lengths():
+    reader = mqtt.PacketReader(max_packet=1000)
+    stream = mqtt.packet(mqtt.PUBACK, 0, b"\x00\x01") + mqtt.publish_packet("a/b", b"x" * 200, 1, 7)
+    assert reader.feed(stream[:3]) == []
+    packets = reader.feed(stream[3:])
+    assert [p[0] for p in packets] == [mqtt.PUBACK, mqtt.PUBLISH]
+    message = mqtt.parse_publish(packets[1][1], packets[1][2])
+    assert (message.topic, message.payload, message.packet_id) == ("a/b", b"x" * 200, 7)
+
+    with pytest.raises(mqtt.ProtocolError):
+        mqtt.PacketReader().feed(b"\x30\xff\xff\xff\xff\x01")  # a length of five bytes
+    with pytest.raises(mqtt.ProtocolError):
+        mqtt.PacketReader(max_packet=1000).feed(b"\x30" + mqtt._remaining_length(5000))
+    with pytest.raises(mqtt.ProtocolError):
+        mqtt.parse_publish(0x02, b"\x00\x09ab")  # a topic longer than the packet
+    with pytest.raises(mqtt.ProtocolError):
+        mqtt.parse_publish(0x00, b"\x00\x02\xff\xfe")  # not UTF-8
+
+
+class FakeBroker:
+    """Accepts connections and answers each with the next of `replies` (raw bytes), then closes."""
+
+    def __init__(self, replies: list[bytes]) -> None:
+        self.replies = list(replies)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                try:
+                    conn.recv(4096)
+                    if self.replies:
+                        conn.sendall(self.replies.pop(0))
+                    time.sleep(0.1)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.server.close()
+
+
+CONNACK_OK = mqtt.packet(mqtt.CONNACK, 0, b"\x00\x00")
+
+
+@pytest.mark.parametrize("garbage", [
+    b"\x20\x05\x00\x00",                                   # CONNACK cut short, then closed
+    b"\xff\xff\xff\xff\xff\xff",                           # no packet at all
+    CONNACK_OK + b"\x90\x03\x00\x09\x00",                  # SUBACK for another packet id
+    CONNACK_OK + b"\x90\x03\x00\x01\x80",                  # subscription refused
+    CONNACK_OK + b"\x90\x03\x00\x01\x01" + b"\x36\x04\x00\x01a\x00",  # QoS 3 PUBLISH
+    CONNACK_OK + b"\x90\x03\x00\x01\x01" + b"\x32\x03\x00\x05a",      # PUBLISH shorter than its topic
+    CONNACK_OK + b"\x90\x03\x00\x01\x01" + b"\x70\x00",               # a packet type a broker never sends
+])
+def test_malformed_packets_end_the_session_and_the_client_reconnects(garbage, clients):
+    broker = FakeBroker([garbage, garbage])
+    got = Recorder()
+    client = mqtt.Client(f"mqtt://127.0.0.1:{broker.port}", client_id=STATION, username=STATION, password="x",
+                         subscriptions=[("loa/st/00001/cmd", 1)], on_message=got, connect_timeout=1,
+                         backoff_max_s=0.1)
+    client.start()
+    clients.append(client)
+    try:
+        wait_for(lambda: broker.connections >= 3, what="reconnections")
+    finally:
+        broker.close()
+    assert client._thread.is_alive()
+    assert got.messages == []
