@@ -410,6 +410,41 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 # --- end proof-of-play settings ---
 
+# --- push settings (MQTT: the doorbell; the database stays the truth) ---
+# How Loa's own processes reach the broker's internal listener, e.g. mqtt://loa:secret@127.0.0.1:1884.
+# Empty: push is off and stations learn of every change by polling and heartbeats.
+MQTT_URL = env_str("MQTT_URL", "")
+# The station listener's address told to stations in the heartbeat reply (mqtt://host:1883, mqtts://…).
+MQTT_PUBLIC_URL = env_str("MQTT_PUBLIC_URL", "")
+MQTT_TOPIC_PREFIX = env_str("MQTT_TOPIC_PREFIX", "loa")
+# Where the broker's generated config, password and ACL files live (see `manage.py broker_config`).
+MQTT_BROKER_DIR = env_path("MQTT_BROKER_DIR", VAR_DIR / "mosquitto")
+# The generated broker's listeners: stations' (0: none, TLS only), and the internal one on 127.0.0.1 for
+# Loa's processes, whose user (loa) has MQTT_PASSWORD (empty: the password in MQTT_URL). With a
+# certificate and key, a TLS listener for stations on MQTT_TLS_PORT too (same users and ACL).
+MQTT_STATION_PORT = env_int("MQTT_STATION_PORT", 1883, minimum=0, maximum=65535)
+MQTT_INTERNAL_PORT = env_int("MQTT_INTERNAL_PORT", 1884, minimum=1, maximum=65535)
+MQTT_PASSWORD = env_str("MQTT_PASSWORD", "")
+MQTT_TLS_PORT = env_int("MQTT_TLS_PORT", 8883, minimum=1, maximum=65535)
+MQTT_TLS_CERTFILE = env_str("MQTT_TLS_CERTFILE", "")
+MQTT_TLS_KEYFILE = env_str("MQTT_TLS_KEYFILE", "")
+# A broker that does not answer within these never holds up a request or a task for longer.
+MQTT_CONNECT_TIMEOUT_S = env_float("MQTT_CONNECT_TIMEOUT_S", 2.0, minimum=0.1, maximum=60)
+MQTT_PUBLISH_TIMEOUT_S = env_float("MQTT_PUBLISH_TIMEOUT_S", 5.0, minimum=0.1, maximum=120)
+# A command older than this is ignored by the station (it polls anyway).
+PUSH_COMMAND_TTL_S = env_int("PUSH_COMMAND_TTL_S", 3600, minimum=10)
+# A station that has not acknowledged "received" this long after the last send gets the command again;
+# this long after the first send it is listed as unreachable, for a person to phone.
+PUSH_RESEND_AFTER_S = env_int("PUSH_RESEND_AFTER_S", 20, minimum=1)
+PUSH_UNREACHABLE_AFTER_S = env_int("PUSH_UNREACHABLE_AFTER_S", 90, minimum=2)
+# How often the escalation sweep runs (beat); safe to run twice.
+PUSH_ESCALATION_SECONDS = env_int("PUSH_ESCALATION_SECONDS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["push-escalation-sweep"] = {
+    "task": "broadcast.escalate_emergencies",
+    "schedule": float(PUSH_ESCALATION_SECONDS),
+}
+# --- end push settings ---
+
 # --- audio settings (owned by broadcast/audio) ---
 # Read by broadcast.audio.config.AudioConfig.from_django_settings(). Engine "espeak" works offline;
 # "chain" tries LOA_TTS_CHAIN in order (e.g. gtts,espeak) and records why earlier engines failed.

@@ -11,6 +11,7 @@ from broadcast.login import throttled_login
 api_v1 = [
     path("", include("broadcast.api.station")),
     path("", include("broadcast.api.reports")),
+    path("", include("broadcast.api.push")),
     path("", include("stations.api")),
     path("", include("broadcast.api.bulletins")),
     path("", include("broadcast.api.schedules")),

@@ -36,6 +36,7 @@ from broadcast.selectors import play_log
 from broadcast.selectors.playlists import playlist_versions
 from broadcast.services import reports as report_services
 from stations import health
+from stations.agent.credentials import mqtt_username_ok
 from stations.api import StationAPIView
 from stations.auth import HasPerm
 from stations.models import Station
@@ -117,6 +118,18 @@ class HeartbeatSerializer(serializers.Serializer):
 class HeartbeatReplySerializer(serializers.Serializer):
     server_time = serializers.DateTimeField()
     playlist_versions = serializers.DictField(child=serializers.IntegerField())
+    push = inline_serializer("PushAddress", {
+        "url": serializers.CharField(help_text="mqtt://máy:cổng hoặc mqtts://…"),
+        "username": serializers.CharField(help_text="tên đăng nhập MQTT của đài (mã đài)"),
+        "prefix": serializers.CharField(help_text="tiền tố chủ đề: <prefix>/st/<mã đài>/cmd"),
+    }, required=False, help_text="Chỉ có khi máy chủ bật đẩy tin MQTT; không có thì đài chỉ hỏi định kỳ.")
+
+
+def push_address(station: Station) -> dict[str, str] | None:
+    """Where the station's doorbell rings, when the server has a broker for stations."""
+    if not settings.MQTT_PUBLIC_URL or not mqtt_username_ok(station.code):
+        return None
+    return {"url": settings.MQTT_PUBLIC_URL, "username": station.code, "prefix": settings.MQTT_TOPIC_PREFIX}
 
 
 class StationHeartbeat(StationAPIView):
@@ -132,8 +145,10 @@ class StationHeartbeat(StationAPIView):
         now = timezone.now()
         station = request.user.station
         health.record_heartbeat(station, agent_version=agent_version, state=state, now=now)
-        return Response({"server_time": timezone.localtime(now).isoformat(),
-                         "playlist_versions": playlist_versions(station)})
+        reply = {"server_time": timezone.localtime(now).isoformat(), "playlist_versions": playlist_versions(station)}
+        if (push := push_address(station)) is not None:
+            reply["push"] = push
+        return Response(reply)
 
 
 # ---------------------------------------------------------------- staff: coverage

@@ -130,6 +130,7 @@ def playlist_document(playlist: Playlist | None, station: Any, date: dt.date, ba
                 "id": item.pk,
                 "position": item.position,
                 "slot": item.slot,
+                "schedule": item.schedule_id,
                 "starts_at": _local_iso(item.starts_at),
                 "ends_at": _local_iso(item.ends_at),
                 "bulletin": {"id": item.bulletin_id, "title": item.revision.title, "priority": item.priority},

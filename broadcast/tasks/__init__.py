@@ -2,5 +2,6 @@
 
 from .notifications import *  # noqa: F403
 from .playlists import *  # noqa: F403
+from .push import *  # noqa: F403
 from .rendering import *  # noqa: F403
 from .retention import *  # noqa: F403

@@ -8,10 +8,13 @@ from collections.abc import Iterable
 from django.db import transaction
 
 
-def rebuild_for_schedule_on_commit(schedule_id: int) -> None:
+def rebuild_for_schedule_on_commit(schedule_id: int, *, immediate: bool = False) -> None:
+    """An immediate (emergency) schedule also rings its stations once rebuilt (push delivery)."""
     from ...tasks.playlists import rebuild_for_schedule_task
+    from ...tasks.push import push_emergency_task
 
-    transaction.on_commit(lambda: rebuild_for_schedule_task.delay(schedule_id))
+    task = push_emergency_task if immediate else rebuild_for_schedule_task
+    transaction.on_commit(lambda: task.delay(schedule_id))
 
 
 def rebuild_for_bulletin_on_commit(bulletin_id: int) -> None:

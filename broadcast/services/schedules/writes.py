@@ -43,7 +43,7 @@ def create_schedule(
     with transaction.atomic():
         schedule = save_new(request, by=by, now=now)
         refuse_if_nothing_placed(schedule.placement)  # rolls the schedule back
-        rebuild_for_schedule_on_commit(schedule.pk)
+        rebuild_for_schedule_on_commit(schedule.pk, immediate=schedule.immediate)
     return schedule
 
 
@@ -119,6 +119,6 @@ def cancel_schedule(schedule: Schedule, by: Any) -> Schedule:
         locked.cancelled_at = timezone.now()
         locked.cancelled_by = by
         locked.save(update_fields=["cancelled_at", "cancelled_by"])
-        rebuild_for_schedule_on_commit(locked.pk)
+        rebuild_for_schedule_on_commit(locked.pk, immediate=locked.immediate)
     schedule.cancelled_at, schedule.cancelled_by = locked.cancelled_at, locked.cancelled_by
     return schedule

@@ -1,0 +1,80 @@
+"""Reads for push delivery: what each station holds of an emergency, and the deliveries' tallies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from stations.models import EMERGENCY_SLOT
+
+from ..models import EmergencyDelivery, Playlist, PlaylistItem, Schedule
+from ..push.messages import EmergencyTarget
+
+
+def audio_url(sha256: str) -> str:
+    """Absolute when the server knows its public address; else a path the station joins to its own."""
+    return settings.PUBLIC_BASE_URL + reverse("station-audio", kwargs={"sha256": sha256})
+
+
+def emergency_targets(schedule: Schedule, day: dt.date,
+                      station_ids: Iterable[int] | None = None) -> dict[int, EmergencyTarget]:
+    """Station id → its emergency play of this schedule in its playlist of `day`. One query."""
+    items = PlaylistItem.objects.filter(schedule_id=schedule.pk, slot=EMERGENCY_SLOT, playlist__date=day)
+    if station_ids is not None:
+        items = items.filter(playlist__station_id__in=list(station_ids))
+    rows = items.order_by("playlist__station_id", "position").values_list(
+        "playlist__station_id", "playlist__station__code", "pk", "playlist__version", "sha256")
+    targets: dict[int, EmergencyTarget] = {}
+    for station_id, code, item_id, version, sha256 in rows:
+        targets.setdefault(station_id, EmergencyTarget(code=code, item_id=item_id, date=day, version=version,
+                                                       sha256=sha256, audio_url=audio_url(sha256)))
+    return targets
+
+
+def playlist_versions_on(day: dt.date, station_ids: Iterable[int]) -> dict[int, int]:
+    """Station id → version of its playlist of `day` (0: none). One query."""
+    return dict(Playlist.objects.filter(date=day, station_id__in=list(station_ids))
+                .values_list("station_id", "version"))
+
+
+def station_holds_emergency(station_id: int, schedule_ids: Iterable[int]) -> set[int]:
+    """Of these immediate schedules, those with a play in the station's playlists. One query."""
+    return set(PlaylistItem.objects.filter(schedule_id__in=list(schedule_ids), slot=EMERGENCY_SLOT,
+                                           playlist__station_id=station_id, schedule__immediate=True)
+               .values_list("schedule_id", flat=True).distinct())
+
+
+# The delivery states a supervisor reads, in order; "unreachable" is listed on its own (a flag, not a
+# state: a late acknowledgement clears it).
+UNREACHABLE = "unreachable"
+DELIVERY_STATE_LABELS = {**dict(EmergencyDelivery.State.choices), UNREACHABLE: "Không liên lạc được"}
+DELIVERY_FILTERS = {
+    **{state: Q(state=state) for state in EmergencyDelivery.State.values},
+    UNREACHABLE: Q(unreachable_at__isnull=False),
+}
+
+
+def delivery_counts(schedule_id: int, station_filter: Q | None = None) -> dict[str, int]:
+    """How many of the schedule's deliveries are in each state, plus `unreachable` and `total`. One query."""
+    deliveries = EmergencyDelivery.objects.filter(schedule_id=schedule_id)
+    if station_filter is not None:
+        deliveries = deliveries.filter(station_filter)
+    tally = deliveries.aggregate(
+        total=Count("id"),
+        **{state: Count("id", filter=condition) for state, condition in DELIVERY_FILTERS.items()},
+    )
+    return {key: tally[key] or 0 for key in ("total", *DELIVERY_FILTERS)}
+
+
+def deliveries(schedule_id: int, state: str = "", station_filter: Q | None = None):
+    """The schedule's deliveries (optionally in one state of DELIVERY_FILTERS), by station code."""
+    rows = EmergencyDelivery.objects.filter(schedule_id=schedule_id).select_related("station")
+    if station_filter is not None:
+        rows = rows.filter(station_filter)
+    if state:
+        rows = rows.filter(DELIVERY_FILTERS[state])
+    return rows.order_by("station__code")
