@@ -13,9 +13,9 @@ import time
 import pytest
 
 from stations.agent import mqtt
-from tests.agent.mqtt_broker import paho_client
+from tests.agent.push_helpers import paho_client, station_on_broker
 
-STATION, PASSWORD = "00001", "mật-khẩu-trạm"
+STATION = "00001"
 
 
 def wait_for(condition, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001
@@ -40,7 +40,15 @@ class Recorder:
         self.messages.append(message)
 
 
-def station_client(broker, on_message, *, password: str = PASSWORD, **kwargs) -> mqtt.Client:  # noqa: ANN001, ANN003
+@pytest.fixture
+def broker(mqtt_broker):
+    """The shared broker, knowing station 00001 (its password in `broker.station_password`)."""
+    _station, _token, mqtt_broker.station_password = station_on_broker(mqtt_broker, code=STATION)
+    return mqtt_broker
+
+
+def station_client(broker, on_message, *, password: str | None = None, **kwargs) -> mqtt.Client:  # noqa: ANN001, ANN003
+    password = broker.station_password if password is None else password
     client = mqtt.Client(f"mqtt://{broker.host}:{broker.station_port}", client_id=STATION, username=STATION,
                          password=password, on_message=on_message,
                          subscriptions=[(f"loa/st/{STATION}/cmd", 1), (f"loa/st/{STATION}/emergency", 1)], **kwargs)
@@ -56,12 +64,12 @@ def clients():
         client.stop()
 
 
-def test_a_command_published_with_qos_1_reaches_the_handler(private_broker, clients):
+def test_a_command_published_with_qos_1_reaches_the_handler(broker, clients):
     got = Recorder()
-    clients.append(station_client(private_broker, got))
+    clients.append(station_client(broker, got))
     wait_for(clients[0].connected.is_set, what="the connection")
 
-    with paho_client(private_broker) as pub:
+    with paho_client(broker) as pub:
         pub.publish(f"loa/st/{STATION}/cmd", b'{"id": "em-1"}', qos=1).wait_for_publish(5)
 
     wait_for(lambda: got.messages, what="the command")
@@ -70,54 +78,54 @@ def test_a_command_published_with_qos_1_reaches_the_handler(private_broker, clie
         f"loa/st/{STATION}/cmd", b'{"id": "em-1"}', 1, False)
 
 
-def test_commands_sent_while_the_box_was_offline_arrive_when_it_reconnects(private_broker, clients):
-    first = station_client(private_broker, Recorder())
+def test_commands_sent_while_the_box_was_offline_arrive_when_it_reconnects(broker, clients):
+    first = station_client(broker, Recorder())
     wait_for(first.connected.is_set, what="the first connection")
     first.stop()  # the persistent session (clean_session = false) stays on the broker
 
-    with paho_client(private_broker) as pub:
+    with paho_client(broker) as pub:
         for n in range(3):
             pub.publish(f"loa/st/{STATION}/cmd", f'{{"id": "pl-{n}"}}'.encode(), qos=1).wait_for_publish(5)
     got = Recorder()
-    clients.append(station_client(private_broker, got))
+    clients.append(station_client(broker, got))
 
     wait_for(lambda: len(got.messages) == 3, what="the queued commands")
     assert [m.payload for m in got.messages] == [b'{"id": "pl-0"}', b'{"id": "pl-1"}', b'{"id": "pl-2"}']
 
 
-def test_a_message_whose_handler_failed_is_not_acknowledged_and_comes_again_on_reconnect(private_broker, clients):
+def test_a_message_whose_handler_failed_is_not_acknowledged_and_comes_again_on_reconnect(broker, clients):
     failing = Recorder(fail=1)
-    client = station_client(private_broker, failing)
+    client = station_client(broker, failing)
     wait_for(client.connected.is_set, what="the connection")
-    with paho_client(private_broker) as pub:
+    with paho_client(broker) as pub:
         pub.publish(f"loa/st/{STATION}/cmd", b'{"id": "em-2"}', qos=1).wait_for_publish(5)
     wait_for(lambda: failing.fail == 0, what="the failed attempt")
     time.sleep(0.3)
     client.stop()
 
     got = Recorder()
-    clients.append(station_client(private_broker, got))
+    clients.append(station_client(broker, got))
     wait_for(lambda: got.messages, what="the redelivery")
     assert got.messages[0].payload == b'{"id": "em-2"}'
 
 
-def test_the_retained_emergency_arrives_on_subscribe_with_the_retain_flag(private_broker, clients):
-    with paho_client(private_broker) as pub:
+def test_the_retained_emergency_arrives_on_subscribe_with_the_retain_flag(broker, clients):
+    with paho_client(broker) as pub:
         pub.publish(f"loa/st/{STATION}/emergency", b'{"id": "em-3"}', qos=1, retain=True).wait_for_publish(5)
     got = Recorder()
-    clients.append(station_client(private_broker, got))
+    clients.append(station_client(broker, got))
 
     wait_for(lambda: got.messages, what="the retained message")
     assert got.messages[0].retain and got.messages[0].payload == b'{"id": "em-3"}'
 
 
-def test_an_ack_published_with_qos_1_reaches_a_subscriber(private_broker, clients):
-    with paho_client(private_broker) as sub:
+def test_an_ack_published_with_qos_1_reaches_a_subscriber(broker, clients):
+    with paho_client(broker) as sub:
         received: list[bytes] = []
         sub.on_message = lambda _c, _u, m: received.append(m.payload)
         sub.subscribe(f"loa/st/{STATION}/ack", qos=1)
         time.sleep(0.3)
-        client = station_client(private_broker, Recorder())
+        client = station_client(broker, Recorder())
         clients.append(client)
         wait_for(client.connected.is_set, what="the connection")
 
@@ -128,9 +136,9 @@ def test_an_ack_published_with_qos_1_reaches_a_subscriber(private_broker, client
     wait_for(lambda: not client._inflight, what="the PUBACK")
 
 
-def test_a_wrong_password_is_refused_and_logged_once_however_often_it_retries(private_broker, clients, caplog):
+def test_a_wrong_password_is_refused_and_logged_once_however_often_it_retries(broker, clients, caplog):
     caplog.set_level(logging.WARNING, logger="loa.agent.mqtt")
-    client = station_client(private_broker, Recorder(), password="sai", backoff_max_s=0.1)
+    client = station_client(broker, Recorder(), password="sai", backoff_max_s=0.1)
     clients.append(client)
 
     wait_for(lambda: client.failures >= 4, what="several refusals")
