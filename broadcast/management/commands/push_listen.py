@@ -45,24 +45,29 @@ class Command(BaseCommand):
             address = BrokerAddress.parse(settings.MQTT_URL)
         except BrokerUnavailable as exc:
             raise CommandError(str(exc)) from None
-        inbox: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100_000)
         stop = threading.Event()
-        client, properties = _client(address, options["client_id"], inbox)
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        client.connect_async(address.host, address.port, keepalive=30, clean_start=False, properties=properties)
-        client.loop_start()
         self.stdout.write(f"Đang nghe xác nhận trên {address.host}:{address.port} …")
-        codes: dict[str, int] = {}
-        try:
-            while not stop.is_set():
-                batch = _drain(inbox, stop)
-                if batch:
-                    close_old_connections()
-                    store(batch, codes)
-        finally:
-            client.disconnect()
-            client.loop_stop()
+        listen(address, options["client_id"], stop)
+
+
+def listen(address: BrokerAddress, client_id: str, stop: threading.Event) -> None:
+    """Subscribes and stores acknowledgements until `stop` is set."""
+    inbox: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100_000)
+    client, properties = _client(address, client_id, inbox)
+    client.connect_async(address.host, address.port, keepalive=30, clean_start=False, properties=properties)
+    client.loop_start()
+    codes: dict[str, int] = {}
+    try:
+        while not stop.is_set():
+            batch = _drain(inbox, stop)
+            if batch:
+                close_old_connections()
+                store(batch, codes)
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def _client(address: BrokerAddress, client_id: str, inbox: queue.Queue) -> tuple[Any, Any]:
