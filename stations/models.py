@@ -282,6 +282,9 @@ class StationCredential(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Mosquitto's `$7$` hash of the station's MQTT password (derived from the token, never stored); empty
+    # for tokens issued before push and for codes that are not safe MQTT user names (polling only).
+    mqtt_password_hash = models.CharField("mã băm mật khẩu MQTT", max_length=160, blank=True, default="")
 
     class Meta:
         verbose_name = "khóa truy cập của đài"

@@ -13,6 +13,8 @@ from broadcast.celery import app as celery_app
 from stations.services import issue_station_token
 from tests.factories import DistrictOperatorFactory, StationFactory, UserFactory
 
+pytest_plugins = ["tests.broker_fixtures"]
+
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 
 
