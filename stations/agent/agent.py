@@ -21,10 +21,12 @@ import threading
 from typing import Any
 
 from . import VERSION
+from .acks import Acks
 from .clock import Clock, clock_from, clock_problem, ntp_synchronized
 from .config import AgentConfig
 from .network import Network, flush_before_exit
 from .player import INTERRUPTED, Player, Playing, choose_player
+from .push import Push
 from .recovery import forget_before_rebuild, rebuilt_at, settle_unfinished
 from .scheduler import due, is_emergency, parse_time
 
@@ -34,6 +36,7 @@ LOCAL = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh: no daylight savi
 NTP_EVERY_S = 60.0
 STOP_ERROR = "Trạm dừng giữa chừng (tắt dịch vụ)"
 PREEMPT_ERROR = "Dừng để phát tin khẩn cấp"
+CANCEL_ERROR = "Tin khẩn cấp đã bị huỷ"
 LATE_ERROR = "Quá giờ phát (trễ hơn {grace:g} s)"
 
 
@@ -50,6 +53,9 @@ class SharedState:
         self.ntp: bool | None = None
         self.audio_errors: dict[str, str] = {}
         self.wake = threading.Event()  # the main thread asks the network one to act now (a play ended)
+        # The other threads ask the main one to tick now (a new playlist, an emergency's audio, a cancel):
+        # a push command's emergency must not wait for the next tick.
+        self.tick_wake = threading.Event()
         self.urgent_reports = False  # an emergency's outcome is queued: upload it without waiting
         # Set once the first heartbeat was answered or failed: until then (at most a short while) nothing
         # starts, so that a clock the server would call wrong is known before the first play.
@@ -95,6 +101,8 @@ class Agent:
         self._network: threading.Thread | None = None
         self._rebuilt_at: dt.datetime | None = None
         self.network = Network(self)
+        self.acks = Acks(self.store, self.clock)
+        self.push = Push(self)
 
     # ------------------------------------------------------------ life
 
@@ -103,7 +111,8 @@ class Agent:
         try:
             while not self.stopping.is_set():
                 self.tick()
-                self.stopping.wait(self.config.tick_s / (self.clock.speed if self.clock.simulated else 1))
+                self.shared.tick_wake.wait(self.config.tick_s / (self.clock.speed if self.clock.simulated else 1))
+                self.shared.tick_wake.clear()
         finally:
             self.shutdown()
         return 0
@@ -120,12 +129,15 @@ class Agent:
         if not self.network_enabled:
             self.shared.first_heartbeat.set()
         if self.network_enabled:
+            if self.config.mqtt_url:
+                self.push.configure(None)  # started now when the URL names the station, else after the heartbeat
             self._network = threading.Thread(target=self.network.run, name="loa-network", daemon=True)
             self._network.start()
 
     def request_stop(self, *_: Any) -> None:
         self.stopping.set()
         self.shared.wake.set()
+        self.shared.tick_wake.set()
 
     def shutdown(self) -> None:
         """Stops the player (its play reported interrupted), sends what is queued, switches the amplifier off."""
@@ -138,8 +150,9 @@ class Agent:
         self.player.switch_amp_off()
         if self._network is not None:
             self._network.join(timeout=self.config.http_timeout_s + 5)
+        self.push.stop()
         if self.network_enabled:
-            flush_before_exit(self.api, self.store)
+            flush_before_exit(self.api, self.store, self.acks)
         log.info("Đã dừng; %d báo cáo còn chờ gửi.", self.store.queue_length())
 
     # ------------------------------------------------------------ the tick (main thread)
@@ -151,7 +164,11 @@ class Agent:
             outcome = self.playing.poll()
             if outcome is not None:
                 self._finish(outcome.status, outcome.ended_at, outcome.error)
-        decision = due(self.items, now, self.config.grace_s, self.states, self.playing_item)
+        items = self.items
+        if self.push.cancelled:  # an emergency cancelled by command: stopped, and not started from now on
+            self._stop_cancelled()
+            items = [i for i in items if i.get("schedule") not in self.push.cancelled]
+        decision = due(items, now, self.config.grace_s, self.states, self.playing_item)
         for item in decision.skip:
             self._skip(item, self._skip_reason(item))
         if decision.play is not None and self._may_start():
@@ -186,12 +203,17 @@ class Agent:
         # The amplifier's lead-in comes before the recorded start: the report says when the audio began.
         self.player.switch_amp_on()
         started_at = self.clock.now()
-        report_id = self.store.begin_play(item["id"], item["date"], started_at)
+        ack = self.acks.for_item(item, "started")
+        report_id = self.store.begin_play(item["id"], item["date"], started_at, ack=ack)
+        self.acks.sent(ack)
         self.states[item["id"]] = "started"
         try:
             self.playing = self.player.start(self.cache.path_for(sha), _duration_s(item), report_id)
         except OSError as exc:
-            self.store.finish_play(item["id"], "failed", self.clock.now(), f"Không chạy được trình phát: {exc}")
+            error = f"Không chạy được trình phát: {exc}"
+            ack = self.acks.for_item(item, "failed", error)
+            self.store.finish_play(item["id"], "failed", self.clock.now(), error, ack=ack)
+            self.acks.sent(ack)
             self.states[item["id"]] = "done"
             log.error("Không chạy được trình phát cho mục %s: %s", item["id"], exc)
             return
@@ -206,7 +228,9 @@ class Agent:
         self.playing_item = None
         if item is None:
             return
-        self.store.finish_play(item["id"], status, ended_at, error)
+        ack = self.acks.for_item(item, self.acks.end_state(status), error)
+        self.store.finish_play(item["id"], status, ended_at, error, ack=ack)
+        self.acks.sent(ack)
         if playing is not None:
             playing.forget_end()  # only now that the outcome is committed
         self.states[item["id"]] = "done"
@@ -216,12 +240,21 @@ class Agent:
 
     def _skip(self, item: dict[str, Any], reason: tuple[str, str] | str) -> None:
         status, error = ("skipped", reason) if isinstance(reason, str) else reason
-        self.store.record_outcome(item["id"], item["date"], status, parse_time(item["starts_at"]), None, error)
+        ack = self.acks.for_item(item, "failed", error)
+        self.store.record_outcome(item["id"], item["date"], status, parse_time(item["starts_at"]), None, error, ack=ack)
+        self.acks.sent(ack)
         self.states[item["id"]] = "done"
         self._waiting_for_audio.discard(item["id"])
         log.warning("Mục %s: %s (%s).", item["id"], status, error)
         self.shared.urgent_reports |= is_emergency(item)
         self.shared.wake.set()
+
+    def _stop_cancelled(self) -> None:
+        if self.playing is not None and (self.playing_item or {}).get("schedule") in self.push.cancelled:
+            log.warning("Tin khẩn cấp (mục %s) đã bị huỷ: dừng phát.", self.playing_item["id"])
+            outcome = self.playing.stop()
+            self._finish(outcome.status, outcome.ended_at, CANCEL_ERROR if outcome.status == INTERRUPTED
+                         else outcome.error)
 
     def _skip_reason(self, item: dict[str, Any]) -> tuple[str, str]:
         problem = self.clock_problem()
@@ -252,6 +285,7 @@ class Agent:
         if self._rebuilt_at is not None:
             forget_before_rebuild(self.store, items, self._rebuilt_at)
         playing_id = self.playing_item["id"] if self.playing_item else None
+        self.acks.known(items)  # before the network thread sees them: received comes before downloaded
         self.items = items
         self.states = self.store.play_states([i["id"] for i in items])
         if playing_id is not None:

@@ -53,6 +53,9 @@ class AgentConfig:
     sim_speed: float = 1.0
     http_timeout_s: float = 20.0
     log_level: str = "INFO"
+    # The MQTT broker for push commands (mqtt://host:port or mqtts://…); empty: the address the heartbeat's
+    # answer gives, if any (no broker: polling only).
+    mqtt_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.server_url:
@@ -73,6 +76,8 @@ class AgentConfig:
             raise ConfigError("tick_s, poll_s, heartbeat_s: phải lớn hơn 0.")
         if self.upload_spread_s < 0:
             raise ConfigError("upload_spread_s: không được âm.")
+        if self.mqtt_url and not self.mqtt_url.startswith(("mqtt://", "mqtts://")):
+            raise ConfigError('mqtt_url: cần dạng "mqtt://máy:cổng" hoặc "mqtts://máy:cổng" (hoặc để trống).')
         if not (self.player == "auto" or _is_command(self.player)):
             raise ConfigError('player: "auto" hoặc một danh sách lệnh, ví dụ ["mpv", "{path}"].')
         for key in ("amp_on", "amp_off"):

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,10 @@ class AudioCache:
         self.cache_days = cache_days
         self.cache_bytes = cache_bytes
         self._verified: dict[str, tuple[int, int]] = {}  # sha -> (size, mtime_ns) when last hashed
+        # One download of a file at a time: a push command fetches an emergency's audio on its own thread
+        # while the network thread may be at the same file; both writing one .part would corrupt it.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     def path_for(self, sha256: str) -> Path:
         return self.root / f"{_sha(sha256)}.mp3"
@@ -51,6 +56,12 @@ class AudioCache:
         Raises http.RetryLater (the .part is kept to resume), HashMismatch, or another http error."""
         audio = item.get("audio", item)
         sha = _sha(audio["sha256"])
+        with self._locks_guard:
+            lock = self._locks.setdefault(sha, threading.Lock())
+        with lock:
+            return self._ensure(audio, sha)
+
+    def _ensure(self, audio: dict[str, Any], sha: str) -> Path:
         present = self._present(sha)
         if present is not None:
             return present

@@ -98,6 +98,11 @@ class StationAPI:
         _status, _headers, data = self._json("POST", "station/reports/", {"reports": reports})
         return data
 
+    def upload_acks(self, acks: list[dict[str, Any]]) -> dict[str, Any]:
+        """Emergency acknowledgements; the server's answer: {"accepted": n, "duplicates": n, "rejected": [...]}."""
+        _status, _headers, data = self._json("POST", "station/acks/", {"acks": acks})
+        return data
+
     def download(self, url: str, dest_tmp: str | os.PathLike[str], offset: int = 0,
                  max_bytes: int | None = None) -> tuple[int, int | None]:
         """Appends the file at `url` to `dest_tmp` from byte `offset` (Range); returns (bytes written by this

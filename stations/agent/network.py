@@ -9,6 +9,7 @@ import logging
 import random
 from typing import Any
 
+from .push import ack_downloads
 from .scheduler import is_emergency, parse_time
 
 log = logging.getLogger("loa.agent")
@@ -39,6 +40,9 @@ class Network:
             if mono >= blocked_until:
                 error = None
                 try:
+                    requested = agent.push.take_requested()  # a push command: that day changed
+                    if requested:
+                        self._poll(syncer, requested)
                     if mono >= next_heartbeat:
                         try:
                             self._heartbeat(syncer)
@@ -48,11 +52,14 @@ class Network:
                     if mono >= next_poll:
                         self._poll(syncer)
                         next_poll = mono + agent.config.poll_s
+                    agent.acks.flush(agent.api, mono)  # emergency acks: at once, no spread
                     if self.reports_due(mono):
                         uploader.flush()
                     self._download_ahead()
+                    ack_downloads(agent)
                     if mono >= next_evict:
                         syncer.prune()
+                        agent.acks.prune()
                         agent.cache.evict(agent.store.needed_shas())
                         next_evict = mono + 86400
                 except Unauthorized as exc:
@@ -93,10 +100,11 @@ class Network:
             return True
         return mono >= self._queued_since + self.upload_delay
 
-    def _poll(self, syncer: Any) -> None:
-        changed = syncer.poll()
+    def _poll(self, syncer: Any, dates: list[str] | None = None) -> None:
+        changed = syncer.poll(dates)
         if changed:
             self.agent.shared.playlists_generation += 1
+            self.agent.shared.tick_wake.set()
             log.info("Danh sách phát mới: %s.", ", ".join(str(d) for d in changed))
 
     def _heartbeat(self, syncer: Any) -> None:
@@ -104,8 +112,10 @@ class Network:
         offset = reply.get("clock_offset_s")
         if offset is not None:
             self.agent.shared.offset_s = float(offset)
+        self.agent.push.configure(reply.get("push"))
         if reply.get("refetched"):
             self.agent.shared.playlists_generation += 1
+            self.agent.shared.tick_wake.set()
             log.info("Danh sách phát mới: %s.", ", ".join(str(d) for d in reply["refetched"]))
 
     def _download_ahead(self) -> None:
@@ -129,7 +139,7 @@ class Network:
                 raise
 
 
-def flush_before_exit(api: Any, store: Any) -> None:
+def flush_before_exit(api: Any, store: Any, acks: Any = None) -> None:
     # A quick last try: systemd waits TimeoutStopSec, and what is not sent stays queued anyway.
     api = copy.copy(api)
     for name, limit in (("timeout", 5.0), ("deadline_s", 10.0)):
@@ -137,6 +147,9 @@ def flush_before_exit(api: Any, store: Any) -> None:
             setattr(api, name, min(getattr(api, name), limit))
     try:
         from .uploader import Uploader
+        if acks is not None:
+            acks.pending.set()
+            acks.flush(api)
         Uploader(api, store).flush()
     except Exception as exc:  # noqa: BLE001 - what was not sent stays queued for the next run
         log.warning("Không gửi được báo cáo khi dừng: %s", exc)

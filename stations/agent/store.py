@@ -49,6 +49,22 @@ CREATE TABLE IF NOT EXISTS queue (
     body TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+-- Emergency acknowledgements (acks.py): one per (schedule, state), kept after upload (uploaded = 1) so
+-- that a state is acknowledged once and the latest one can be sent again; pruned after a few days.
+CREATE TABLE IF NOT EXISTS acks (
+    schedule INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    uploaded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (schedule, state)
+);
+CREATE INDEX IF NOT EXISTS acks_pending ON acks(uploaded, created_at);
+-- Push command ids acted on (push.py), bounded: a re-sent command is not acted on twice.
+CREATE TABLE IF NOT EXISTS commands (
+    id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
     value TEXT
@@ -139,13 +155,16 @@ class Store:
 
     # ------------------------------------------------------------ plays
 
-    def begin_play(self, item_id: int, date: str, started_at: dt.datetime | str) -> str:
+    def begin_play(self, item_id: int, date: str, started_at: dt.datetime | str,
+                   ack: dict[str, Any] | None = None) -> str:
         """Records the play as started and returns its report id, before the player starts. An item that
-        already has a play keeps it: the same report id comes back and nothing changes (one report per item)."""
+        already has a play keeps it: the same report id comes back and nothing changes (one report per item).
+        `ack` (an emergency's `started`) is queued in the same transaction."""
         with self._tx() as db:
             row = db.execute("SELECT report_id FROM plays WHERE item_id = ?", (int(item_id),)).fetchone()
             if row:
                 return row[0]
+            self.add_ack(db, ack)
             report_id = str(uuid.uuid4())
             db.execute(
                 "INSERT INTO plays(item_id, date, report_id, state, started_at) VALUES (?, ?, ?, 'started', ?)",
@@ -154,7 +173,7 @@ class Store:
             return report_id
 
     def finish_play(self, item_id: int, status: str, ended_at: dt.datetime | str | None = None,
-                    error: str | None = None) -> str | None:
+                    error: str | None = None, ack: dict[str, Any] | None = None) -> str | None:
         """Marks a started play done and queues its report, in one transaction; returns the report id.
         A play already done is left as it is (its report is queued once); an unknown item returns None."""
         with self._tx() as db:
@@ -169,11 +188,13 @@ class Store:
             error = _clean(error)
             db.execute("UPDATE plays SET state='done', status=?, ended_at=?, error=? WHERE item_id=?",
                        (status, ended, error, int(item_id)))
+            self.add_ack(db, ack)
             self._enqueue(db, _report(report_id, item_id, status, started_at, ended, error))
             return report_id
 
     def record_outcome(self, item_id: int, date: str, status: str, started_at: dt.datetime | str,
-                       ended_at: dt.datetime | str | None = None, error: str | None = None) -> str:
+                       ended_at: dt.datetime | str | None = None, error: str | None = None,
+                       ack: dict[str, Any] | None = None) -> str:
         """A play that never started (skipped: too late, clock wrong, file missing) as begin + finish in
         one transaction. An item that already has a play keeps it."""
         with self._tx() as db:
@@ -189,6 +210,7 @@ class Store:
                 (int(item_id), str(date), report_id, status, _iso(started_at), ended, error),
             )
             self._enqueue(db, _report(report_id, item_id, status, _iso(started_at), ended, error))
+            self.add_ack(db, ack)
             return report_id
 
     def mark_unreported(self, item_ids: Iterable[int], date: str, started_at: dt.datetime | str) -> int:
@@ -260,6 +282,16 @@ class Store:
 
     def set_last_error(self, message: str | None) -> None:
         self.set("last_error", _clean(message))
+
+    # ------------------------------------------------------------ acknowledgements (acks.py reads them)
+
+    def add_ack(self, db: sqlite3.Connection, ack: dict[str, Any] | None) -> bool:
+        """Queues `ack` inside the caller's transaction; False when its (schedule, state) was already there."""
+        if ack is None:
+            return False
+        return db.execute("INSERT OR IGNORE INTO acks(schedule, state, body, created_at) VALUES (?, ?, ?, ?)",
+                          (int(ack["schedule"]), ack["state"], json.dumps(ack, ensure_ascii=False),
+                           time.time())).rowcount == 1
 
     # ------------------------------------------------------------ plumbing
 

@@ -183,7 +183,7 @@ class Syncer:
         stale = sorted(d for d, v in versions.items() if mine.get(d) != v)
         refetched = self.poll(stale) if stale else []
         return {"server_time": server_time, "playlist_versions": versions, "clock_offset_s": self.clock_offset_s,
-                "refetched": refetched}
+                "refetched": refetched, "push": reply.get("push")}
 
     def heartbeat_body(self, state: dict[str, Any] | None = None) -> dict[str, Any]:
         today = local_date(self.clock.now()).isoformat()
