@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +23,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from broadcast.models import Bulletin, Schedule
 from broadcast.newsroom.access import role_required
 from broadcast.selectors import emergency as selectors
+from broadcast.selectors import push as push_selectors
 from broadcast.services import emergency as services
+from broadcast.services import push as push_services
 from broadcast.services.schedules import (
     ScheduleConflict,
     ScheduleValidationError,
@@ -38,6 +41,7 @@ SENDERS = (roles.SUPERVISOR,)
 VIEWERS = (roles.SUPERVISOR, roles.DISTRICT_OPERATOR, roles.COMMUNE_OPERATOR)
 POLL_SECONDS = 3
 STATIONS_PER_PAGE = 100
+UNREACHABLE_SHOWN = 50
 ALL, UNITS = "all", "units"
 
 
@@ -165,17 +169,30 @@ def _state_links(schedule: Schedule, live_counts: selectors.Counts) -> list[tupl
             ("", "Tất cả", live_counts.delivered)]
 
 
+def _push_states(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """The doorbell's states with their counts, in the order a station goes through them."""
+    return [(state, label, counts[state]) for state, label in push_selectors.DELIVERY_STATE_LABELS.items()
+            if counts[state] or state in ("sent", "received", "started", "completed")]
+
+
 @require_http_methods(["GET"])
 @role_required(*VIEWERS)
 def emergency_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The live confirmations; an htmx poll gets only the part that changes: the counts and the first
     stations to phone (never the confirmed ones: those are on the paginated list)."""
     schedule = _visible(request, pk)
-    live = selectors.confirmations(schedule, user_scope(request.user), limit=selectors.TO_CALL_LIMIT)
+    scope = user_scope(request.user)
+    live = selectors.confirmations(schedule, scope, limit=selectors.TO_CALL_LIMIT)
+    station_filter = None if scope.everything else scope.q("station__")
+    push_counts = push_selectors.delivery_counts(schedule.pk, station_filter)
     context = {
         "live": live, "states": _state_links(schedule, live.counts),
+        "push": push_counts, "push_states": _push_states(push_counts),
+        "unreachable": list(push_selectors.deliveries(schedule.pk, push_selectors.UNREACHABLE, station_filter)
+                            [:UNREACHABLE_SHOWN]),
         "schedule": schedule, "bulletin": schedule.bulletin, "poll_seconds": POLL_SECONDS,
         "can_send": roles.has_role(request.user, *SENDERS), "now": timezone.now(),
+        "push_unreachable_after": settings.PUSH_UNREACHABLE_AFTER_S,
         "live_url": reverse("operations-emergency-live", args=[schedule.pk]),
         "list_url": reverse("operations-emergency-stations", args=[schedule.pk]),
     }
@@ -224,9 +241,25 @@ def emergency_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("operations-emergency-live", pk=schedule.pk)
 
 
+@require_POST
+@role_required(*SENDERS)
+def emergency_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rings again, now, every station that has not acknowledged receiving the emergency."""
+    schedule = _visible(request, pk)
+    stats = push_services.resend(schedule.pk, by=request.user.get_username())
+    if stats.error:
+        messages.error(request, f"Không gửi lại được: {stats.error}")
+    elif stats.deliveries:
+        messages.success(request, f"Đã gửi lại tới {stats.published}/{stats.deliveries} đài chưa nhận.")
+    else:
+        messages.info(request, "Không còn đài nào chờ nhận.")
+    return redirect("operations-emergency-live", pk=schedule.pk)
+
+
 urlpatterns = [
     path("operations/emergency/", emergency_index, name="operations-emergency"),
     path("operations/emergency/<int:pk>/", emergency_live, name="operations-emergency-live"),
     path("operations/emergency/<int:pk>/stations/", emergency_stations, name="operations-emergency-stations"),
     path("operations/emergency/<int:pk>/cancel/", emergency_cancel, name="operations-emergency-cancel"),
+    path("operations/emergency/<int:pk>/resend/", emergency_resend, name="operations-emergency-resend"),
 ]
