@@ -118,3 +118,18 @@ def publish(url: str, messages: Sequence[Publication], *, connect_timeout: float
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def publish_configured(messages: Sequence[Publication]) -> tuple[list[bool], str]:
+    """Publishes with the project's settings (MQTT_URL and its timeouts): per message whether the broker
+    took it, and the error when none could be sent (push off: every message False, no error)."""
+    from django.conf import settings
+
+    if not settings.MQTT_URL:
+        return [False] * len(messages), ""
+    try:
+        return publish(settings.MQTT_URL, messages, connect_timeout=settings.MQTT_CONNECT_TIMEOUT_S,
+                       publish_timeout=settings.MQTT_PUBLISH_TIMEOUT_S), ""
+    except BrokerUnavailable as exc:
+        log.warning("push: %s", exc)
+        return [False] * len(messages), str(exc)

@@ -21,7 +21,8 @@ _RETRY = {"autoretry_for": (IntegrityError, OperationalError), "retry_backoff": 
 
 
 def _stats(stats: Any) -> dict[str, Any]:
-    return {name: getattr(stats, name) for name in stats.__slots__}
+    # The changes list can hold every station of the city: counted, not returned.
+    return {name: getattr(stats, name) for name in stats.__slots__ if name != "changes"}
 
 
 @shared_task(name="broadcast.rebuild_playlists", **_RETRY)

@@ -59,6 +59,8 @@ class RebuildStats:
     items_updated: int = 0
     items_deleted: int = 0
     dates: list[str] = field(default_factory=list)
+    # (station id, station code, date, new version) of every playlist written: whom to ring (push).
+    changes: list[tuple[int, str, dt.date, int]] = field(default_factory=list)
 
 
 def _differs(item: ExistingItem, values: dict[str, Any]) -> bool:
@@ -231,6 +233,8 @@ def _plan(inputs: Inputs, dates: list[dt.date], now: dt.datetime, gap_ms: int, *
             if current is None:
                 plan.new_playlists.append((station.id, date, 1, digest,
                                            playlist_etag_for(station.code, date, 1, digest), now, *place))
+                if final:  # an empty first version tells a station nothing it does not know
+                    stats.changes.append((station.id, station.code, date, 1))
                 plan.pending_rows.extend(
                     ((station.id, date), key, *(values[name] for name in ITEM_FIELDS))
                     for key, values in final.items())
@@ -245,6 +249,7 @@ def _plan(inputs: Inputs, dates: list[dt.date], now: dt.datetime, gap_ms: int, *
             plan.expected[(station.id, date)] = (pk, version)
             plan.changed_playlists.append(
                 (pk, version + 1, digest, playlist_etag_for(station.code, date, version + 1, digest), now, *place))
+            stats.changes.append((station.id, station.code, date, version + 1))
             _diff_items(plan, pk, existing, final)
     stats.playlists_created = len(plan.new_playlists)
     stats.playlists_changed = len(plan.changed_playlists)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ...models import EmergencyDelivery, PushAttempt, Schedule
 from ...push import messages
-from ...push.publisher import BrokerUnavailable, Publication, publish
+from ...push.publisher import Publication, publish_configured
 from ...selectors.playlists import LOCAL_TZ
 from ...selectors.push import emergency_targets, playlist_versions_on
 from ..schedules import rebuild_for_schedule
@@ -50,18 +50,6 @@ def _expiry(schedule: Schedule, now: dt.datetime) -> dt.datetime:
 
 def _prefix() -> str:
     return settings.MQTT_TOPIC_PREFIX
-
-
-def _send(publications: Sequence[Publication]) -> tuple[list[bool], str]:
-    """Per publication, whether the broker took it, and the error when none could be sent."""
-    try:
-        done = publish(settings.MQTT_URL, publications, connect_timeout=settings.MQTT_CONNECT_TIMEOUT_S,
-                       publish_timeout=settings.MQTT_PUBLISH_TIMEOUT_S)
-        return done, ""
-    except BrokerUnavailable as exc:
-        if settings.MQTT_URL:
-            log.warning("push: %s", exc)
-        return [False] * len(publications), str(exc)
 
 
 def _record(rows: Sequence[EmergencyDelivery], done: Sequence[bool], kind: str, now: dt.datetime,
@@ -104,7 +92,7 @@ def _emergency_publications(schedule: Schedule, rows: Sequence[EmergencyDelivery
 def _publish_pairs(schedule: Schedule, rows: Sequence[EmergencyDelivery], kind: str, now: dt.datetime,
                    by: str = "") -> PushStats:
     built, publications = _emergency_publications(schedule, rows, now)
-    done, error = _send(publications)
+    done, error = publish_configured(publications)
     # A delivery counts as rung when its command (the first of its pair) reached the broker.
     return _record(built, done[0::2], kind, now, error, by)
 
@@ -160,7 +148,7 @@ def cancel_at_stations(schedule: Schedule, *, now: dt.datetime | None = None) ->
             # An empty retained message removes the retained one: no current emergency.
             Publication(messages.station_topic(_prefix(), code, "emergency"), b"", retain=True),
         ]
-    done, error = _send(publications)
+    done, error = publish_configured(publications)
     return _record(rows, done[0::2], PushAttempt.Kind.CANCEL, now, error)
 
 

@@ -9,6 +9,12 @@ from typing import Any
 from ...models import PlaylistItem, Schedule
 from ...selectors.playlists import build_dates, target_station_ids
 from ..playlists import RebuildStats, rebuild_playlists
+from ..playlists.ringing import ring_playlist_changes
+
+
+def _rung(stats: RebuildStats) -> RebuildStats:
+    ring_playlist_changes(stats.changes)
+    return stats
 
 
 def _schedule_dates(schedule: Schedule, window: Iterable[dt.date]) -> list[dt.date]:
@@ -31,7 +37,9 @@ def rebuild_for_schedule(schedule_id: int) -> RebuildStats:
     if not dates:
         return RebuildStats()
     station_ids = set(target_station_ids(schedule.targets or {})) | holders(dates, schedule_id=schedule_id)
-    return rebuild_playlists(station_ids, dates)
+    stats = rebuild_playlists(station_ids, dates)
+    # An emergency's stations are rung by push_emergency, with the command that carries its audio.
+    return stats if schedule.immediate else _rung(stats)
 
 
 def rebuild_for_bulletin(bulletin_id: int) -> RebuildStats:
@@ -49,11 +57,11 @@ def rebuild_for_bulletin(bulletin_id: int) -> RebuildStats:
         station_ids |= holders(dates, bulletin_id=bulletin_id)
     if not station_ids:
         return RebuildStats()
-    return rebuild_playlists(station_ids, dates)
+    return _rung(rebuild_playlists(station_ids, dates))
 
 
 def rebuild_for_stations(station_ids: Iterable[int]) -> RebuildStats:
     """Stations' targeting changed (code, kind, district, slots, active), or a schedule reaching them was
     edited: rebuild their coming playlists (a deactivated station keeps only the plays already airing)."""
     ids = list(station_ids)
-    return rebuild_playlists(ids, build_dates()) if ids else RebuildStats()
+    return _rung(rebuild_playlists(ids, build_dates())) if ids else RebuildStats()
