@@ -181,8 +181,9 @@ class Seeded:
     bulletins: list = field(default_factory=list)
 
 
-def render_audio(durations_dir: Path) -> tuple[list, dict[str, float]]:
-    """Two real bulletins, drafted, rendered (espeak-ng, synchronously) and approved by the workflow."""
+def render_audio(durations_dir: Path, texts: list[tuple[str, str, str]] | None = None) -> tuple[list, dict[str, float]]:
+    """Real bulletins, drafted, rendered (espeak-ng, synchronously) and approved by the workflow: `texts`
+    as (title, body, priority), by default the two of BODIES and the EMERGENCY (last)."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -204,8 +205,9 @@ def render_audio(durations_dir: Path) -> tuple[list, dict[str, float]]:
     editor, approver = user("fleet-editor", roles.EDITOR), user("fleet-approver", roles.APPROVER)
     user("fleet-supervisor", roles.SUPERVISOR, STAFF_PASSWORD)
     bulletins, durations = [], {}
-    for n, (title, body) in enumerate([*BODIES, EMERGENCY]):
-        priority = "emergency" if n == len(BODIES) else "normal"
+    if texts is None:
+        texts = [*((title, body, "normal") for title, body in BODIES), (*EMERGENCY, "emergency")]
+    for title, body, priority in texts:
         b = workflow.submit(workflow.create_bulletin(editor, title, body, priority=priority), editor)
         b.refresh_from_db()
         rendition = b.current_revision.rendition
@@ -441,7 +443,8 @@ def report_counts(today: dt.date) -> dict[str, object]:
 # ---------------------------------------------------------------- the run
 
 
-def run(args: argparse.Namespace, cleanup: list) -> int:
+def prepare(args: argparse.Namespace) -> tuple[Path, Backend, str]:
+    """An empty work folder and database, Django set up in this process (migrated): (work, backend, where)."""
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     (work / "var").mkdir(parents=True)
@@ -457,6 +460,35 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
 
     where = guard_database()
     call_command("migrate", verbosity=0)
+    return work, be, where
+
+
+def start_celery(be: Backend, work: Path) -> subprocess.Popen | None:
+    """One Celery worker (solo pool) when the backend has one, logging to work/celery.log."""
+    if not be.celery:
+        return None
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "broadcast", "worker", "-c", "1",
+                             "--pool", "solo", "-l", "WARNING"], cwd=ROOT, env={**os.environ, **be.env,
+                             "CELERY_TASK_ALWAYS_EAGER": "false"},
+                            stdout=open(work / "celery.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+
+
+def agent_environment(work: Path, server_env: dict[str, str]) -> dict[str, str]:
+    """The agents' environment, running a snapshot of stations/agent taken now: the tree may change under a
+    long run, and an agent restarted after a kill must be the same program."""
+    code = work / "agent_code"
+    shutil.copytree(ROOT / "stations" / "agent", code / "stations" / "agent",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (code / "stations" / "__init__.py").write_text("")
+    agent_env = {**os.environ, "LOA_FLEET_DURATIONS": str(work / "durations"), "PYTHONPATH": str(code)}
+    for k in list(agent_env):
+        if k in server_env and k not in ("PYTHONPATH",):
+            agent_env.pop(k)  # an agent knows nothing of the server's settings
+    return agent_env
+
+
+def run(args: argparse.Namespace, cleanup: list) -> int:
+    work, be, where = prepare(args)
     t_setup = time.monotonic()
     bulletins, durations = render_audio(work / "durations")
     print(f"database: {where}; {be.label}")
@@ -472,12 +504,8 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
     server = Server(be.env, args.workers, work / "access.log")
     cleanup.append(server.stop)
     server.start()
-    celery = None
-    if be.celery:
-        celery = subprocess.Popen([sys.executable, "-m", "celery", "-A", "broadcast", "worker", "-c", "1",
-                                   "--pool", "solo", "-l", "WARNING"], cwd=ROOT, env={**os.environ, **be.env,
-                                   "CELERY_TASK_ALWAYS_EAGER": "false"},
-                                  stdout=open(work / "celery.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    celery = start_celery(be, work)
+    if celery:
         cleanup.append(lambda: celery.poll() is None and (celery.kill(), celery.wait()))
 
     from _fleet_proxy import FleetProxy, Route
@@ -502,16 +530,7 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
                           hold_reports_s=1.0 if "kill_upload" in faults else 0.0)
             a.port, a.route = proxy.add(route), route
         agents.append(a)
-    # The agents run a snapshot of stations/agent taken now: the tree may change under a long run, and an
-    # agent restarted after a kill must be the same program.
-    code = work / "agent_code"
-    shutil.copytree(ROOT / "stations" / "agent", code / "stations" / "agent",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    (code / "stations" / "__init__.py").write_text("")
-    agent_env = {**os.environ, "LOA_FLEET_DURATIONS": str(work / "durations"), "PYTHONPATH": str(code)}
-    for k in list(agent_env):
-        if k in be.env and k not in ("PYTHONPATH",):
-            agent_env.pop(k)  # an agent knows nothing of the server's settings
+    agent_env = agent_environment(work, be.env)
     t0 = time.monotonic()
     for n, a in enumerate(agents):
         spawn(a, args, agent_env)
