@@ -5,6 +5,7 @@ recorded, the broker being down losing nothing, and a cancel clearing what was r
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.utils import timezone
@@ -142,3 +143,13 @@ def test_without_a_broker_configured_deliveries_still_collect_acknowledgements(s
     assert set(EmergencyDelivery.objects.values_list("state", flat=True)) == {"pending"}
     assert not PushAttempt.objects.exists()
     assert escalate(now=timezone.now() + dt.timedelta(hours=1)).unreachable == 0
+
+
+def test_the_retained_emergency_expires_with_the_command(mqtt_broker, supervisor, stations, settings):
+    settings.PUSH_COMMAND_TTL_S = 1
+    schedule = immediate_schedule(supervisor)
+    push_emergency(schedule.pk)
+    time.sleep(2.2)
+    with listener_for(mqtt_broker, topics=("loa/st/+/emergency",)) as late:
+        assert late.wait_for(1, timeout=0.5, leaf="emergency") == []
+    assert escalate(now=timezone.now() + dt.timedelta(minutes=5)).deliveries == 0  # expired: not rung again
