@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 import threading
 import time
 from typing import Any
@@ -24,6 +25,8 @@ log = logging.getLogger("loa.agent.push")
 
 KINDS = ("emergency", "cancel", "playlist")
 SEEN_MAX = 1000  # command ids remembered (a few days of commands for one station)
+RECONNECT_POLL_SPREAD_S = 30.0
+FETCH_TRIES = 5  # polls of a pushed day still older than the command's version, a second apart
 
 
 class Push:
@@ -35,6 +38,7 @@ class Push:
         self.cancelled: set[int] = set()  # schedules cancelled by command (the main thread stops them)
         self.requested: set[str] = set()  # dates the network thread polls at its next round
         self._lock = threading.Lock()
+        self._connections = 0
 
     # ------------------------------------------------------------ the client's life (network thread)
 
@@ -89,7 +93,14 @@ class Push:
 
     def _on_connect(self) -> None:
         # Commands may have been missed while away (an expired session): a cheap If-None-Match poll tells.
-        self.request(self.agent.clock.now().astimezone(dt.timezone(dt.timedelta(hours=7))).date().isoformat())
+        # Not at once: after a broker restart every box reconnects within seconds, and the server need not
+        # answer them all in the same second. The first connection follows a heartbeat, which just synced.
+        self._connections += 1
+        if self._connections > 1:
+            today = self.agent.clock.now().astimezone(dt.timezone(dt.timedelta(hours=7))).date().isoformat()
+            timer = threading.Timer(random.uniform(0, RECONNECT_POLL_SPREAD_S), self.request, args=(today,))
+            timer.daemon = True
+            timer.start()
 
     def request(self, date: str) -> None:
         with self._lock:
@@ -138,39 +149,47 @@ class Push:
         log.info("Lệnh đẩy %s (%s).", cid, kind)
         if kind == "emergency" and isinstance(schedule, int):
             self.acks.record(schedule, "received", command=cid)
-            self._fetch_now(date, command.get("audio"), schedule)
+            self._fetch_now(date, command.get("audio"), schedule, command.get("version"))
         elif kind == "cancel" and isinstance(schedule, int):
             self.cancelled.add(schedule)
             self.agent.shared.tick_wake.set()
-            self._fetch_now(date, None, schedule)
+            self._fetch_now(date, None, schedule, command.get("version"))
         elif date:
             self.request(date)
         self._remember(cid)
         return "acted"
 
-    def _fetch_now(self, date: str, audio: Any, schedule: int) -> None:
+    def _fetch_now(self, date: str, audio: Any, schedule: int, version: Any = None) -> None:
         """The playlist and (for an emergency) the audio, each on its own short thread, in parallel, so a
         slow round of the network thread (a big download ahead) never holds an emergency."""
         if date:
-            threading.Thread(target=self._poll, args=(date,), name="loa-push-poll", daemon=True).start()
+            threading.Thread(target=self._poll, args=(date, version), name="loa-push-poll", daemon=True).start()
         if isinstance(audio, dict) and audio.get("url") and audio.get("sha256"):
             threading.Thread(target=self._download, args=(audio, schedule), name="loa-push-audio",
                              daemon=True).start()
 
-    def _poll(self, date: str) -> None:
+    def _poll(self, date: str, version: Any = None) -> None:
         from .sync import Syncer
 
         agent = self.agent
-        try:
-            changed = Syncer(agent.api, agent.store, agent.clock, agent.config).poll([date])
-        except Exception as exc:  # noqa: BLE001 - the network thread polls it again
-            log.warning("Lệnh đẩy: chưa lấy được danh sách phát ngày %s (%s).", date, exc)
-            self.request(date)
-            return
-        if changed:
-            agent.shared.playlists_generation += 1
-            agent.shared.tick_wake.set()
-            log.info("Danh sách phát mới (lệnh đẩy): %s.", date)
+        syncer = Syncer(agent.api, agent.store, agent.clock, agent.config)
+        for attempt in range(FETCH_TRIES):
+            try:
+                changed = syncer.poll([date])
+            except Exception as exc:  # noqa: BLE001 - the network thread polls it again
+                log.warning("Lệnh đẩy: chưa lấy được danh sách phát ngày %s (%s).", date, exc)
+                self.request(date)
+                return
+            if changed:
+                agent.shared.playlists_generation += 1
+                agent.shared.tick_wake.set()
+                log.info("Danh sách phát mới (lệnh đẩy): %s.", date)
+            # A server (or cache) one step behind the command: ask again shortly, not in five minutes.
+            if not isinstance(version, int) or agent.store.versions().get(date, 0) >= version:
+                return
+            if attempt + 1 < FETCH_TRIES:
+                time.sleep(1.0)
+        self.request(date)
 
     def _download(self, audio: dict[str, Any], schedule: int) -> None:
         try:

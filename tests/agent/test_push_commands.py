@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -228,3 +229,42 @@ def test_a_failed_ack_upload_keeps_the_queue_and_waits_before_trying_again(make_
     api = AckAPI()
     assert agent.acks.flush(api, mono=101.0) == 0 and api.batches == []  # not in a loop
     assert agent.acks.flush(api, mono=200.0) == 1 and agent.acks.queue_length() == 0
+
+
+class PlaylistAPI:
+    """Serves one day's playlist, a step behind for the first `behind` calls (a lagging server or cache)."""
+
+    def __init__(self, date: str, items: list[dict], behind: int) -> None:
+        self.date, self.items, self.behind, self.calls = date, items, behind, 0
+
+    def playlist(self, date, etag=None):  # noqa: ANN001
+        self.calls += 1
+        version = 1 if self.calls <= self.behind else 2
+        doc = {"date": self.date, "version": version, "items": self.items if version == 2 else []}
+        return 200, f'"v{version}"', doc
+
+
+def test_a_pushed_day_still_older_than_the_command_is_fetched_again_a_second_later(make_agent, monkeypatch):
+    monkeypatch.setattr("stations.agent.push.time.sleep", lambda s: None)
+    agent = make_agent([])
+    today = local_date(now()).isoformat()
+    agent.api = PlaylistAPI(today, [emergency(9, now() + dt.timedelta(minutes=5))], behind=2)
+    generation = agent.shared.playlists_generation
+
+    agent.push._poll(today, 2)
+
+    assert agent.api.calls == 3 and agent.store.versions()[today] == 2
+    assert agent.shared.playlists_generation > generation and agent.shared.tick_wake.is_set()
+    assert agent.push.take_requested() == []
+
+
+def test_a_reconnection_polls_today_after_a_random_delay_the_first_connection_does_not(make_agent, monkeypatch):
+    monkeypatch.setattr("stations.agent.push.RECONNECT_POLL_SPREAD_S", 0.05)
+    agent = make_agent([])
+    agent.push._on_connect()
+    time.sleep(0.2)
+    assert agent.push.take_requested() == []
+
+    agent.push._on_connect()
+    time.sleep(0.2)
+    assert agent.push.take_requested() == [local_date(now()).isoformat()]
