@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from stations.agent import mqtt
+from stations.agent import mqtt, mqtt_packets
 from tests.agent.push_helpers import paho_client, station_on_broker
 
 STATION = "00001"
@@ -160,22 +160,22 @@ def test_the_backoff_is_jittered_and_capped_so_boxes_do_not_reconnect_in_lockste
 
 
 def test_the_packet_reader_splits_a_stream_and_refuses_bad_lengths():
-    reader = mqtt.PacketReader(max_packet=1000)
-    stream = mqtt.packet(mqtt.PUBACK, 0, b"\x00\x01") + mqtt.publish_packet("a/b", b"x" * 200, 1, 7)
+    reader = mqtt_packets.PacketReader(max_packet=1000)
+    stream = mqtt_packets.packet(mqtt_packets.PUBACK, 0, b"\x00\x01") + mqtt_packets.publish_packet("a/b", b"x" * 200, 1, 7)
     assert reader.feed(stream[:3]) == []
     packets = reader.feed(stream[3:])
-    assert [p[0] for p in packets] == [mqtt.PUBACK, mqtt.PUBLISH]
-    message = mqtt.parse_publish(packets[1][1], packets[1][2])
+    assert [p[0] for p in packets] == [mqtt_packets.PUBACK, mqtt_packets.PUBLISH]
+    message = mqtt_packets.parse_publish(packets[1][1], packets[1][2])
     assert (message.topic, message.payload, message.packet_id) == ("a/b", b"x" * 200, 7)
 
-    with pytest.raises(mqtt.ProtocolError):
-        mqtt.PacketReader().feed(b"\x30\xff\xff\xff\xff\x01")  # a length of five bytes
-    with pytest.raises(mqtt.ProtocolError):
-        mqtt.PacketReader(max_packet=1000).feed(b"\x30" + mqtt._remaining_length(5000))
-    with pytest.raises(mqtt.ProtocolError):
-        mqtt.parse_publish(0x02, b"\x00\x09ab")  # a topic longer than the packet
-    with pytest.raises(mqtt.ProtocolError):
-        mqtt.parse_publish(0x00, b"\x00\x02\xff\xfe")  # not UTF-8
+    with pytest.raises(mqtt_packets.ProtocolError):
+        mqtt_packets.PacketReader().feed(b"\x30\xff\xff\xff\xff\x01")  # a length of five bytes
+    with pytest.raises(mqtt_packets.ProtocolError):
+        mqtt_packets.PacketReader(max_packet=1000).feed(b"\x30" + mqtt_packets._remaining_length(5000))
+    with pytest.raises(mqtt_packets.ProtocolError):
+        mqtt_packets.parse_publish(0x02, b"\x00\x09ab")  # a topic longer than the packet
+    with pytest.raises(mqtt_packets.ProtocolError):
+        mqtt_packets.parse_publish(0x00, b"\x00\x02\xff\xfe")  # not UTF-8
 
 
 class FakeBroker:
@@ -208,7 +208,7 @@ class FakeBroker:
         self.server.close()
 
 
-CONNACK_OK = mqtt.packet(mqtt.CONNACK, 0, b"\x00\x00")
+CONNACK_OK = mqtt_packets.packet(mqtt_packets.CONNACK, 0, b"\x00\x00")
 
 
 @pytest.mark.parametrize("garbage", [
