@@ -234,3 +234,41 @@ def test_malformed_packets_end_the_session_and_the_client_reconnects(garbage, cl
         broker.close()
     assert client._thread.is_alive()
     assert got.messages == []
+
+
+def test_mqtts_connects_over_tls_and_refuses_a_broker_whose_certificate_it_does_not_trust(broker, clients, tmp_path):
+    import dataclasses
+    import ssl
+    import subprocess
+
+    from stations import broker as loa_broker
+    from tests.broker_fixtures import INTERNAL_PASSWORD, free_port
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    broker.stop()
+    config = loa_broker.config_from_settings(directory=broker.directory, station_bind=broker.host)
+    tls_port = free_port()
+    loa_broker.write_config(dataclasses.replace(config, tls_port=tls_port, tls_certfile=str(cert),
+                                                tls_keyfile=str(key)), internal_password=INTERNAL_PASSWORD)
+    broker.start()
+    got = Recorder()
+    url = f"mqtts://{broker.host}:{tls_port}"
+    subscriptions = [(f"loa/st/{STATION}/cmd", 1)]
+    trusted = mqtt.Client(url, client_id=STATION, username=STATION, password=broker.station_password,
+                          subscriptions=subscriptions, on_message=got,
+                          ssl_context=ssl.create_default_context(cafile=str(cert)))
+    untrusted = mqtt.Client(url, client_id=STATION + "x", username=STATION, password=broker.station_password,
+                            subscriptions=subscriptions, on_message=got, backoff_max_s=0.2)
+    clients += [trusted, untrusted]
+    trusted.start()
+    untrusted.start()
+
+    wait_for(trusted.connected.is_set, what="the TLS connection")
+    with paho_client(broker) as pub:
+        pub.publish(f"loa/st/{STATION}/cmd", b'{"id": "em-9"}', qos=1).wait_for_publish(5)
+    wait_for(lambda: got.messages, what="the command over TLS")
+    wait_for(lambda: untrusted.failures >= 2, what="the refused certificate")
+    assert not untrusted.connected.is_set()
