@@ -9,8 +9,14 @@ listeners on free ports, the stations' password file written after their tokens 
 acknowledgement listener (`manage.py push_listen`). N real agents (`python -m stations.agent`, default
 600) on loopback, under nice 10, their data in /dev/shm; `--offline-pct` of them (10 %, spread evenly by
 index) are simply never started: offline for HTTP and MQTT alike, their deliveries are rung and stay
-unanswered. The day has no slot this run reaches; the agents poll every `--poll-s` (60 s) and heartbeat
-every `--heartbeat-s` (60 s), so "polling only" is honest about a long default poll.
+unanswered. The day has no slot this run reaches (today's playlists are built empty); the agents keep
+their defaults, a poll every `--poll-s` (60 s) and a heartbeat (which also refetches a changed playlist)
+every `--heartbeat-s` (300 s), and start spread over one poll interval (`--ramp`), so their polls are
+spread evenly over it as a fleet's are: "polling only" is honest about the default poll.
+
+`--swarm` replaces the agent processes by stand-ins, hundreds to a process (scripts/_fleet_swarm.py: the
+agent's own MQTT client, one connection per station, and the same HTTP calls, no player), for fleets of
+thousands: a real agent takes ~29 MB, so about 700 of them fit this machine's memory.
 
 Two phases, one run:
 1. push: once every online agent holds its MQTT session, emergency A is sent through the API
@@ -33,6 +39,7 @@ Celery worker, push_listen), the agents, and the whole machine (/proc/stat).
     .venv/bin/python scripts/bench_emergency.py                      # 600 agents, 10 % offline, push + poll
     .venv/bin/python scripts/bench_emergency.py --agents 50 --poll-s 20
     .venv/bin/python scripts/bench_emergency.py --sqlite --agents 3 --poll-s 4 --heartbeat-s 4   # tiny
+    .venv/bin/python scripts/bench_emergency.py --agents 5000 --swarm            # stand-ins, 500 a process
     --modes poll runs the polling phase alone (no broker); --strict exits 1 if the push p99 is over 5 s,
     a station did not start, or anything was lost.
 """
@@ -41,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import re
@@ -56,6 +64,7 @@ from pathlib import Path
 
 from bench_fleet import (
     ROOT,
+    SCRIPTS,
     STAFF_PASSWORD,
     Agent,
     Server,
@@ -177,6 +186,7 @@ class Rig:
     listener: subprocess.Popen | None
     broker: Broker | None
     agents: list[Agent]
+    swarms: list[subprocess.Popen] = field(default_factory=list)
 
     def groups(self) -> dict[str, list[int]]:
         server = [self.server.proc.pid, *_descendants(self.server.proc.pid)]
@@ -185,6 +195,7 @@ class Rig:
                 server += [proc.pid, *_descendants(proc.pid)]
         broker = [self.broker.proc.pid] if self.broker and self.broker.proc and self.broker.proc.poll() is None else []
         agents = [a.proc.pid for a in self.agents if a.proc and a.proc.poll() is None]
+        agents += [p.pid for p in self.swarms if p.poll() is None]
         return {"broker": broker, "server": server, "agents": agents}
 
 
@@ -355,6 +366,9 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
     print("audio: " + ", ".join(f"{b.title!r} {durations[b.current_revision.rendition.sha256]:.1f} s"
                                 for b in bulletins))
     seeded = seed_stations(args.agents, 0, 0, bulletins)  # no slot this run reaches
+    from broadcast.services.playlists import rebuild_playlists
+
+    rebuild_playlists(dates=[seeded.today])  # empty playlists of today: the polls before the emergency are 304s
     print(f"seeded {args.agents} stations with tokens in {time.monotonic() - t_setup:.0f} s")
 
     if broker is not None:
@@ -395,14 +409,20 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
     online_agents = [a for a in agents if not a.faults]
     online = {a.code for a in online_agents}
     agent_env = agent_environment(work, be.env)
-    ramp_s = args.ramp if args.ramp is not None else min(60.0, 0.06 * len(online_agents))
     t0 = time.monotonic()
-    for n, a in enumerate(online_agents):
-        spawn(a, args, agent_env)
-        time.sleep(max(0.0, t0 + ramp_s * (n + 1) / len(online_agents) - time.monotonic()))
-    print(f"started {len(online_agents)} agents in {time.monotonic() - t0:.0f} s; {len(offline)} offline "
-          f"({args.offline_pct:g} %, never started)")
-    rig = Rig(server, celery, listener, broker, agents)
+    swarms: list[subprocess.Popen] = []
+    cleanup.append(lambda: [p.poll() is None and (p.kill(), p.wait()) for p in swarms])
+    if args.swarm:
+        swarms += start_swarms(online_agents, args, work, server.port, broker, agent_env)
+        print(f"started {len(online_agents)} stand-in stations in {len(swarms)} swarm processes; {len(offline)} "
+              f"offline ({args.offline_pct:g} %, never started)")
+    else:
+        for n, a in enumerate(online_agents):
+            spawn(a, args, agent_env)
+            time.sleep(max(0.0, t0 + args.ramp * (n + 1) / len(online_agents) - time.monotonic()))
+        print(f"started {len(online_agents)} agents in {time.monotonic() - t0:.0f} s; {len(offline)} offline "
+              f"({args.offline_pct:g} %, never started)")
+    rig = Rig(server, celery, listener, broker, agents, swarms)
 
     # Ready: every online station heard from (its first heartbeat or poll) and, with push, in session.
     from stations.models import Station
@@ -433,9 +453,20 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
         phase = run_phase(mode, rig, server.port, token, bulletin.pk, online, args)
         phases.append(phase)
         print(f"  {len(phase.started)}/{phase.online} started in {phase.wall_s:.1f} s", flush=True)
-        if mode != args.modes[-1]:
+        if mode != args.modes[-1] and not args.swarm:  # the stand-ins play nothing
             wait_ended(phase.schedule, online, 30)
     sample_memory(agents)
+    swarm_counts: dict[str, int] = {}
+    for n, proc in enumerate(swarms):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        lines = (work / f"swarm{n}.out").read_text().splitlines()
+        for name, value in (json.loads(lines[-1]) if lines else {}).items():
+            swarm_counts[name] = swarm_counts.get(name, 0) + value
 
     for a in agents:
         if a.proc and a.proc.poll() is None:
@@ -458,6 +489,8 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
         broker.stop()
 
     report(phases, args, len(agents), len(offline), be.label)
+    if args.swarm:
+        print(f"stand-ins' counts: {json.dumps(swarm_counts, sort_keys=True)}")
     peaks = [a.peak_kb / 1024 for a in agents if a.peak_kb]
     if peaks:
         print(f"agent peak memory (VmHWM): median {statistics.median(peaks):.1f} MB, max {max(peaks):.1f} MB")
@@ -470,13 +503,35 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
     return 0 if ok or not args.strict else 1
 
 
+def start_swarms(online: list[Agent], args: argparse.Namespace, work: Path, port: int, broker: Broker | None,
+                 env: dict[str, str]) -> list[subprocess.Popen]:
+    """The stand-in stations (scripts/_fleet_swarm.py), --swarm-size to a process, each polling at its own
+    phase of the poll interval."""
+    procs = []
+    for n, first in enumerate(range(0, len(online), args.swarm_size)):
+        part = [{"code": a.code, "token": a.token, "phase": (first + k) / len(online)}
+                for k, a in enumerate(online[first:first + args.swarm_size])]
+        path = work / f"swarm{n}.json"
+        path.write_text(json.dumps(part))
+        cmd = [args.agent_python, str(SCRIPTS / "_fleet_swarm.py"), "--stations", str(path), "--server",
+               f"http://127.0.0.1:{port}", "--poll-s", str(args.poll_s)]
+        if broker is not None:
+            cmd += ["--mqtt", f"mqtt://127.0.0.1:{broker.station_port}"]
+        if args.agent_nice:
+            cmd = ["nice", "-n", str(args.agent_nice), *cmd]
+        procs.append(subprocess.Popen(cmd, cwd=env["PYTHONPATH"], env=env, stdout=open(work / f"swarm{n}.out", "wb"),  # noqa: SIM115
+                                      stderr=open(work / f"swarm{n}.err", "wb"), start_new_session=True))  # noqa: SIM115
+    return procs
+
+
 def _s(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
 def report(phases: list[Phase], args: argparse.Namespace, n: int, offline: int, label: str) -> None:
     print()
-    print(f"EMERGENCY TIME TO AIR: {n} agents (stations.agent), {offline} offline, poll every {args.poll_s:g} s, "
+    kind = "stand-in stations (scripts/_fleet_swarm.py)" if args.swarm else "agents (stations.agent)"
+    print(f"EMERGENCY TIME TO AIR: {n} {kind}, {offline} offline, poll every {args.poll_s:g} s, "
           f"heartbeat {args.heartbeat_s:g} s; {label}; seconds after the approval call")
     head = (f"  {'mode':<5} {'online':>6} {'call':>5} {'rung':>5} {'p50':>6} {'p90':>6} {'p99':>6} {'100%':>6} "
             f"{'not started':>11} {'broker CPU':>10} {'server CPU':>10} {'agents CPU':>10} {'machine':>8} "
@@ -517,8 +572,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=int, default=600)
     parser.add_argument("--offline-pct", type=float, default=10.0, help="share of stations never started")
     parser.add_argument("--modes", default="push,poll", help="phases in order: push,poll (poll alone: no broker)")
-    parser.add_argument("--poll-s", type=float, default=60.0, help="the agents' poll interval")
-    parser.add_argument("--heartbeat-s", type=float, default=60.0)
+    parser.add_argument("--poll-s", type=float, default=60.0, help="the agents' poll interval (their default)")
+    parser.add_argument("--heartbeat-s", type=float, default=300.0, help="the agents' heartbeat (their default)")
     parser.add_argument("--timeout-s", type=float, help="a phase's limit (default 2 × poll + 30 s)")
     parser.add_argument("--ready-s", type=float, help="wait this long at most for every agent to be heard from "
                         "and in session (default 60 s + the ramp)")
@@ -534,7 +589,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agent-dir", default=f"/dev/shm/loa_bench_emergency_agents.{os.getpid()}"
                         if os.access("/dev/shm", os.W_OK) else "",
                         help="the agents' data directories (default in /dev/shm, removed at the end; empty: in --work)")
-    parser.add_argument("--ramp", type=float, help="seconds over which the agents start (default 0.06 s each)")
+    parser.add_argument("--ramp", type=float, help="seconds over which the agents start (default one poll "
+                        "interval: their polls spread evenly over it, as a fleet's are)")
+    parser.add_argument("--swarm", action="store_true",
+                        help="stand-in stations (scripts/_fleet_swarm.py: MQTT and HTTP, no player), many to a process")
+    parser.add_argument("--swarm-size", type=int, default=500, help="stand-in stations per swarm process")
     parser.add_argument("--agent-python", default=sys.executable)
     parser.add_argument("--work", default="/tmp/loa_bench_emergency")
     parser.add_argument("--strict", action="store_true",
@@ -546,8 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     if "push" in args.modes and args.modes[-1] == "push" and len(args.modes) > 1:
         parser.error("--modes: push before poll (the poll phase stops the broker)")
     args.timeout_s = args.timeout_s or 2 * args.poll_s + 30
-    ramp = args.ramp if args.ramp is not None else min(60.0, 0.06 * args.agents)
-    args.ready_s = args.ready_s or 60 + ramp
+    args.ramp = args.poll_s if args.ramp is None else args.ramp
+    args.ready_s = args.ready_s or 60 + max(args.ramp, args.poll_s if args.swarm else 0)
     # bench_fleet's agents and server read these too.
     args.standin, args.locmem_cache = False, False
     if "bench" not in args.db:
