@@ -116,12 +116,12 @@ class Acks:
 
     # ------------------------------------------------------------ upload
 
-    def flush(self, api: Any, mono: float | None = None) -> int:
+    def flush(self, api: Any, mono: float | None = None, *, force: bool = False) -> int:
         """Uploads the queued acks in batches of at most 500; an ack leaves the queue once the server answered
         it (accepted, duplicate or rejected). A transient failure keeps them for a retry a little later;
         Unauthorized propagates. Returns how many were answered."""
         mono = time.monotonic() if mono is None else mono
-        if not self.pending.is_set() or mono < self._retry_at:
+        if not force and (not self.pending.is_set() or mono < self._retry_at):
             return 0
         self.pending.clear()
         answered = 0

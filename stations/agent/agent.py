@@ -319,6 +319,8 @@ class Agent:
             "playing": item["id"] if item else None,
             "ntp_synchronized": self.shared.ntp,
             "clock_problem": self._clock_problem,
+            "mqtt_connected": self.push.connected(),
+            "ack_queue_length": self.acks.queue_length(),
         }
 
 

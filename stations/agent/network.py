@@ -148,8 +148,7 @@ def flush_before_exit(api: Any, store: Any, acks: Any = None) -> None:
     try:
         from .uploader import Uploader
         if acks is not None:
-            acks.pending.set()
-            acks.flush(api)
+            acks.flush(api, force=True)
         Uploader(api, store).flush()
     except Exception as exc:  # noqa: BLE001 - what was not sent stays queued for the next run
         log.warning("Không gửi được báo cáo khi dừng: %s", exc)

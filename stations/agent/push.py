@@ -49,7 +49,7 @@ class Push:
         username = None
         if url:
             try:
-                username = mqtt.parse_url(url)[1]
+                username = mqtt.parse_url(url)[3]
             except ValueError as exc:
                 log.error("%s", exc)
                 url = ""
@@ -73,6 +73,11 @@ class Push:
         self.acks.publish = self._publish_ack
         log.info("MQTT: nhận lệnh đẩy từ %s (chủ đề %s).", url, base)
         self.client.start()
+
+    def connected(self) -> bool | None:
+        """For the heartbeat: None when push is not configured."""
+        client = self.client
+        return None if client is None else client.connected.is_set()
 
     def stop(self) -> None:
         client, self.client = self.client, None

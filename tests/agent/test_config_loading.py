@@ -26,6 +26,13 @@ def test_a_minimal_file_gets_the_documented_defaults(tmp_path):
     assert (config.player, config.poll_s, config.heartbeat_s, config.grace_s, config.tick_s) == ("auto", 60, 300, 120, 0.5)
     assert (config.cache_days, config.cache_bytes, config.max_clock_offset_s) == (3, 2 * 1024 ** 3, 30)
     assert config.require_ntp is True and config.change_freeze_s == 300 and config.clock == "system"
+    assert config.mqtt_url == ""  # the broker the heartbeat names, if any
+
+
+def test_the_broker_may_be_set_in_the_file(tmp_path):
+    path = write(tmp_path, 'server_url = "https://a"\ntoken = "t"\ndata_dir = "/d"\n'
+                           'mqtt_url = "mqtts://loa.example:8883"\n')
+    assert load_config(path, environ={}).mqtt_url == "mqtts://loa.example:8883"
 
 
 def test_the_example_file_loads(tmp_path):
@@ -66,6 +73,7 @@ def test_a_simulated_clock_reads_its_start_and_speed(tmp_path):
     ('server_url = "https://a"\ntoken = "t"\ndata_dir = "/d"\nsim_start = "2026-12-01T06:00:00"\n', "sim_start"),
     ('server_url = "https://a"\ntoken = "t"\ndata_dir = "/d"\ncolour = "red"\n', "colour"),
     ('server_url = "https://a\n', "TOML"),
+    ('server_url = "https://a"\ntoken = "t"\ndata_dir = "/d"\nmqtt_url = "http://broker:1883"\n', "mqtt_url"),
 ])
 def test_a_bad_file_is_refused_naming_the_key_in_vietnamese(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):

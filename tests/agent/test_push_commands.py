@@ -268,3 +268,23 @@ def test_a_reconnection_polls_today_after_a_random_delay_the_first_connection_do
     agent.push._on_connect()
     time.sleep(0.2)
     assert agent.push.take_requested() == [local_date(now()).isoformat()]
+
+
+def test_the_broker_comes_from_the_config_else_from_the_heartbeat_and_none_means_polling(make_agent):
+    agent = make_agent([])
+    assert agent.heartbeat_state()["mqtt_connected"] is None  # not configured: polling only
+    try:
+        agent.push.configure({"url": "mqtt://127.0.0.1:9", "username": "00007", "prefix": "loa"})
+        assert agent.push.settings == ("mqtt://127.0.0.1:9", "00007", "loa")
+        assert agent.push.client.subscriptions == [("loa/st/00007/cmd", 1), ("loa/st/00007/emergency", 1)]
+        assert agent.heartbeat_state()["mqtt_connected"] is False
+
+        agent.config.mqtt_url = "mqtts://00007@broker.example:8883"
+        agent.push.configure(None)  # the config wins; the user name comes from its URL
+        assert agent.push.settings == ("mqtts://00007@broker.example:8883", "00007", "loa")
+
+        agent.config.mqtt_url = ""
+        agent.push.configure({})  # the server no longer names a broker
+        assert agent.push.client is None and agent.push.settings is None
+    finally:
+        agent.push.stop()
