@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Shared set-up for scripts/run, scripts/test and .ci/run: Debian packages (ffmpeg, espeak-ng; chromium
-# for browser tests; PostgreSQL and Redis for CI), Python >= 3.12, .venv and the project in it.
+# Shared set-up for scripts/run, scripts/test and .ci/run: Debian packages (ffmpeg, espeak-ng, mosquitto;
+# chromium for browser tests; PostgreSQL and Redis for CI), Python >= 3.12, .venv and the project in it.
 # Safe to run again: it reuses what exists.
 # Usage: source scripts/setup.sh [--with-browser] [--with-services]
 set -euo pipefail
@@ -41,6 +41,8 @@ done
 need_debs=()
 command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
+# The MQTT broker of push (Debian keeps it in /sbin paths a user's PATH may lack); only the server.
+{ command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } >/dev/null 2>&1 || need_debs+=(mosquitto)
 if [ "$with_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_debs+=(chromium); fi
 if [ "$with_services" = 1 ]; then
   # What .ci/run starts: a PostgreSQL cluster (pg_ctlcluster, psql, pg_isready) and Redis (server, cli).

@@ -83,8 +83,9 @@ def station_entries() -> list[tuple[str, str]]:
     return [(code, encoded) for code, encoded in rows if mqtt_username_ok(code) and is_hash(encoded)]
 
 
-def write_config(config: BrokerConfig, *, internal_password: str) -> list[str]:
-    """Writes every file of the broker into config.directory (created); returns the names changed."""
+def write_config(config: BrokerConfig, *, internal_password: str, with_stations: bool = True) -> list[str]:
+    """Writes every file of the broker into config.directory (created); returns the names changed.
+    with_stations=False: no station may log in yet (a database not migrated, as in CI before pytest)."""
     if not internal_password:
         raise BrokerConfigError(
             "cần mật khẩu MQTT nội bộ: đặt MQTT_PASSWORD (hoặc mật khẩu trong MQTT_URL, "
@@ -102,7 +103,7 @@ def write_config(config: BrokerConfig, *, internal_password: str) -> list[str]:
             changed.append(INTERNAL_PASSWD)
         if write_if_changed(directory / INTERNAL_ACL, render_internal_acl(config.prefix, config.internal_user)):
             changed.append(INTERNAL_ACL)
-        changed += _write_station_files(directory, config.prefix)
+        changed += _write_station_files(directory, config.prefix, with_stations=with_stations)
         if write_if_changed(directory / CONF, render_conf(config), mode=0o644):
             changed.append(CONF)
     return changed
@@ -135,9 +136,10 @@ def _sync_quietly() -> None:
         logger.exception("MQTT: không cập nhật được tệp mật khẩu của broker ở %s", broker_dir())
 
 
-def _write_station_files(directory: Path, prefix: str) -> list[str]:
+def _write_station_files(directory: Path, prefix: str, *, with_stations: bool = True) -> list[str]:
     changed = []
-    if write_if_changed(directory / STATION_PASSWD, render_password_file(station_entries())):
+    entries = station_entries() if with_stations else []
+    if write_if_changed(directory / STATION_PASSWD, render_password_file(entries)):
         changed.append(STATION_PASSWD)
     if write_if_changed(directory / STATION_ACL, render_station_acl(prefix)):
         changed.append(STATION_ACL)

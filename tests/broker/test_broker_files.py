@@ -180,3 +180,13 @@ def _connect_packet(user: str, password: str) -> bytes:
 
     body = field("MQTT") + bytes([4, 0xC2]) + (30).to_bytes(2, "big") + field(user) + field(user) + field(password)
     return bytes([0x10, len(body)]) + body
+
+
+def test_no_stations_writes_the_broker_without_reading_the_station_credentials(db, settings, tmp_path,
+                                                                             django_assert_num_queries):
+    settings.MQTT_PASSWORD = "noi-bo"
+    issue_station_token(StationFactory(code="00001"))
+    with django_assert_num_queries(0):
+        call_command("broker_config", "--directory", str(tmp_path), "--no-stations")
+    assert (tmp_path / "stations.passwd").read_text() == ""
+    assert (tmp_path / "mosquitto.conf").exists()

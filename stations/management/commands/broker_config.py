@@ -22,15 +22,19 @@ class Command(BaseCommand):
             help="địa chỉ cổng của các đài (mặc định: mọi địa chỉ; ví dụ 127.0.0.1 khi chỉ chạy thử trên máy này)",
         )
         parser.add_argument("--reload", action="store_true", help="gửi SIGHUP cho broker đang chạy")
+        parser.add_argument(
+            "--no-stations", action="store_true",
+            help="không đọc cơ sở dữ liệu: tệp mật khẩu của các đài để trống (cơ sở dữ liệu chưa migrate, ví dụ CI)",
+        )
 
-    def handle(self, *args, directory: Path | None, bind: str, reload: bool, **options):
+    def handle(self, *args, directory: Path | None, bind: str, reload: bool, no_stations: bool, **options):
         try:
             config = broker.config_from_settings(directory=directory, station_bind=bind)
             _, password = broker.internal_credentials()
-            changed = broker.write_config(config, internal_password=password)
+            changed = broker.write_config(config, internal_password=password, with_stations=not no_stations)
         except (broker.BrokerConfigError, OSError) as error:
             raise CommandError(f"Không ghi được cấu hình broker MQTT: {error}") from error
-        stations = len(broker.station_entries())
+        stations = 0 if no_stations else len(broker.station_entries())
         self.stdout.write(
             f"Cấu hình broker MQTT ở {config.directory}: {stations} đài có mật khẩu MQTT; "
             + (f"đã ghi {', '.join(changed)}." if changed else "không có gì thay đổi.")
