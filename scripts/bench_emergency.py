@@ -73,6 +73,8 @@ from bench_fleet import (
     _reachable,
     agent_environment,
     kill,
+    latency_table,
+    pct,
     prepare,
     render_audio,
     sample_memory,
@@ -229,6 +231,7 @@ class Phase:
     offline_received: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
+    http: dict[str, list[float]] = field(default_factory=dict)  # kind -> server-side ms, during the phase
 
     def level(self, level: float) -> float | None:
         return reach(list(self.started.values()), self.online, level)
@@ -277,6 +280,7 @@ def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, onli
     from broadcast.models import PushAttempt
 
     phase = Phase(mode, online=len(online))
+    log_start = rig.server.log.stat().st_size
     groups = rig.groups()
     cpu0 = {name: cpu_s(pids) for name, pids in groups.items()}
     busy0 = machine_busy_s()
@@ -299,6 +303,7 @@ def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, onli
     phase.wall_s = time.monotonic() - t0
     phase.cpu = {name: cpu_s(pids) - cpu0[name] for name, pids in groups.items()}
     phase.cpu["machine"] = machine_busy_s() - busy0
+    phase.http = latency_table(rig.server.log, log_start, rig.server.log.stat().st_size)[0]
 
     def after(moment: dt.datetime | None) -> float | None:
         return None if moment is None else (moment - t0_wall).total_seconds()
@@ -565,6 +570,10 @@ def report(phases: list[Phase], args: argparse.Namespace, n: int, offline: int, 
         if p.lost:
             extra.append(f"lost e.g. {sorted(p.lost)[:5]}")
         print(f"  {p.mode}: " + "; ".join(extra))
+        kinds = sorted(p.http, key=lambda k: -len(p.http[k]))
+        print(f"  {p.mode}: HTTP during the phase (server-side ms p50/p99): " + ", ".join(
+            f"{kind.replace('other ', '')} {len(p.http[kind])} ({pct(p.http[kind], 0.5):.0f}/{pct(p.http[kind], 0.99):.0f})"
+            for kind in kinds))
 
 
 def main(argv: list[str] | None = None) -> int:
