@@ -9,6 +9,7 @@ from .reload import broker_pid, reload_broker
 from .sync import (
     config_from_settings,
     internal_credentials,
+    on_stations_changed,
     station_entries,
     sync_after_commit,
     sync_stations,
@@ -17,6 +18,6 @@ from .sync import (
 
 __all__ = [
     "BrokerConfig", "BrokerConfigError", "broker_pid", "check_password", "config_from_settings",
-    "hash_password", "internal_credentials", "reload_broker", "station_entries", "sync_after_commit",
-    "sync_stations", "write_config",
+    "hash_password", "internal_credentials", "on_stations_changed", "reload_broker", "station_entries",
+    "sync_after_commit", "sync_stations", "write_config",
 ]

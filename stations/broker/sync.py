@@ -129,6 +129,12 @@ def sync_after_commit() -> None:
     transaction.on_commit(_sync_quietly)
 
 
+def on_stations_changed(sender: object = None, **kwargs: object) -> None:
+    """Receiver of stations.signals.stations_changed (sent after the commit): a station's code (its MQTT
+    user name) or its `active` flag may have changed, so the password file follows."""
+    _sync_quietly()
+
+
 def _sync_quietly() -> None:
     try:
         sync_stations()

@@ -93,3 +93,24 @@ def test_loa_may_not_write_outside_its_prefix(mqtt_broker, mqtt_connect, loa_ses
     loa_session.publish(f"{PREFIX}/x", "trong")
     message = watcher.next_message()
     assert message is not None and message.topic == f"{PREFIX}/x"
+
+
+def test_no_reload_while_an_acl_file_is_missing_so_stations_stay_apart(make_station, mqtt_broker, mqtt_connect,
+                                                                      loa_session):
+    # Mosquitto 2.0 reads a missing ACL file at a reload as "no ACL": every topic open to every station.
+    from stations import broker
+
+    _, password = make_station("00001")
+    make_station("00002")
+    (mqtt_broker.directory / "stations.acl").unlink()
+    assert broker.reload_broker(mqtt_broker.directory) is False
+    intruder = mqtt_connect("00001", password)
+    intruder.subscribe(cmd("00002"))
+    intruder.subscribe(cmd("00001"))
+    loa_session.publish(cmd("00002"), "cho-00002")
+    loa_session.publish(cmd("00001"), "cho-00001")
+    received = [intruder.next_message()]
+    time.sleep(0.3)
+    while not intruder.messages.empty():
+        received.append(intruder.messages.get())
+    assert [m.topic for m in received] == [cmd("00001")]
