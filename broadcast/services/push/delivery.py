@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -35,7 +35,6 @@ class PushStats:
     failed: int = 0
     unreachable: int = 0
     error: str = ""
-    stations: list[int] = field(default_factory=list)
 
 
 def _day(schedule: Schedule) -> dt.date:
@@ -62,8 +61,7 @@ def _record(rows: Sequence[EmergencyDelivery], done: Sequence[bool], kind: str, 
     ]
     PushAttempt.objects.bulk_create(attempts)
     published = sum(done)
-    return PushStats(deliveries=len(rows), published=published, failed=len(rows) - published, error=error,
-                     stations=[row.station_id for row in rows])
+    return PushStats(deliveries=len(rows), published=published, failed=len(rows) - published, error=error)
 
 
 def _emergency_publications(schedule: Schedule, rows: Sequence[EmergencyDelivery],
@@ -117,7 +115,7 @@ def push_emergency(schedule_id: int, *, now: dt.datetime | None = None) -> PushS
     )
     if not settings.MQTT_URL:
         # Push off: the deliveries still collect the acknowledgements stations send after polling.
-        return PushStats(deliveries=len(targets), stations=sorted(targets))
+        return PushStats(deliveries=len(targets))
     with transaction.atomic():
         rows = list(EmergencyDelivery.objects.select_for_update(skip_locked=True)
                     .filter(schedule=schedule, state=EmergencyDelivery.State.PENDING))
