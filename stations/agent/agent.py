@@ -203,9 +203,11 @@ class Agent:
         # The amplifier's lead-in comes before the recorded start: the report says when the audio began.
         self.player.switch_amp_on()
         started_at = self.clock.now()
-        ack = self.acks.for_item(item, "started")
-        report_id = self.store.begin_play(item["id"], item["date"], started_at, ack=ack)
-        self.acks.sent(ack)
+        # `downloaded` too if no thread acked it yet: the server must not see started before it.
+        acks = [a for a in (self.acks.for_item(item, "downloaded"), self.acks.for_item(item, "started")) if a]
+        report_id = self.store.begin_play(item["id"], item["date"], started_at, ack=acks)
+        for ack in acks:
+            self.acks.sent(ack)
         self.states[item["id"]] = "started"
         try:
             self.playing = self.player.start(self.cache.path_for(sha), _duration_s(item), report_id)

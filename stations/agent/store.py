@@ -156,7 +156,7 @@ class Store:
     # ------------------------------------------------------------ plays
 
     def begin_play(self, item_id: int, date: str, started_at: dt.datetime | str,
-                   ack: dict[str, Any] | None = None) -> str:
+                   ack: dict[str, Any] | list[dict[str, Any]] | None = None) -> str:
         """Records the play as started and returns its report id, before the player starts. An item that
         already has a play keeps it: the same report id comes back and nothing changes (one report per item).
         `ack` (an emergency's `started`) is queued in the same transaction."""
@@ -285,8 +285,11 @@ class Store:
 
     # ------------------------------------------------------------ acknowledgements (acks.py reads them)
 
-    def add_ack(self, db: sqlite3.Connection, ack: dict[str, Any] | None) -> bool:
-        """Queues `ack` inside the caller's transaction; False when its (schedule, state) was already there."""
+    def add_ack(self, db: sqlite3.Connection, ack: dict[str, Any] | list[dict[str, Any]] | None) -> bool:
+        """Queues `ack` (or each of a list) inside the caller's transaction; False when its (schedule, state)
+        was already there."""
+        if isinstance(ack, list):
+            return [self.add_ack(db, a) for a in ack].count(True) > 0
         if ack is None:
             return False
         return db.execute("INSERT OR IGNORE INTO acks(schedule, state, body, created_at) VALUES (?, ?, ?, ?)",
