@@ -169,10 +169,11 @@ def _state_links(schedule: Schedule, live_counts: selectors.Counts) -> list[tupl
             ("", "Tất cả", live_counts.delivered)]
 
 
-def _push_states(counts: dict[str, int]) -> list[tuple[str, str, int]]:
-    """The doorbell's states with their counts, in the order a station goes through them."""
-    return [(state, label, counts[state]) for state, label in push_selectors.DELIVERY_STATE_LABELS.items()
-            if counts[state] or state in ("sent", "received", "started", "completed")]
+def _push_steps(counts: dict) -> list[tuple[str, str, int]]:
+    """How far the doorbell got, step by step; the unhappy ends only when they happened."""
+    reached = counts["reached"]
+    return [(step, label, reached[step]) for step, label in push_selectors.FUNNEL_LABELS.items()
+            if reached[step] or step not in ("failed", "interrupted", push_selectors.UNREACHABLE)]
 
 
 @require_http_methods(["GET"])
@@ -187,7 +188,7 @@ def emergency_live(request: HttpRequest, pk: int) -> HttpResponse:
     push_counts = push_selectors.delivery_counts(schedule.pk, station_filter)
     context = {
         "live": live, "states": _state_links(schedule, live.counts),
-        "push": push_counts, "push_states": _push_states(push_counts),
+        "push": push_counts, "push_steps": _push_steps(push_counts),
         "unreachable": list(push_selectors.deliveries(schedule.pk, push_selectors.UNREACHABLE, station_filter)
                             [:UNREACHABLE_SHOWN]),
         "schedule": schedule, "bulletin": schedule.bulletin, "poll_seconds": POLL_SECONDS,

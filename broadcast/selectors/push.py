@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -58,16 +59,38 @@ DELIVERY_FILTERS = {
 }
 
 
-def delivery_counts(schedule_id: int, station_filter: Q | None = None) -> dict[str, int]:
-    """How many of the schedule's deliveries are in each state, plus `unreachable` and `total`. One query."""
-    deliveries = EmergencyDelivery.objects.filter(schedule_id=schedule_id)
+# How far the stations got, each counting every station that got at least that far (a station whose
+# "received" was lost but whose "started" arrived has been reached all the same).
+_PLAYED_ON = ["started", "completed", "interrupted"]
+FUNNEL_LABELS = {"rung": "Đã gửi", "received": "Đã nhận", "downloaded": "Đã tải", "started": "Đã bắt đầu phát",
+                 "completed": "Đã phát xong", "failed": "Lỗi", "interrupted": "Bị ngắt",
+                 UNREACHABLE: "Không liên lạc được"}
+FUNNEL_FILTERS = {
+    "rung": Q(first_sent_at__isnull=False),
+    "received": Q(state__in=EmergencyDelivery.ACK_STATES),
+    "downloaded": Q(downloaded_at__isnull=False) | Q(state__in=["downloaded", *_PLAYED_ON]),
+    "started": Q(started_at__isnull=False) | Q(state__in=_PLAYED_ON),
+    "completed": Q(state="completed"),
+    "failed": Q(state="failed"),
+    "interrupted": Q(state="interrupted"),
+    UNREACHABLE: Q(unreachable_at__isnull=False),
+}
+
+
+def delivery_counts(schedule_id: int, station_filter: Q | None = None) -> dict[str, Any]:
+    """`total`, how many deliveries are in each state now (`states`), and how many got at least that far
+    (`reached`: rung, received, downloaded, started, ended well or not, unreachable). One query."""
+    rows = EmergencyDelivery.objects.filter(schedule_id=schedule_id)
     if station_filter is not None:
-        deliveries = deliveries.filter(station_filter)
-    tally = deliveries.aggregate(
+        rows = rows.filter(station_filter)
+    tally = rows.aggregate(
         total=Count("id"),
-        **{state: Count("id", filter=condition) for state, condition in DELIVERY_FILTERS.items()},
+        **{f"s_{state}": Count("id", filter=condition) for state, condition in DELIVERY_FILTERS.items()},
+        **{f"r_{step}": Count("id", filter=condition) for step, condition in FUNNEL_FILTERS.items()},
     )
-    return {key: tally[key] or 0 for key in ("total", *DELIVERY_FILTERS)}
+    return {"total": tally["total"] or 0,
+            "states": {state: tally[f"s_{state}"] or 0 for state in DELIVERY_FILTERS},
+            "reached": {step: tally[f"r_{step}"] or 0 for step in FUNNEL_FILTERS}}
 
 
 def deliveries(schedule_id: int, state: str = "", station_filter: Q | None = None):

@@ -130,7 +130,9 @@ def test_staff_read_the_deliveries_by_state(sent, station_client_for, client_for
     station_client_for(first).post(URL, {"acks": [_ack(schedule, "started")]}, format="json")
     staff = client_for(supervisor)
     answer = staff.get(f"/api/v1/emergencies/{schedule.pk}/deliveries/").json()
-    assert answer["counts"]["total"] == 2 and answer["counts"]["started"] == 1 and answer["counts"]["pending"] == 1
+    counts = answer["counts"]
+    assert counts["total"] == 2 and counts["states"]["started"] == 1 and counts["states"]["pending"] == 1
+    assert counts["reached"]["received"] == 1 and counts["reached"]["started"] == 1  # "started" implies received
     started = staff.get(f"/api/v1/emergencies/{schedule.pk}/deliveries/?state=started").json()
     assert [r["code"] for r in started["results"]] == [first.code]
     assert staff.get(f"/api/v1/emergencies/{schedule.pk}/deliveries/?state=nope").status_code == 400
