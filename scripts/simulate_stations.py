@@ -2,7 +2,8 @@
 """Station simulator: plays the part of the loudspeaker stations over HTTP, with real tokens.
 
 For every active station it, as the station, sends a heartbeat, downloads today's playlist and reports what "aired": every item whose planned
-start has passed is reported played (a few fail). A fraction of stations stays silent (never calls),
+start has passed is reported played (a few fail), and an emergency play is also acknowledged (received,
+downloaded, started, completed or failed) as a box's queue would send it. It does not speak MQTT. A fraction of stations stays silent (never calls),
 so the dashboard shows true, non-trivial coverage. Deterministic for a given --seed. scripts/run runs
 real station agents (stations/agent) for a few stations and this simulator, skipping those (--skip), for
 the rest: hundreds of agent processes would be too heavy for a newcomer's machine.
@@ -123,6 +124,16 @@ def issue_token(staff: requests.Session, base: str, code: str, store: TokenStore
     return token
 
 
+def emergency_acks(item: dict, start: dt.datetime, end: dt.datetime, failed: bool) -> list[dict]:
+    """received → downloaded → started → completed (or failed) of an emergency play, a second apart
+    before its start."""
+    schedule = item["schedule"]
+    steps = [("received", start - dt.timedelta(seconds=2)), ("downloaded", start - dt.timedelta(seconds=1)),
+             ("started", start), ("failed", start) if failed else ("completed", end)]
+    return [{"command": f"em-{schedule}", "schedule": schedule, "state": state, "at": at.isoformat(),
+             **({"reason": "Mất điện giữa chừng"} if state == "failed" else {})} for state, at in steps]
+
+
 def simulate_one(code: str, args: argparse.Namespace, staff: requests.Session, now: dt.datetime,
                  store: TokenStore) -> Outcome:
     out = Outcome(code)
@@ -144,7 +155,7 @@ def simulate_one(code: str, args: argparse.Namespace, staff: requests.Session, n
         if playlist.status_code == 404:
             return out
         playlist.raise_for_status()
-        reports = []
+        reports, acks = [], []
         for item in playlist.json().get("items", []):
             if not item.get("starts_at"):
                 continue
@@ -159,12 +170,16 @@ def simulate_one(code: str, args: argparse.Namespace, staff: requests.Session, n
                 **({"error": "Mất điện giữa chừng"} if fail else {"ended_at": end.isoformat()}),
             })
             out.failed += fail
+            if item.get("slot") == "now" and item.get("schedule"):
+                acks += emergency_acks(item, start, end, fail)
         for i in range(0, len(reports), 1000):
             resp = station.post(f"{args.base_url}/api/v1/station/reports/", json={"reports": reports[i:i + 1000]},
                                 timeout=60)
             resp.raise_for_status()
             out.accepted += resp.json()["accepted"]
         out.reported = len(reports)
+        if acks:  # what a box acknowledges of an emergency, as its report queue would send it
+            station.post(f"{args.base_url}/api/v1/station/acks/", json={"acks": acks}, timeout=60).raise_for_status()
     except requests.RequestException as exc:
         out.error = str(exc)
     return out

@@ -68,6 +68,30 @@ def test_simulator_reuses_its_station_tokens_on_a_second_run(live_server, tmp_pa
     assert json.loads(tokens.read_text())["tokens"][codes[0]] != stored["tokens"][codes[0]]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_simulator_acknowledges_an_emergency_it_played_like_a_box_s_queue(live_server, tmp_path: Path,
+                                                                          settings) -> None:
+    from broadcast.models import Bulletin, EmergencyDelivery
+    from broadcast.services.schedules import create_schedule
+    from tests.broadcast.factories_reports import plain_bulletin
+
+    settings.MQTT_URL = ""
+    supervisor = UserFactory(username="giamsat", roles=["supervisor"])
+    station = StationFactory()
+    bulletin = plain_bulletin("Khẩn cấp: lũ quét", duration_ms=20_000)
+    Bulletin.objects.filter(pk=bulletin.pk).update(priority=Bulletin.Priority.EMERGENCY)
+    schedule = create_schedule(Bulletin.objects.get(pk=bulletin.pk), by=supervisor, start_date=None,
+                               end_date=None, slots=[], targets={"all": True}, immediate=True)
+    time.sleep(0.1)  # the play starts "now": let now pass it
+    args = ["--base-url", live_server.url, "--username", "giamsat", "--password", "mat-khau-thu-nghiem",
+            "--silent-fraction", "0", "--fail-fraction", "0", "--workers", "1",
+            "--tokens", str(tmp_path / "tokens.json")]
+    assert _simulator().main(args) == 0
+    delivery = EmergencyDelivery.objects.get(schedule=schedule, station=station)
+    assert delivery.state == "completed"
+    assert delivery.received_at < delivery.downloaded_at < delivery.started_at < delivery.ended_at
+
+
 # --- scripts/run: serves, keeps serving when the worker dies, stops everything on SIGTERM ---------
 
 
