@@ -181,8 +181,9 @@ def test_the_packet_reader_splits_a_stream_and_refuses_bad_lengths():
 class FakeBroker:
     """Accepts connections and answers each with the next of `replies` (raw bytes), then closes."""
 
-    def __init__(self, replies: list[bytes]) -> None:
+    def __init__(self, replies: list[bytes], hold_s: float = 0.1) -> None:
         self.replies = list(replies)
+        self.hold_s = hold_s  # how long a connection stays open, silent, after the reply
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.connections = 0
@@ -195,14 +196,17 @@ class FakeBroker:
             except OSError:
                 return
             self.connections += 1
-            with conn:
-                try:
-                    conn.recv(4096)
-                    if self.replies:
-                        conn.sendall(self.replies.pop(0))
-                    time.sleep(0.1)
-                except OSError:
-                    pass
+            reply = self.replies.pop(0) if self.replies else b""
+            threading.Thread(target=self._answer, args=(conn, reply), daemon=True).start()
+
+    def _answer(self, conn: socket.socket, reply: bytes) -> None:
+        with conn:
+            try:
+                conn.recv(4096)
+                conn.sendall(reply)
+                time.sleep(self.hold_s)
+            except OSError:
+                pass
 
     def close(self) -> None:
         self.server.close()
@@ -272,3 +276,28 @@ def test_mqtts_connects_over_tls_and_refuses_a_broker_whose_certificate_it_does_
     wait_for(lambda: got.messages, what="the command over TLS")
     wait_for(lambda: untrusted.failures >= 2, what="the refused certificate")
     assert not untrusted.connected.is_set()
+
+
+def test_an_idle_connection_is_kept_alive_by_pings(broker, clients):
+    client = station_client(broker, Recorder(), keepalive=1)
+    clients.append(client)
+    wait_for(client.connected.is_set, what="the connection")
+
+    time.sleep(3.5)  # mosquitto drops a client silent for 1.5 keepalives
+
+    assert client.connected.is_set() and client.failures == 0
+
+
+def test_a_broker_that_stops_answering_pings_is_left_and_reconnected(clients):
+    subscribed = CONNACK_OK + b"\x90\x03\x00\x01\x01"
+    silent = FakeBroker([subscribed, subscribed, subscribed], hold_s=30)
+    client = mqtt.Client(f"mqtt://127.0.0.1:{silent.port}", client_id=STATION, username=STATION, password="x",
+                         subscriptions=[("loa/st/00001/cmd", 1)], on_message=Recorder(), keepalive=1,
+                         backoff_max_s=0.1)
+    client.start()
+    clients.append(client)
+    try:
+        wait_for(client.connected.is_set, what="the connection")
+        wait_for(lambda: silent.connections >= 2, timeout=15, what="a reconnection after the silence")
+    finally:
+        silent.close()
