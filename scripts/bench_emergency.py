@@ -90,6 +90,7 @@ EMERGENCIES = [
 MQTT_PASSWORD = "bench-emergency-not-secret"
 GOAL_P99_S = 5.0
 LEVELS = (0.5, 0.9, 0.99, 1.0)
+CURVE = (1, 2, 5, 10, 20, 30, 60, 90, 120)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -174,6 +175,20 @@ def cpu_s(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / TICK
+
+
+def db_backends(name: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving database `name` (their titles name it)."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {name} " in f"{title} ":
+            pid = int(cmdline.parent.name)
+            found[pid] = cpu_s([pid])
+    return found
 
 
 def machine_busy_s() -> float:
@@ -283,6 +298,7 @@ def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, onli
     log_start = rig.server.log.stat().st_size
     groups = rig.groups()
     cpu0 = {name: cpu_s(pids) for name, pids in groups.items()}
+    db0 = db_backends(args.db) if not args.sqlite else {}
     busy0 = machine_busy_s()
     seen: dict[str, float] = {}
     t0_wall = dt.datetime.now(dt.UTC)
@@ -303,6 +319,8 @@ def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, onli
     phase.wall_s = time.monotonic() - t0
     phase.cpu = {name: cpu_s(pids) - cpu0[name] for name, pids in groups.items()}
     phase.cpu["machine"] = machine_busy_s() - busy0
+    if not args.sqlite:  # backends that ended within the phase are not counted
+        phase.cpu["database"] = sum(v - db0.get(pid, 0.0) for pid, v in db_backends(args.db).items())
     phase.http = latency_table(rig.server.log, log_start, rig.server.log.stat().st_size)[0]
 
     def after(moment: dt.datetime | None) -> float | None:
@@ -397,7 +415,7 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
     if broker is not None:
         listener = subprocess.Popen([sys.executable, "manage.py", "push_listen"], cwd=ROOT,
                                     env={**os.environ, **server_env}, stdout=open(work / "push_listen.log", "wb"),  # noqa: SIM115
-                                    stderr=subprocess.STDOUT)
+                                    stderr=subprocess.STDOUT, start_new_session=True)  # own autogroup, as gunicorn
         cleanup.append(lambda: listener.poll() is None and (listener.kill(), listener.wait()))
 
     agents_dir = Path(args.agent_dir) if args.agent_dir else work / "agents"
@@ -482,6 +500,11 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
                 a.proc.wait(20)
             except subprocess.TimeoutExpired:
                 kill(a)
+    logs = work / "agent_logs"  # a few agents' logs outlive their data directories (in memory, removed)
+    logs.mkdir()
+    for a in online_agents[:: max(1, len(online_agents) // 10)]:
+        if (a.dir / "agent.log").exists():
+            shutil.copy(a.dir / "agent.log", logs / f"{a.code}.log")
     for proc in (listener, celery):
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -525,7 +548,7 @@ def start_swarms(online: list[Agent], args: argparse.Namespace, work: Path, port
         if args.agent_nice:
             cmd = ["nice", "-n", str(args.agent_nice), *cmd]
         procs.append(subprocess.Popen(cmd, cwd=env["PYTHONPATH"], env=env, stdout=open(work / f"swarm{n}.out", "wb"),  # noqa: SIM115
-                                      stderr=open(work / f"swarm{n}.err", "wb"), start_new_session=True))  # noqa: SIM115
+                                      stderr=open(work / f"swarm{n}.err", "wb"), process_group=0))  # noqa: SIM115
     return procs
 
 
@@ -539,19 +562,23 @@ def report(phases: list[Phase], args: argparse.Namespace, n: int, offline: int, 
     print(f"EMERGENCY TIME TO AIR: {n} {kind}, {offline} offline, poll every {args.poll_s:g} s, "
           f"heartbeat {args.heartbeat_s:g} s; {label}; seconds after the approval call")
     head = (f"  {'mode':<5} {'online':>6} {'call':>5} {'rung':>5} {'p50':>6} {'p90':>6} {'p99':>6} {'100%':>6} "
-            f"{'not started':>11} {'broker CPU':>10} {'server CPU':>10} {'agents CPU':>10} {'machine':>8} "
+            f"{'not started':>11} {'broker CPU':>10} {'server CPU':>10} {'db CPU':>7} {'agents CPU':>10} {'machine':>8} "
             f"{'rung/deliveries':>15} {'lost':>5}")
     print(head)
     for p in phases:
         print(f"  {p.mode:<5} {p.online:>6} {p.call_s:>5.2f} {_s(p.rung_at_s):>5} "
               + " ".join(f"{_s(p.level(level)):>6}" for level in LEVELS)
               + f" {p.not_started:>11} {p.cpu.get('broker', 0):>10.2f} {p.cpu['server']:>10.2f} "
-              f"{p.cpu['agents']:>10.2f} {p.cpu['machine']:>8.1f} {f'{p.published}/{p.deliveries}':>15} "
+              f"{_s(p.cpu.get('database')):>7} {p.cpu['agents']:>10.2f} {p.cpu['machine']:>8.1f} {f'{p.published}/{p.deliveries}':>15} "
               f"{len(p.lost):>5}")
     print("  (call: the API's answer; rung: the worker's first command to the broker, after its rebuild; p50…100%: "
           "the time by which that share of online stations had started; CPU: seconds used from the call to the "
-          "phase's end, server = gunicorn + Celery worker + push_listen, machine = all CPUs busy, whatever ran)")
+          "phase's end, server = gunicorn + Celery worker + push_listen, db = PostgreSQL's backends of this database, "
+          "machine = all CPUs busy, whatever ran)")
     for p in phases:
+        times = list(p.started.values())
+        print(f"  {p.mode}: started by " + ", ".join(f"{t:g} s {sum(x <= t for x in times)}" for t in CURVE)
+              + f" (of {p.online})")
         extra = [f"received p50 {_s(reach(p.received, p.online, 0.5))} / p99 {_s(reach(p.received, p.online, 0.99))}",
                  f"downloaded p50 {_s(reach(p.downloaded, p.online, 0.5))} / p99 "
                  f"{_s(reach(p.downloaded, p.online, 0.99))}",

@@ -15,7 +15,11 @@ one whose simulated clock (clock = "simulated", sim_speed 1) starts off the real
 is scripts/_fleet_player.sh: it sleeps for the file's real duration (ffprobe'd once) and logs complete plays.
 
 The agents stand for boxes in the communes, not for programs on the server's machine: they run under
-`nice -n 10` (`--agent-nice`; `--agent-cpus` pins them to some CPUs), and keep their default
+`nice -n 10` (`--agent-nice`; `--agent-cpus` pins them to some CPUs), all in this script's session while
+gunicorn and the Celery worker get sessions of their own. With Linux's autogroups
+(/proc/sys/kernel/sched_autogroup_enabled) each session is scheduled as one group and nice only counts
+inside it: 600 agents in 600 sessions weighed 600 times the server, whatever their nice; in one session
+the fleet weighs as one group against each server process's. They keep their default
 `upload_spread_s` (30 s): the reports of a slot's plays reach the server spread over half a minute, an
 emergency's at once. Their data directories are in memory (`--agent-dir`, /dev/shm): each box fsyncs its
 own SD card, and hundreds of agents' fsyncs on the server's disk would stall the database's WAL.
@@ -141,7 +145,8 @@ class Server:
             [sys.executable, "-m", "gunicorn", "--chdir", str(SCRIPTS), "-w", str(self.workers), "-b",
              f"127.0.0.1:{self.port}", "--log-level", "warning", "--access-logfile", str(self.log),
              "--access-logformat", self.FORMAT, "--backlog", "2048", "bench_playlists:application"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.log.with_suffix(".err"), "ab"))  # noqa: SIM115
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.log.with_suffix(".err"), "ab"),  # noqa: SIM115
+            start_new_session=True)  # its own scheduling autogroup, apart from the agents' (module docstring)
         deadline = time.monotonic() + 60
         while not self._answers():
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -323,8 +328,10 @@ def spawn(agent: Agent, args: argparse.Namespace, env: dict[str, str]) -> None:
         # server under test would have to itself (nice execs the agent: same pid, same process group).
         cmd = ["nice", "-n", str(args.agent_nice), *cmd]
     log = open(agent.dir / "agent.log", "ab")  # noqa: SIM115 - the child keeps it
+    # A process group of its own (a signal to the script's group does not reach it) in the script's session:
+    # the fleet shares one scheduling autogroup (see the module's docstring).
     agent.proc = subprocess.Popen(cmd, cwd=env["PYTHONPATH"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+                                  process_group=0)
     log.close()
     agent.starts += 1
 
@@ -470,7 +477,8 @@ def start_celery(be: Backend, work: Path) -> subprocess.Popen | None:
     return subprocess.Popen([sys.executable, "-m", "celery", "-A", "broadcast", "worker", "-c", "1",
                              "--pool", "solo", "-l", "WARNING"], cwd=ROOT, env={**os.environ, **be.env,
                              "CELERY_TASK_ALWAYS_EAGER": "false"},
-                            stdout=open(work / "celery.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+                            stdout=open(work / "celery.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+                            start_new_session=True)  # its own scheduling autogroup, as gunicorn
 
 
 def agent_environment(work: Path, server_env: dict[str, str]) -> dict[str, str]:
