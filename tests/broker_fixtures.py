@@ -61,11 +61,29 @@ class Broker:
         return self.directory / "mosquitto.log"
 
     def sync(self) -> bool:
-        """Rewrites the stations' password and ACL files from the database and reloads the broker."""
+        """Rewrites the stations' password and ACL files from the database and reloads the broker; returns
+        once the broker has begun the reload (a connection after that is checked against the new files)."""
+        before = self.reloads()
         changed = broker.sync_stations(self.directory)
-        if changed:
-            time.sleep(0.2)  # the reload happens in the broker's loop, after the signal
+        if changed and self.running:
+            self.wait_for_reload(before)
         return changed
+
+    def reloads(self) -> int:
+        """How many reloads the broker has logged."""
+        try:
+            return self.log.read_bytes().count(b"Reloading config.")
+        except FileNotFoundError:
+            return 0
+
+    def wait_for_reload(self, before: int, timeout: float = START_TIMEOUT_S) -> None:
+        # The broker reloads in its single-threaded loop: whatever it handles after logging this, it
+        # handles with the new files.
+        deadline = time.monotonic() + timeout
+        while self.reloads() <= before:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mosquitto không nạp lại cấu hình sau {timeout} giây")
+            time.sleep(0.01)
 
     def start(self) -> None:
         if self.running:

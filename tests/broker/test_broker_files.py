@@ -7,7 +7,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -136,10 +135,11 @@ def test_broker_config_reload_lets_a_running_broker_know_a_new_station(mqtt_brok
     station = StationFactory(code="00009")
     password = mqtt_password(issue_station_token(station))
     assert not mqtt_connect(station.code, password).accepted
+    before = mqtt_broker.reloads()
     call_command("broker_config", "--directory", str(mqtt_broker.directory), "--bind", mqtt_broker.host,
                  "--reload")
     assert "Đã báo broker nạp lại" in capsys.readouterr().out
-    time.sleep(0.3)
+    mqtt_broker.wait_for_reload(before)
     assert mqtt_connect(station.code, password).accepted
 
 

@@ -37,7 +37,7 @@ def test_another_stations_password_is_refused(make_station, mqtt_connect):
 
 
 def test_revoking_the_token_disconnects_the_station_and_refuses_it_after_the_commit(
-    make_station, mqtt_connect, django_capture_on_commit_callbacks
+    make_station, mqtt_broker, mqtt_connect, django_capture_on_commit_callbacks
 ):
     station, password = make_station("00001")
     other, other_password = make_station("00002")
@@ -45,8 +45,10 @@ def test_revoking_the_token_disconnects_the_station_and_refuses_it_after_the_com
     bystander = mqtt_connect(other.code, other_password)
     assert connected.accepted and bystander.accepted
 
+    before = mqtt_broker.reloads()
     with django_capture_on_commit_callbacks(execute=True):
         revoke_station_tokens(station)
+    mqtt_broker.wait_for_reload(before)
 
     # Mosquitto 2.0 re-checks connected clients at the reload: the revoked one is cut off at once.
     assert connected.disconnected.wait(5)
@@ -56,11 +58,13 @@ def test_revoking_the_token_disconnects_the_station_and_refuses_it_after_the_com
 
 
 def test_a_new_token_replaces_the_old_password_after_the_commit(
-    make_station, mqtt_connect, django_capture_on_commit_callbacks
+    make_station, mqtt_broker, mqtt_connect, django_capture_on_commit_callbacks
 ):
     station, old_password = make_station("00001")
+    before = mqtt_broker.reloads()
     with django_capture_on_commit_callbacks(execute=True):
         new_token = issue_station_token(station)
+    mqtt_broker.wait_for_reload(before)
     assert not mqtt_connect(station.code, old_password).accepted
     assert mqtt_connect(station.code, mqtt_password(new_token)).accepted
 
@@ -106,7 +110,7 @@ def test_anonymous_clients_are_refused_on_both_listeners(mqtt_broker, mqtt_conne
 
 
 def test_a_station_suspended_by_an_edit_is_cut_off_once_the_registry_says_so(
-    make_station, mqtt_connect, django_capture_on_commit_callbacks
+    make_station, mqtt_broker, mqtt_connect, django_capture_on_commit_callbacks
 ):
     # The receiver the stations app connects to stations_changed (sent after the commit of an edit).
     from stations.broker import on_stations_changed
@@ -116,10 +120,12 @@ def test_a_station_suspended_by_an_edit_is_cut_off_once_the_registry_says_so(
     station, password = make_station("00001")
     connected = mqtt_connect(station.code, password)
     stations_changed.connect(on_stations_changed, dispatch_uid="test-broker-sync")
+    before = mqtt_broker.reloads()
     try:
         with django_capture_on_commit_callbacks(execute=True):
             edit_station(station, {"active": False})
     finally:
         stations_changed.disconnect(dispatch_uid="test-broker-sync")
+    mqtt_broker.wait_for_reload(before)
     assert connected.disconnected.wait(5)
     assert not mqtt_connect(station.code, password).accepted
