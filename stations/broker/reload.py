@@ -55,7 +55,7 @@ def reload_broker(directory: Path) -> bool:
     except PermissionError:
         logger.warning("MQTT: không có quyền gửi SIGHUP cho broker (pid %s); hãy nạp lại nó bằng tay", pid)
         return False
-    logger.info("MQTT: đã nạp lại broker (pid %s)", pid)
+    logger.debug("MQTT: đã nạp lại broker (pid %s)", pid)
     return True
 
 
