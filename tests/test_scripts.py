@@ -172,7 +172,7 @@ def _kill_leftovers(proc: subprocess.Popen, seen: dict[int, str]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
     for p, cmd in seen.items():  # left-overs of a failed run, never another process
-        if _alive(p) and ("celery" in cmd or "manage.py" in cmd):
+        if _alive(p) and ("celery" in cmd or "manage.py" in cmd or "mosquitto" in cmd or "stations.agent" in cmd):
             with contextlib.suppress(OSError):
                 os.kill(p, signal.SIGKILL)
 

@@ -112,20 +112,14 @@ def test_anonymous_clients_are_refused_on_both_listeners(mqtt_broker, mqtt_conne
 def test_a_station_suspended_by_an_edit_is_cut_off_once_the_registry_says_so(
     make_station, mqtt_broker, mqtt_connect, django_capture_on_commit_callbacks
 ):
-    # The receiver the stations app connects to stations_changed (sent after the commit of an edit).
-    from stations.broker import on_stations_changed
+    # The stations app connects the broker's sync to stations_changed (sent after the commit of an edit).
     from stations.services import edit_station
-    from stations.signals import stations_changed
 
     station, password = make_station("00001")
     connected = mqtt_connect(station.code, password)
-    stations_changed.connect(on_stations_changed, dispatch_uid="test-broker-sync")
     before = mqtt_broker.reloads()
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            edit_station(station, {"active": False})
-    finally:
-        stations_changed.disconnect(dispatch_uid="test-broker-sync")
+    with django_capture_on_commit_callbacks(execute=True):
+        edit_station(station, {"active": False})
     mqtt_broker.wait_for_reload(before)
     assert connected.disconnected.wait(5)
     assert not mqtt_connect(station.code, password).accepted
