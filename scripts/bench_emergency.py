@@ -232,7 +232,8 @@ class Phase:
     schedule: int = 0
     online: int = 0
     call_s: float = 0.0
-    rung_at_s: float | None = None
+    built_s: float | None = None                             # the last playlist rebuilt for it
+    errors: dict[str, int] = field(default_factory=dict)    # failed publications by error
     deliveries: int = 0
     published: int = 0
     failed: int = 0
@@ -292,7 +293,9 @@ def snapshot(schedule_id: int) -> tuple[dict[str, tuple], dict[str, dt.datetime]
 
 def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, online: set[str],
               args: argparse.Namespace) -> Phase:
-    from broadcast.models import PushAttempt
+    from django.db.models import Count, Max
+
+    from broadcast.models import Playlist, PushAttempt
 
     phase = Phase(mode, online=len(online))
     log_start = rig.server.log.stat().st_size
@@ -332,8 +335,10 @@ def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, onli
     phase.failed = attempts.filter(outcome=PushAttempt.Outcome.FAILED).count()
     rung = set(attempts.filter(outcome=PushAttempt.Outcome.PUBLISHED).values_list("delivery__station__code", flat=True))
     phase.deliveries = len(rows)
-    sent = [after(r[0]) for code, r in rows.items() if r[0] is not None and code in rung]
-    phase.rung_at_s = min(sent) if sent else None
+    phase.errors = dict(attempts.filter(outcome=PushAttempt.Outcome.FAILED).values_list("error")
+                        .annotate(n=Count("id")).values_list("error", "n"))
+    built = Playlist.objects.filter(generated_at__gte=t0_wall).aggregate(last=Max("generated_at"))["last"]
+    phase.built_s = after(built)
     for code, (_sent, received, downloaded, started, _ended) in rows.items():
         if code not in online:
             phase.offline_received += received is not None
@@ -561,20 +566,21 @@ def report(phases: list[Phase], args: argparse.Namespace, n: int, offline: int, 
     kind = "stand-in stations (scripts/_fleet_swarm.py)" if args.swarm else "agents (stations.agent)"
     print(f"EMERGENCY TIME TO AIR: {n} {kind}, {offline} offline, poll every {args.poll_s:g} s, "
           f"heartbeat {args.heartbeat_s:g} s; {label}; seconds after the approval call")
-    head = (f"  {'mode':<5} {'online':>6} {'call':>5} {'rung':>5} {'p50':>6} {'p90':>6} {'p99':>6} {'100%':>6} "
+    head = (f"  {'mode':<5} {'online':>6} {'call':>5} {'built':>5} {'p50':>6} {'p90':>6} {'p99':>6} {'100%':>6} "
             f"{'not started':>11} {'broker CPU':>10} {'server CPU':>10} {'db CPU':>7} {'agents CPU':>10} {'machine':>8} "
             f"{'rung/deliveries':>15} {'lost':>5}")
     print(head)
     for p in phases:
-        print(f"  {p.mode:<5} {p.online:>6} {p.call_s:>5.2f} {_s(p.rung_at_s):>5} "
+        print(f"  {p.mode:<5} {p.online:>6} {p.call_s:>5.2f} {_s(p.built_s):>5} "
               + " ".join(f"{_s(p.level(level)):>6}" for level in LEVELS)
               + f" {p.not_started:>11} {p.cpu.get('broker', 0):>10.2f} {p.cpu['server']:>10.2f} "
               f"{_s(p.cpu.get('database')):>7} {p.cpu['agents']:>10.2f} {p.cpu['machine']:>8.1f} {f'{p.published}/{p.deliveries}':>15} "
               f"{len(p.lost):>5}")
-    print("  (call: the API's answer; rung: the worker's first command to the broker, after its rebuild; p50…100%: "
+    print("  (call: the API's answer; built: the worker's rebuild of the playlists done, before it publishes; p50…100%: "
           "the time by which that share of online stations had started; CPU: seconds used from the call to the "
           "phase's end, server = gunicorn + Celery worker + push_listen, db = PostgreSQL's backends of this database, "
-          "machine = all CPUs busy, whatever ran)")
+          "machine = all CPUs busy, whatever ran; rung/deliveries: commands the broker took within the publisher's "
+          "timeout / deliveries made; lost: rung, station online, never acknowledged received)")
     for p in phases:
         times = list(p.started.values())
         print(f"  {p.mode}: started by " + ", ".join(f"{t:g} s {sum(x <= t for x in times)}" for t in CURVE)
@@ -591,7 +597,8 @@ def report(phases: list[Phase], args: argparse.Namespace, n: int, offline: int, 
         if p.report_gap:
             extra.append(f"play report's start − ack's: max |{max(abs(x) for x in p.report_gap):.2f}| s")
         if p.failed:
-            extra.append(f"{p.failed} publications failed (broker down)")
+            extra.append(f"{p.failed} commands recorded failed: " + "; ".join(
+                f"{n} × {error[:90]!r}" for error, n in sorted(p.errors.items(), key=lambda e: -e[1])))
         if p.offline_received:
             extra.append(f"{p.offline_received} offline stations acknowledged (expected 0)")
         if p.lost:
