@@ -232,7 +232,7 @@ class Phase:
     schedule: int = 0
     online: int = 0
     call_s: float = 0.0
-    built_s: float | None = None                             # the last playlist rebuilt for it
+    built_s: float | None = None                             # the worker's rebuild done (first_sent_at)
     errors: dict[str, int] = field(default_factory=dict)    # failed publications by error
     deliveries: int = 0
     published: int = 0
@@ -293,9 +293,9 @@ def snapshot(schedule_id: int) -> tuple[dict[str, tuple], dict[str, dt.datetime]
 
 def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, online: set[str],
               args: argparse.Namespace) -> Phase:
-    from django.db.models import Count, Max
+    from django.db.models import Count
 
-    from broadcast.models import Playlist, PushAttempt
+    from broadcast.models import PushAttempt
 
     phase = Phase(mode, online=len(online))
     log_start = rig.server.log.stat().st_size
@@ -337,8 +337,9 @@ def run_phase(mode: str, rig: Rig, port: int, token: str, bulletin_id: int, onli
     phase.deliveries = len(rows)
     phase.errors = dict(attempts.filter(outcome=PushAttempt.Outcome.FAILED).values_list("error")
                         .annotate(n=Count("id")).values_list("error", "n"))
-    built = Playlist.objects.filter(generated_at__gte=t0_wall).aggregate(last=Max("generated_at"))["last"]
-    phase.built_s = after(built)
+    # The worker stamps every delivery "sent" after its rebuild, just before it publishes (broker up or not).
+    sent = [after(r[0]) for r in rows.values() if r[0] is not None]
+    phase.built_s = min(sent) if sent else None
     for code, (_sent, received, downloaded, started, _ended) in rows.items():
         if code not in online:
             phase.offline_received += received is not None
