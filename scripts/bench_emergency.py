@@ -191,6 +191,16 @@ def db_backends(name: str) -> dict[int, float]:
     return found
 
 
+def vm_hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def machine_busy_s() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return (sum(fields[:8]) - fields[3] - fields[4]) / TICK  # all but idle and iowait
@@ -486,6 +496,7 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
             wait_ended(phase.schedule, online, 30)
     sample_memory(agents)
     swarm_counts: dict[str, int] = {}
+    swarm_kb = [vm_hwm_kb(proc.pid) for proc in swarms]
     for n, proc in enumerate(swarms):
         proc.send_signal(signal.SIGTERM)
         try:
@@ -525,6 +536,8 @@ def run(args: argparse.Namespace, cleanup: list) -> int:
     report(phases, args, len(agents), len(offline), be.label)
     if args.swarm:
         print(f"stand-ins' counts: {json.dumps(swarm_counts, sort_keys=True)}")
+        print(f"stand-in processes' peak memory (VmHWM): max {max(swarm_kb, default=0) / 1024:.0f} MB for "
+              f"{args.swarm_size} stations, {sum(swarm_kb) / 1024:.0f} MB in all")
     peaks = [a.peak_kb / 1024 for a in agents if a.peak_kb]
     if peaks:
         print(f"agent peak memory (VmHWM): median {statistics.median(peaks):.1f} MB, max {max(peaks):.1f} MB")
