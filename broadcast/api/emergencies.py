@@ -53,6 +53,10 @@ def answer_schema() -> serializers.Serializer:
             "report_status": serializers.CharField(help_text="played, failed, interrupted, skipped; rỗng: chưa báo"),
             "reported_at": serializers.DateTimeField(allow_null=True),
             "contact_name": serializers.CharField(), "contact_phone": serializers.CharField(),
+            "push_state": serializers.CharField(help_text=(
+                "Chuông báo MQTT: pending, sent, received, downloaded, started, completed, failed, "
+                "interrupted; rỗng: chưa gửi")),
+            "push_unreachable": serializers.BooleanField(help_text="Không báo đã nhận sau thời hạn: cần gọi điện"),
         }, many=True),
     })
 
@@ -91,6 +95,7 @@ class EmergencyView(APIView):
                 "code": r.code, "name": r.name, "place": r.place, "status": r.status, "last_seen_at": r.last_seen_at,
                 "outcome": r.outcome, "report_status": r.report_status, "reported_at": r.reported_at,
                 "contact_name": r.contact_name, "contact_phone": r.contact_phone,
+                "push_state": r.push_state, "push_unreachable": r.push_unreachable,
             } for r in selectors.rows(page)],
         })
 

@@ -13,13 +13,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from stations.models import EMERGENCY_SLOT, AdminUnit, Station
 from stations.selectors import Scope
 
-from ..models import AudioRendition, Bulletin, PlaylistItem, Schedule
+from ..models import AudioRendition, Bulletin, EmergencyDelivery, PlaylistItem, Schedule
 from .playlists import LOCAL_TZ, local_today, schedule_is_airable, target_station_ids
 
 # Whom to phone first: a station that stopped calling, then one that never called, then a late one.
@@ -38,6 +38,9 @@ STATE_FILTERS = {
     WAITING: Q(report_status=""),
     TO_CALL: ~Q(report_status="played"),
 }
+# What the station's acknowledgements say while no report has come (the play may be under way).
+PUSH_PROGRESS = {"received": "đã nhận tin", "downloaded": "đã tải", "started": "đang phát",
+                 "completed": "đã phát xong", "failed": "lỗi", "interrupted": "bị ngắt"}
 TO_CALL_LIMIT = 200  # stations to phone sent with each poll; the others are on the full list
 
 
@@ -139,12 +142,19 @@ class Row:
     outcome: str
     report_status: str
     reported_at: dt.datetime | None
+    push_state: str = ""  # the doorbell's delivery state ("" : never rung nor acknowledged)
+    push_unreachable: bool = False
 
     @property
     def outcome_label(self) -> str:
         if self.outcome == TROUBLE:
             return REPORT_LABELS.get(self.report_status, OUTCOME_LABELS[TROUBLE])
-        return OUTCOME_LABELS[self.outcome]
+        label = OUTCOME_LABELS[self.outcome]
+        if self.outcome == WAITING and self.push_unreachable:
+            return f"{label} · không liên lạc được"
+        if self.outcome == WAITING and self.push_state in PUSH_PROGRESS:
+            return f"{label} · {PUSH_PROGRESS[self.push_state]}"
+        return label
 
     @property
     def last_seen_label(self) -> str:
@@ -233,7 +243,8 @@ def counts(schedule: Schedule, scope: Scope) -> Counts:
 ROW_FIELDS = ("report_status", "reported_at", "playlist__station_id", "playlist__station__code",
               "playlist__station__name", "playlist__station__status", "playlist__station__last_seen_at",
               "playlist__station__contact_name", "playlist__station__contact_phone",
-              "playlist__station__unit__name", "playlist__station__district__name")
+              "playlist__station__unit__name", "playlist__station__district__name", "push_state",
+              "push_unreachable_at")
 # Whom to phone first (CALL_ORDER), within a status a station that reported trouble, then by code.
 CALL_PRIORITY = (
     Case(*[When(playlist__station__status=status, then=Value(n)) for status, n in CALL_ORDER.items()],
@@ -246,7 +257,10 @@ CALL_PRIORITY = (
 def station_items(schedule: Schedule, scope: Scope, state: str = "") -> Any:
     """The stations' plays in one state (see STATE_FILTERS; "" = all) as ROW_FIELDS tuples, ready to slice
     or paginate: the stations to phone in calling order, any other state by station code."""
-    items = emergency_items(schedule, scope)
+    delivery = EmergencyDelivery.objects.filter(schedule_id=schedule.pk, station_id=OuterRef("playlist__station_id"))
+    items = emergency_items(schedule, scope).annotate(
+        push_state=Subquery(delivery.values("state")[:1]),
+        push_unreachable_at=Subquery(delivery.values("unreachable_at")[:1]))
     if state:
         items = items.filter(STATE_FILTERS[state])
     order = CALL_PRIORITY if state == TO_CALL else ("playlist__station__code",)
@@ -260,9 +274,10 @@ def rows(values: Any) -> list[Row]:
         Row(station_id=pk, code=code, name=name, status=status, status_label=labels.get(status, status),
             last_seen_at=last_seen, contact_name=contact_name, contact_phone=contact_phone,
             place=unit_name or district_name or "", outcome=outcome_of(report_status),
-            report_status=report_status, reported_at=reported_at)
+            report_status=report_status, reported_at=reported_at, push_state=push_state or "",
+            push_unreachable=push_unreachable_at is not None)
         for (report_status, reported_at, pk, code, name, status, last_seen, contact_name, contact_phone,
-             unit_name, district_name) in values
+             unit_name, district_name, push_state, push_unreachable_at) in values
     ]
 
 

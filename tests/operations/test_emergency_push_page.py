@@ -75,3 +75,21 @@ def test_only_supervisors_ring_again(city, supervisor, django_capture_on_commit_
     operator = DistrictOperatorFactory(district=city["north"]).user
     assert signed_in(operator).post(f"{URL}{schedule.pk}/resend/").status_code == 403
     assert not PushAttempt.objects.filter(kind="resend").exists()
+
+
+def test_the_call_list_says_how_far_a_station_without_a_report_got(
+        supervisor, city, settings, django_capture_on_commit_callbacks, client_for):
+    settings.MQTT_URL = ""
+    schedule = send(supervisor, emergency_bulletin(), capture=django_capture_on_commit_callbacks)
+    playing, silent = EmergencyDelivery.objects.filter(schedule=schedule).order_by("station__code")[:2]
+    _ack(playing, "started", 1)
+    EmergencyDelivery.objects.filter(pk=silent.pk).update(state="sent", unreachable_at=timezone.now())
+    page = signed_in(supervisor).get(f"{URL}{schedule.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    row = page.split(f'data-testid="call-row" data-station="{playing.station.code}"')[1].split("</tr>")[0]
+    assert "Chưa xác nhận · đang phát" in visible_text(row)
+    row = page.split(f'data-testid="call-row" data-station="{silent.station.code}"')[1].split("</tr>")[0]
+    assert "Chưa xác nhận · không liên lạc được" in visible_text(row)
+    api = client_for(supervisor).get(f"/api/v1/emergencies/{schedule.pk}/?state=to_call").json()
+    by_code = {r["code"]: r for r in api["results"]}
+    assert by_code[playing.station.code]["push_state"] == "started"
+    assert by_code[silent.station.code]["push_unreachable"] is True
