@@ -33,7 +33,10 @@ report (PlaybackReport.started_at), used as the started time of a station that s
 an agent without acknowledgements is still measured). "Lost" counts deliveries rung to the broker whose
 online station never acknowledged "received" by the end of its phase. CPU seconds are utime + stime from
 /proc, summed over the phase (t0 to its end): the broker, the server (gunicorn master and workers, the
-Celery worker, push_listen), the agents, and the whole machine (/proc/stat).
+Celery worker, push_listen), PostgreSQL's backends of the bench database, the agents, and the whole machine
+(/proc/stat). As in bench_fleet, the agents share one session (one scheduling autogroup) and the server's
+processes have their own, so the fleet's CPU does not outweigh the server's. Each phase also lists its
+HTTP requests by kind with their server-side times (gunicorn's access log) and the started count over time.
 
     DATABASE name must contain "bench" (it is dropped):
     .venv/bin/python scripts/bench_emergency.py                      # 600 agents, 10 % offline, push + poll
