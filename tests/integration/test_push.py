@@ -17,8 +17,6 @@ from stations.agent.credentials import mqtt_password
 from stations.services import issue_station_token
 from tests.factories import StationFactory, UserFactory, approved_bulletin
 
-from .test_distribution import wait_for
-
 pytestmark = [
     pytest.mark.integration, pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("MQTT_URL") or not os.environ.get("MQTT_PUBLIC_URL"),
