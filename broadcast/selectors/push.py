@@ -42,11 +42,12 @@ def playlist_versions_on(day: dt.date, station_ids: Iterable[int]) -> dict[int, 
                 .values_list("station_id", "version"))
 
 
-def station_holds_emergency(station_id: int, schedule_ids: Iterable[int]) -> set[int]:
-    """Of these immediate schedules, those with a play in the station's playlists. One query."""
-    return set(PlaylistItem.objects.filter(schedule_id__in=list(schedule_ids), slot=EMERGENCY_SLOT,
-                                           playlist__station_id=station_id, schedule__immediate=True)
-               .values_list("schedule_id", flat=True).distinct())
+def stations_holding_emergencies(station_ids: Iterable[int], schedule_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """(station id, schedule id) of these immediate schedules' plays in these stations' playlists. One
+    query."""
+    return set(PlaylistItem.objects.filter(
+        schedule_id__in=list(schedule_ids), slot=EMERGENCY_SLOT, playlist__station_id__in=list(station_ids),
+        schedule__immediate=True).values_list("playlist__station_id", "schedule_id").distinct())
 
 
 # The delivery states a supervisor reads, in order; "unreachable" is listed on its own (a flag, not a

@@ -179,3 +179,24 @@ def test_an_ack_a_station_publishes_reaches_the_database_through_the_broker_and_
     finally:
         stop.set()
         listener.join(10)
+
+
+def test_a_listener_batch_costs_the_same_statements_for_two_stations_or_six(db, supervisor, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MQTT_URL = ""
+    stations = StationFactory.create_batch(6)
+    schedule = immediate_schedule(supervisor)
+    push_emergency(schedule.pk)
+
+    def batch(group, state):
+        return [(f"loa/st/{s.code}/ack", json.dumps(_ack(schedule, state)).encode()) for s in group]
+
+    codes = {s.code: s.pk for s in stations}
+    with CaptureQueriesContext(connection) as two:
+        assert store(batch(stations[:2], "received"), dict(codes)) == 2
+    with CaptureQueriesContext(connection) as six:
+        assert store(batch(stations, "started"), dict(codes)) == 6
+    assert len(six) == len(two)
+    assert set(EmergencyDelivery.objects.values_list("state", flat=True)) == {"started"}

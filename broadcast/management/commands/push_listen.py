@@ -23,7 +23,7 @@ from django.db import close_old_connections
 
 from broadcast.push import messages
 from broadcast.push.publisher import BrokerAddress, BrokerUnavailable
-from broadcast.services.push import record_acks
+from broadcast.services.push import record_acks_of_stations
 from stations.models import Station
 
 log = logging.getLogger("loa.push")
@@ -115,8 +115,8 @@ def _drain(inbox: queue.Queue, stop: threading.Event) -> list[tuple[str, bytes]]
 
 
 def store(batch: list[tuple[str, bytes]], codes: dict[str, int]) -> int:
-    """Stores a batch of (topic, payload) acknowledgements, grouped per station. Returns how many were
-    accepted; the others are logged."""
+    """Stores a batch of (topic, payload) acknowledgements, all stations in one transaction. Returns how
+    many were accepted; the others are logged."""
     by_code: dict[str, list[tuple[int, messages.Ack]]] = {}
     prefix = settings.MQTT_TOPIC_PREFIX
     for index, (topic, payload) in enumerate(batch):
@@ -130,13 +130,11 @@ def store(batch: list[tuple[str, bytes]], codes: dict[str, int]) -> int:
     unknown = [code for code in by_code if code not in codes]
     if unknown:
         codes.update(Station.objects.filter(code__in=unknown).values_list("code", "id"))
-    accepted = 0
-    for code, acks in by_code.items():
-        if code not in codes:
-            log.warning("push_listen: acknowledgement from unknown station %s", code)
-            continue
-        result = record_acks(Station(pk=codes[code], code=code), acks)
-        accepted += result.accepted
+    for code in [c for c in by_code if c not in codes]:
+        log.warning("push_listen: acknowledgement from unknown station %s", code)
+    results = record_acks_of_stations({codes[code]: acks for code, acks in by_code.items() if code in codes})
+    names = {pk: code for code, pk in codes.items()}
+    for station_id, result in results.items():
         for rejected in result.rejected:
-            log.warning("push_listen: acknowledgement from %s refused: %s", code, rejected["errors"])
-    return accepted
+            log.warning("push_listen: acknowledgement from %s refused: %s", names[station_id], rejected["errors"])
+    return sum(result.accepted for result in results.values())

@@ -16,7 +16,7 @@ from stations.models import Station
 
 from ...models import EmergencyDelivery, Schedule
 from ...push.messages import Ack, AckError, parse_ack
-from ...selectors.push import station_holds_emergency
+from ...selectors.push import stations_holding_emergencies
 
 MAX_BATCH = 500
 UNKNOWN = "Đài không có tin khẩn cấp này trong danh sách phát."
@@ -57,47 +57,63 @@ def _expiry_for(schedules: dict[int, Schedule], schedule_id: int, now: dt.dateti
     return max(now, created + dt.timedelta(seconds=settings.PUSH_COMMAND_TTL_S))
 
 
+_ACK_FIELDS = ["state", "received_at", "downloaded_at", "started_at", "ended_at", "reason", "unreachable_at"]
+
+
 def record_acks(station: Station, acks: Sequence[tuple[int, Ack]], *,
                 now: dt.datetime | None = None) -> AckResult:
     """Stores one station's acknowledgements (index, ack). One the station has no play for is rejected; a
     delivery the station learned of by polling (never rung, or push off) is made on its first ack."""
+    return record_acks_of_stations({station.pk: acks}, now=now)[station.pk]
+
+
+def record_acks_of_stations(acks: dict[int, Sequence[tuple[int, Ack]]], *,
+                            now: dt.datetime | None = None) -> dict[int, AckResult]:
+    """record_acks for many stations at once (the MQTT listener's batch): one transaction and a fixed
+    number of statements for any number of stations, so a city's acknowledgements in the seconds after
+    an emergency cost the database a few statements per batch, not a transaction per station."""
     now = now or timezone.now()
-    result = AckResult()
-    if not acks:
-        return result
+    results = {station_id: AckResult() for station_id in acks}
+    pairs = {(station_id, ack.schedule_id) for station_id, items in acks.items() for _, ack in items}
+    if not pairs:
+        return results
     skew = dt.timedelta(seconds=settings.REPORTS_MAX_FUTURE_SECONDS)
-    schedule_ids = {ack.schedule_id for _, ack in acks}
+
+    def locked(where_pairs: set[tuple[int, int]]) -> dict[tuple[int, int], EmergencyDelivery]:
+        # The filter may match a few rows outside the pairs (another station's delivery of the same
+        # schedule): they are locked too, in one order, which costs nothing but a little contention.
+        found = EmergencyDelivery.objects.select_for_update().filter(
+            station_id__in={s for s, _ in where_pairs}, schedule_id__in={e for _, e in where_pairs}).order_by("pk")
+        return {(row.station_id, row.schedule_id): row for row in found
+                if (row.station_id, row.schedule_id) in where_pairs}
+
     with transaction.atomic():
-        rows = {row.schedule_id: row for row in EmergencyDelivery.objects.select_for_update().filter(
-            station=station, schedule_id__in=schedule_ids)}
-        missing = schedule_ids - set(rows)
+        rows = locked(pairs)
+        missing = pairs - set(rows)
         if missing:
-            held = station_holds_emergency(station.pk, missing)
-            schedules = Schedule.objects.in_bulk(held)
+            held = stations_holding_emergencies({s for s, _ in missing}, {e for _, e in missing}) & missing
+            schedules = Schedule.objects.in_bulk({e for _, e in held})
             EmergencyDelivery.objects.bulk_create(
-                [EmergencyDelivery(schedule_id=pk, station=station, expires_at=_expiry_for(schedules, pk, now))
-                 for pk in held], ignore_conflicts=True)
-            rows.update({row.schedule_id: row for row in EmergencyDelivery.objects.select_for_update().filter(
-                station=station, schedule_id__in=held)})
-        changed: dict[int, set[str]] = {}
-        for index, ack in acks:
-            row = rows.get(ack.schedule_id)
-            if row is None:
-                result.rejected.append({"index": index, "errors": {"schedule": [UNKNOWN]}})
-                continue
-            if ack.at > now + skew:
-                result.rejected.append({"index": index, "errors": {"at": [TOO_FAR]}})
-                continue
-            fields = row.apply_ack(ack.state, ack.at, ack.reason)
-            if fields:
-                changed.setdefault(row.pk, set()).update(fields)
-                result.accepted += 1
-            else:
-                result.duplicates += 1
-        by_pk = {row.pk: row for row in rows.values()}
-        for pk, fields in changed.items():
-            by_pk[pk].save(update_fields=sorted(fields))
-    return result
+                [EmergencyDelivery(schedule_id=e, station_id=s, expires_at=_expiry_for(schedules, e, now))
+                 for s, e in held], ignore_conflicts=True)
+            rows.update(locked(held))
+        changed: dict[int, EmergencyDelivery] = {}
+        for station_id, items in acks.items():
+            result = results[station_id]
+            for index, ack in items:
+                row = rows.get((station_id, ack.schedule_id))
+                if row is None:
+                    result.rejected.append({"index": index, "errors": {"schedule": [UNKNOWN]}})
+                elif ack.at > now + skew:
+                    result.rejected.append({"index": index, "errors": {"at": [TOO_FAR]}})
+                elif row.apply_ack(ack.state, ack.at, ack.reason):
+                    changed[row.pk] = row
+                    result.accepted += 1
+                else:
+                    result.duplicates += 1
+        if changed:
+            EmergencyDelivery.objects.bulk_update(list(changed.values()), _ACK_FIELDS)
+    return results
 
 
 def ingest_acks(station: Station, raw: Any, *, now: dt.datetime | None = None) -> AckResult:
