@@ -4,6 +4,11 @@ Every emergency item (slot `now`, with its `schedule`) is acknowledged as it mov
 started, then completed, failed or interrupted. Each ack is queued in the store (the play's own transaction
 where there is one, so a kill -9 loses none) and uploaded to POST station/acks/ by the network thread at
 once; it also goes over MQTT when connected, which is faster but not needed.
+
+An ack the broker confirmed (PUBACK) reached the server already: it stays queued (nothing depends on MQTT
+alone) but its HTTP upload waits this box's share of `ack_spread_s`, or the next report upload, whichever
+comes first, so that a city's stations do not all POST the same second after an emergency. An ack MQTT did
+not confirm within CONFIRM_S (or could not send) goes over HTTP at once.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +34,7 @@ BATCH = 500
 REASON_MAX = 500
 KEEP_DAYS = 3
 RETRY_S = 60.0
+CONFIRM_S = 3.0  # an ack whose PUBACK did not come within this goes over HTTP at once
 
 
 def schedule_of(item: dict[str, Any]) -> int | None:
@@ -39,12 +46,16 @@ def schedule_of(item: dict[str, Any]) -> int | None:
 
 
 class Acks:
-    """`publish(ack)` sends one ack over MQTT (returns False when it cannot: the queue still has it)."""
+    """`publish(ack, confirm=None)` sends one ack over MQTT (returns False when it cannot: the queue still
+    has it) and sets the `confirm` event when the broker acknowledged it."""
 
-    def __init__(self, store: Any, clock: Any) -> None:
+    def __init__(self, store: Any, clock: Any, spread_s: float = 0.0) -> None:
         self.store = store
         self.clock = clock
-        self.publish: Callable[[dict[str, Any]], bool] = lambda ack: False
+        self.publish: Callable[..., bool] = lambda ack, confirm=None: False
+        self.delay_s = random.uniform(0.0, max(0.0, float(spread_s)))  # this box's share, drawn once
+        self._mqtt: dict[tuple[int, str], tuple[threading.Event, float]] = {}  # key -> (PUBACK, when sent)
+        self._deferred_since: float | None = None
         self.pending = threading.Event()  # something is queued: the network thread uploads it now
         self.pending.set()  # whatever a previous run left
         self._known: set[tuple[int, str]] = {
@@ -70,9 +81,12 @@ class Acks:
         """After the transaction that queued `ack` committed: remember it and send it over MQTT."""
         if ack is None:
             return
-        self._known.add((ack["schedule"], ack["state"]))
+        key = (int(ack["schedule"]), ack["state"])
+        self._known.add(key)
+        confirm = threading.Event()
+        if self.publish(ack, confirm):
+            self._mqtt[key] = (confirm, self.clock.monotonic())
         self.pending.set()
-        self.publish(ack)
 
     def record(self, schedule: int, state: str, reason: str | None = None, command: str | None = None) -> bool:
         """Queues an ack with no play state to go with it (received, downloaded); False if already known."""
@@ -116,14 +130,18 @@ class Acks:
 
     # ------------------------------------------------------------ upload
 
-    def flush(self, api: Any, mono: float | None = None, *, force: bool = False) -> int:
+    def flush(self, api: Any, mono: float | None = None, *, force: bool = False, with_reports: bool = False) -> int:
         """Uploads the queued acks in batches of at most 500; an ack leaves the queue once the server answered
         it (accepted, duplicate or rejected). A transient failure keeps them for a retry a little later;
-        Unauthorized propagates. Returns how many were answered."""
-        mono = time.monotonic() if mono is None else mono
+        Unauthorized propagates. Returns how many were answered. Acks MQTT delivered wait (see above)
+        unless `force` or `with_reports` (a report upload is under way)."""
+        mono = self.clock.monotonic() if mono is None else mono
         if not force and (not self.pending.is_set() or mono < self._retry_at):
             return 0
+        if not force and not with_reports and not self._due(mono):
+            return 0  # pending stays set: asked again at the next round
         self.pending.clear()
+        self._deferred_since = None
         answered = 0
         size = BATCH
         while True:
@@ -150,6 +168,23 @@ class Acks:
             answered += len(batch)
             size = BATCH
 
+    def _due(self, mono: float) -> bool:
+        """Whether the queue goes up now: an ack not delivered by MQTT, or the deferred ones' time came."""
+        rows = self.queued()
+        if not rows:
+            return True  # flush finds nothing and clears pending
+        deferred = False
+        for ack in rows:
+            entry = self._mqtt.get((int(ack["schedule"]), ack["state"]))
+            if entry is None or (not entry[0].is_set() and mono - entry[1] >= CONFIRM_S):
+                return True
+            deferred |= entry[0].is_set()
+        if not deferred:
+            return False  # PUBACKs still awaited
+        if self._deferred_since is None:
+            self._deferred_since = mono
+        return mono >= self._deferred_since + self.delay_s
+
     def _retry_later(self, mono: float, exc: Exception) -> None:
         log.warning("Chưa gửi được xác nhận tin khẩn cấp (%s); sẽ thử lại.", exc)
         self._retry_at = mono + min(float(getattr(exc, "seconds", RETRY_S) or RETRY_S), RETRY_S)
@@ -160,3 +195,5 @@ class Acks:
             for ack in batch:
                 db.execute("UPDATE acks SET uploaded = 1 WHERE schedule = ? AND state = ?",
                            (int(ack["schedule"]), ack["state"]))
+        for ack in batch:
+            self._mqtt.pop((int(ack["schedule"]), ack["state"]), None)

@@ -101,7 +101,7 @@ class Agent:
         self._network: threading.Thread | None = None
         self._rebuilt_at: dt.datetime | None = None
         self.network = Network(self)
-        self.acks = Acks(self.store, self.clock)
+        self.acks = Acks(self.store, self.clock, config.ack_spread_s)
         self.push = Push(self)
 
     # ------------------------------------------------------------ life

@@ -42,6 +42,9 @@ class AgentConfig:
     # Reports of scheduled plays wait a random 0…upload_spread_s (drawn once per agent) before upload, so
     # stations ending a slot together do not upload together; an emergency's reports go at once.
     upload_spread_s: float = 30.0
+    # An emergency ack the MQTT broker confirmed is uploaded over HTTP after a random 0…ack_spread_s (drawn
+    # once per agent) or with the next report upload, whichever is first; an unconfirmed one at once.
+    ack_spread_s: float = 30.0
     cache_days: int = 3
     cache_bytes: int = 2 * 1024 ** 3
     max_clock_offset_s: float = 30.0  # 0 turns the check against the server's time off
@@ -76,6 +79,8 @@ class AgentConfig:
             raise ConfigError("tick_s, poll_s, heartbeat_s: phải lớn hơn 0.")
         if self.upload_spread_s < 0:
             raise ConfigError("upload_spread_s: không được âm.")
+        if self.ack_spread_s < 0:
+            raise ConfigError("ack_spread_s: không được âm.")
         if self.mqtt_url and not self.mqtt_url.startswith(("mqtt://", "mqtts://")):
             raise ConfigError('mqtt_url: cần dạng "mqtt://máy:cổng" hoặc "mqtts://máy:cổng" (hoặc để trống).')
         if not (self.player == "auto" or _is_command(self.player)):
@@ -91,7 +96,7 @@ def _is_command(value: Any) -> bool:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(AgentConfig)}
-_FLOATS = {"lead_in_s", "lead_out_s", "poll_s", "heartbeat_s", "grace_s", "tick_s", "upload_spread_s",
+_FLOATS = {"lead_in_s", "lead_out_s", "poll_s", "heartbeat_s", "grace_s", "tick_s", "upload_spread_s", "ack_spread_s",
            "max_clock_offset_s", "change_freeze_s", "sim_speed", "http_timeout_s"}
 _INTS = {"cache_days", "cache_bytes"}
 _BOOLS = {"require_ntp", "null_audio"}

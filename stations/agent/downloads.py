@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from stations.agent.files import fsync_dir
-from stations.agent.http import RangeNotSatisfiable
+from stations.agent.http import RangeNotSatisfiable, RetryLater
 
 log = logging.getLogger("loa.agent.downloads")
 
 SHA_RE = re.compile(r"[0-9a-f]{64}")
 TOUCH_EVERY_S = 3600  # a used file's mtime is refreshed at most this often (SD cards: few writes)
+WAIT_S = 120.0  # how long a caller waits for another thread's download of the same file
 
 
 class HashMismatch(Exception):
@@ -40,8 +41,9 @@ class AudioCache:
         self.cache_bytes = cache_bytes
         self._verified: dict[str, tuple[int, int]] = {}  # sha -> (size, mtime_ns) when last hashed
         # One download of a file at a time: a push command fetches an emergency's audio on its own thread
-        # while the network thread may be at the same file; both writing one .part would corrupt it.
-        self._locks: dict[str, threading.Lock] = {}
+        # while the network thread may be at the same file; both writing one .part would corrupt it, and
+        # the second must not download it again: it waits for the first's result (sha -> that download).
+        self._flights: dict[str, _Flight] = {}
         self._locks_guard = threading.Lock()
 
     def path_for(self, sha256: str) -> Path:
@@ -57,9 +59,27 @@ class AudioCache:
         audio = item.get("audio", item)
         sha = _sha(audio["sha256"])
         with self._locks_guard:
-            lock = self._locks.setdefault(sha, threading.Lock())
-        with lock:
-            return self._ensure(audio, sha)
+            flight = self._flights.get(sha)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[sha] = _Flight()
+        if not leader:
+            if not flight.done.wait(WAIT_S):
+                raise RetryLater(f"Tệp âm thanh {sha[:12]}… đang được tải ở luồng khác, quá lâu.", 10.0)
+            if flight.error is not None:
+                raise flight.error
+            assert flight.path is not None
+            return flight.path
+        try:
+            flight.path = self._ensure(audio, sha)
+            return flight.path
+        except Exception as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._locks_guard:
+                self._flights.pop(sha, None)
+            flight.done.set()
 
     def _ensure(self, audio: dict[str, Any], sha: str) -> Path:
         present = self._present(sha)
@@ -148,6 +168,15 @@ class AudioCache:
             st = path.stat()
         self._verified[sha] = (st.st_size, st.st_mtime_ns)
         return path
+
+
+class _Flight:
+    """One download under way: the callers that came during it take its result."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.path: Path | None = None
+        self.error: Exception | None = None
 
 
 def _sha(value: str) -> str:

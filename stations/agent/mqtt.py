@@ -83,8 +83,9 @@ class Client:
         self.backoff_max_s = backoff_max_s
         self.connected = threading.Event()
         self._stop = threading.Event()
-        self._outgoing: queue.Queue[tuple[str, bytes, int, bool]] = queue.Queue(maxsize=1000)
+        self._outgoing: queue.Queue[tuple[str, bytes, int, bool, threading.Event | None]] = queue.Queue(maxsize=1000)
         self._inflight: collections.OrderedDict[int, tuple[str, bytes]] = collections.OrderedDict()
+        self._confirms: dict[int, threading.Event] = {}  # packet id -> set on its PUBACK
         self._next_id = 0
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -106,13 +107,14 @@ class Client:
         self._wake_r.close()
         self._wake_w.close()
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> bool:
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
+                confirm: threading.Event | None = None) -> bool:
         """Queues a message; False when the client is not connected (the caller has its own queue) or the
-        outgoing queue is full. Never blocks."""
+        outgoing queue is full. Never blocks. `confirm` (QoS 1) is set when the broker's PUBACK arrives."""
         if not self.connected.is_set():
             return False
         try:
-            self._outgoing.put_nowait((topic, payload, qos, retain))
+            self._outgoing.put_nowait((topic, payload, qos, retain, confirm))
         except queue.Full:
             return False
         self._poke()
@@ -281,7 +283,11 @@ class Client:
         elif kind == PUBACK:
             if len(body) != 2:
                 raise ProtocolError("PUBACK sai dạng")
-            self._inflight.pop(struct.unpack("!H", body)[0], None)
+            packet_id = struct.unpack("!H", body)[0]
+            self._inflight.pop(packet_id, None)
+            confirm = self._confirms.pop(packet_id, None)
+            if confirm is not None:
+                confirm.set()
         elif kind in (SUBACK, PINGRESP):
             pass
         else:
@@ -290,15 +296,17 @@ class Client:
     def _drain(self, sock: socket.socket) -> None:
         while True:
             try:
-                topic, payload, qos, retain = self._outgoing.get_nowait()
+                topic, payload, qos, retain, confirm = self._outgoing.get_nowait()
             except queue.Empty:
                 return
             packet_id = 0
             if qos:
                 packet_id = self._packet_id()
                 self._inflight[packet_id] = (topic, payload)
+                if confirm is not None:
+                    self._confirms[packet_id] = confirm
                 while len(self._inflight) > INFLIGHT_MAX:
-                    self._inflight.popitem(last=False)
+                    self._confirms.pop(self._inflight.popitem(last=False)[0], None)
             self._send(sock, publish_packet(topic, payload, qos, packet_id, retain))
 
     def _send(self, sock: socket.socket, data: bytes) -> None:

@@ -52,8 +52,10 @@ class Network:
                     if mono >= next_poll:
                         self._poll(syncer)
                         next_poll = mono + agent.config.poll_s
-                    agent.acks.flush(agent.api, mono)  # emergency acks: at once, no spread
-                    if self.reports_due(mono):
+                    reports = self.reports_due(mono)
+                    # Emergency acks: at once unless MQTT delivered them (then spread, or with the reports).
+                    agent.acks.flush(agent.api, mono, with_reports=reports)
+                    if reports:
                         uploader.flush()
                     self._download_ahead()
                     ack_downloads(agent)

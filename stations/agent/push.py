@@ -27,6 +27,9 @@ KINDS = ("emergency", "cancel", "playlist")
 SEEN_MAX = 1000  # command ids remembered (a few days of commands for one station)
 RECONNECT_POLL_SPREAD_S = 30.0
 FETCH_TRIES = 5  # polls of a pushed day still older than the command's version, a second apart
+RETRIES = 3  # a failed push fetch (timeout, 5xx, 429) is tried again this many times…
+RETRY_DELAY_S = (1.0, 4.0)  # …after a random delay in this range (a longer Retry-After is honoured)
+RETRY_AFTER_MAX_S = 30.0  # a Retry-After longer than this: left to the network thread's poll
 
 
 class Push:
@@ -81,7 +84,7 @@ class Push:
 
     def stop(self) -> None:
         client, self.client = self.client, None
-        self.acks.publish = lambda ack: False
+        self.acks.publish = lambda ack, confirm=None: False
         if client is not None:
             client.stop()
 
@@ -92,9 +95,10 @@ class Push:
                 return str(code)
         return None
 
-    def _publish_ack(self, ack: dict[str, Any]) -> bool:
+    def _publish_ack(self, ack: dict[str, Any], confirm: threading.Event | None = None) -> bool:
         client = self.client
-        return client is not None and client.publish(self.ack_topic, json.dumps(ack, ensure_ascii=False).encode())
+        return client is not None and client.publish(self.ack_topic, json.dumps(ack, ensure_ascii=False).encode(),
+                                                     confirm=confirm)
 
     def _on_connect(self) -> None:
         # Commands may have been missed while away (an expired session): a cheap If-None-Match poll tells.
@@ -178,13 +182,17 @@ class Push:
 
         agent = self.agent
         syncer = Syncer(agent.api, agent.store, agent.clock, agent.config)
-        for attempt in range(FETCH_TRIES):
+        attempt = failures = 0
+        while attempt < FETCH_TRIES:
             try:
                 changed = syncer.poll([date])
-            except Exception as exc:  # noqa: BLE001 - the network thread polls it again
-                log.warning("Lệnh đẩy: chưa lấy được danh sách phát ngày %s (%s).", date, exc)
+            except Exception as exc:  # noqa: BLE001 - tried again soon, then the network thread polls it
+                failures += 1
+                if self._wait_retry(exc, failures, f"danh sách phát ngày {date}"):
+                    continue
                 self.request(date)
                 return
+            attempt += 1
             if changed:
                 agent.shared.playlists_generation += 1
                 agent.shared.tick_wake.set()
@@ -192,18 +200,38 @@ class Push:
             # A server (or cache) one step behind the command: ask again shortly, not in five minutes.
             if not isinstance(version, int) or agent.store.versions().get(date, 0) >= version:
                 return
-            if attempt + 1 < FETCH_TRIES:
+            if attempt < FETCH_TRIES:
                 time.sleep(1.0)
         self.request(date)
 
     def _download(self, audio: dict[str, Any], schedule: int) -> None:
-        try:
-            self.agent.cache.ensure({"audio": audio})
-        except Exception as exc:  # noqa: BLE001 - the network thread's download ahead tries again
-            log.warning("Lệnh đẩy: chưa tải được âm thanh %s (%s).", str(audio.get("sha256"))[:12], exc)
-            return
+        failures = 0
+        while True:
+            try:
+                self.agent.cache.ensure({"audio": audio})
+                break
+            except Exception as exc:  # noqa: BLE001 - tried again soon, then the download ahead tries again
+                failures += 1
+                if not self._wait_retry(exc, failures, f"âm thanh {str(audio.get('sha256'))[:12]}"):
+                    return
         self.acks.record(schedule, "downloaded")
         self.agent.shared.tick_wake.set()
+
+    def _wait_retry(self, exc: Exception, failures: int, what: str) -> bool:
+        """After a failed push fetch: waits a short jittered delay and says to try again, or (not a transient
+        error, tried enough, a long Retry-After, stopping) logs it and says to leave it to the network thread."""
+        from .downloads import HashMismatch
+        from .http import RetryLater
+
+        delay = random.uniform(*RETRY_DELAY_S)
+        if isinstance(exc, RetryLater) and exc.status in (429, 503):
+            delay = max(delay, float(exc.seconds or 0))  # the server's Retry-After
+        if (failures > RETRIES or not isinstance(exc, (RetryLater, HashMismatch)) or delay > RETRY_AFTER_MAX_S
+                or self.agent.stopping.is_set()):
+            log.warning("Lệnh đẩy: chưa lấy được %s (%s).", what, exc)
+            return False
+        log.info("Lệnh đẩy: chưa lấy được %s (%s); thử lại sau %.1f s.", what, exc, delay)
+        return not self.agent.stopping.wait(delay)
 
     # ------------------------------------------------------------ seen ids (the store, bounded)
 

@@ -11,7 +11,11 @@ import datetime as dt
 import json
 import logging
 import shutil
-from collections.abc import Iterable
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from stations.agent import VERSION
@@ -21,6 +25,7 @@ log = logging.getLogger("loa.agent.sync")
 
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Asia/Ho_Chi_Minh has had no DST since 1975
 STATE_MAX_BYTES = 4096
+FETCH_WAIT_S = 30.0  # how long a poll waits for another thread's fetch of the same date
 
 
 def local_date(now: dt.datetime) -> dt.date:
@@ -108,27 +113,36 @@ class Syncer:
 
     def poll(self, dates: Iterable[str] | None = None) -> list[str]:
         """Fetches each date with If-None-Match; returns the dates whose stored playlist changed. A date
-        the server does not serve (400) is skipped; RetryLater and Unauthorized propagate."""
+        the server does not serve (400) is skipped; RetryLater and Unauthorized propagate. One fetch of a
+        date at a time (a push command's thread, the network thread's poll and heartbeat): a caller that
+        found one under way waits for it and does not fetch again if it succeeded meanwhile."""
         changed: list[str] = []
         for date in list(dates) if dates is not None else self.dates():
-            try:
-                status, etag, doc = self.api.playlist(date, self.store.etag(date))
-            except BadRequest as exc:
-                log.warning("Máy chủ không cho danh sách phát ngày %s: %s", date, exc)
-                continue
-            if status == 304 or doc is None:
-                continue
-            old = self.store.playlist(date)
-            merged = merge_playlist(old, doc, self.clock.now(), float(getattr(self.config, "change_freeze_s", 300)))
-            self.store.save_playlist(date, int(doc.get("version") or 0), etag, merged)
-            if old is not None and json.dumps(old, sort_keys=True) == json.dumps(merged, sort_keys=True):
-                continue
-            changed.append(date)
-            kept = merged.get("kept_items")
-            log.info("Danh sách phát ngày %s: phiên bản %s (%d mục)%s.", date, doc.get("version"),
-                     len(merged.get("items") or []),
-                     f", giữ {len(kept)} mục sắp phát của bản cũ" if kept else "")
+            with _one_fetch(self.store, date) as fresh:
+                if fresh:
+                    continue
+                if self._fetch(date):
+                    changed.append(date)
         return changed
+
+    def _fetch(self, date: str) -> bool:
+        try:
+            status, etag, doc = self.api.playlist(date, self.store.etag(date))
+        except BadRequest as exc:
+            log.warning("Máy chủ không cho danh sách phát ngày %s: %s", date, exc)
+            return False
+        if status == 304 or doc is None:
+            return False
+        old = self.store.playlist(date)
+        merged = merge_playlist(old, doc, self.clock.now(), float(getattr(self.config, "change_freeze_s", 300)))
+        self.store.save_playlist(date, int(doc.get("version") or 0), etag, merged)
+        if old is not None and json.dumps(old, sort_keys=True) == json.dumps(merged, sort_keys=True):
+            return False
+        kept = merged.get("kept_items")
+        log.info("Danh sách phát ngày %s: phiên bản %s (%d mục)%s.", date, doc.get("version"),
+                 len(merged.get("items") or []),
+                 f", giữ {len(kept)} mục sắp phát của bản cũ" if kept else "")
+        return True
 
     def prune(self, keep_days_back: int = 1) -> None:
         """Forgets playlists older than `keep_days_back` days, and finished plays two days later still (a play
@@ -212,3 +226,38 @@ def _disk_free_mb(path: Any) -> float | None:
         return round(shutil.disk_usage(path).free / (1024 * 1024), 1)
     except OSError:
         return None
+
+
+# Per store (one box), per date: the lock of its fetch and when a fetch of it last succeeded.
+_FETCHES: weakref.WeakKeyDictionary[Any, dict[str, list[Any]]] = weakref.WeakKeyDictionary()
+_FETCHES_BY_ID: dict[int, dict[str, list[Any]]] = {}  # a store that takes no weak reference
+_FETCHES_GUARD = threading.Lock()
+
+
+@contextmanager
+def _one_fetch(store: Any, date: str) -> Iterator[bool]:
+    """Holds `date`'s fetch lock; yields True when another caller's fetch finished while this one waited
+    (its answer is in the store: no second request)."""
+    with _FETCHES_GUARD:
+        try:
+            dates = _FETCHES.setdefault(store, {})
+        except TypeError:
+            dates = _FETCHES_BY_ID.setdefault(id(store), {})
+        entry = dates.setdefault(date, [threading.Lock(), 0.0])
+        for old in sorted(dates)[:-16]:  # bounded: a box needs only a few days
+            if old != date:
+                dates.pop(old)
+    lock: threading.Lock = entry[0]
+    waited_from = None
+    if not lock.acquire(blocking=False):
+        waited_from = time.monotonic()
+        if not lock.acquire(timeout=FETCH_WAIT_S):
+            yield False  # the other fetch hangs: fetch anyway
+            return
+    try:
+        fresh = waited_from is not None and entry[1] >= waited_from
+        yield fresh
+        if not fresh:
+            entry[1] = time.monotonic()
+    finally:
+        lock.release()

@@ -72,7 +72,7 @@ def test_the_started_ack_is_written_in_the_plays_own_transaction(make_agent, mon
     agent = make_agent([emergency(9, now(), seconds=30)])
     agent.start()
     sent: list[dict] = []
-    agent.acks.publish = lambda ack: sent.append(ack) or True
+    agent.acks.publish = lambda ack, confirm=None: sent.append(ack) or True
     add_ack = agent.store.add_ack
 
     def failing(db, ack):  # noqa: ANN001 - the disk fails as the ack is written
@@ -107,7 +107,7 @@ def test_a_skipped_emergency_is_acked_failed_with_its_reason(make_agent):
 def test_an_emergency_command_is_acted_on_once_and_a_duplicate_resends_the_latest_ack(make_agent, quiet_fetch):
     agent = make_agent([])
     sent: list[dict] = []
-    agent.acks.publish = lambda ack: sent.append(ack) or True
+    agent.acks.publish = lambda ack, confirm=None: sent.append(ack) or True
 
     assert agent.push.handle(command()) == "acted"
     agent.acks.record(77, "downloaded")
