@@ -87,7 +87,8 @@ def test_a_pushed_emergency_starts_within_seconds_though_the_agent_polls_every_f
         mqtt_broker, live_server, station_token, supervisor, tmp_path, agents):
     station, token = station_token
     mqtt_broker.sync()
-    agent = connected_agent(tmp_path, live_server, token, agents)
+    # The acks the broker confirmed wait for the spread or the report upload: the emergency's report.
+    agent = connected_agent(tmp_path, live_server, token, agents, ack_spread_s=600.0)
     with paho_client(mqtt_broker) as client:
         heard = AckListener(client, station.code)
         asked = timezone.now()
@@ -176,6 +177,24 @@ def test_without_a_broker_the_agent_still_plays_the_emergency_by_polling(
     assert report.status == "played"
     row = wait_for(lambda: (d := delivery(schedule, station)) and d.state == "completed" and d, 10, "the acks")
     assert row.received_at and row.started_at
+    assert agent.stop() == 0
+
+
+def test_with_the_broker_down_each_ack_goes_over_http_at_once_whatever_ack_spread_s(
+        mqtt_broker, live_server, station_token, supervisor, tmp_path, agents):
+    station, token = station_token
+    mqtt_broker.stop()
+    agent = AgentProcess(tmp_path, live_server.url, token, poll_s=1.0, ack_spread_s=600.0)
+    agents.append(agent.start())
+    wait_for(lambda: "MQTT" in agent.log_text(), 20, "the failed MQTT connection", agent)
+
+    schedule = emergency(supervisor, seconds=60)
+
+    # While it plays (no report yet to carry them): only an ack sent at once explains these.
+    row = wait_for(lambda: (d := delivery(schedule, station)) and d.state == "started" and d, 20,
+                   "the started ack during the play", agent)
+    assert row.received_at and row.downloaded_at
+    assert not reports_for(item_of(schedule, station))
     assert agent.stop() == 0
 
 
