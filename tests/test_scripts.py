@@ -157,7 +157,7 @@ def _worker_pids(pid: int) -> set[int]:
 
 def _start_run(tmp_path: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CELERY_", "DATABASE_URL", "LOA_", "PYTEST", "DJANGO_"))}
+           if not k.startswith(("CELERY_", "DATABASE_URL", "LOA_", "PYTEST", "DJANGO_", "MQTT_"))}
     # A database named by DATABASE_URL: scripts/run leaves the demo accounts, content and simulator out.
     env.update(LOA_VAR_DIR=str(tmp_path / "var"), LOA_PORT=str(port), LOA_STOP_TIMEOUT="5",
                DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),

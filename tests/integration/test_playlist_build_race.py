@@ -36,7 +36,7 @@ def test_a_build_with_stale_inputs_never_overwrites_a_newer_cancellation(monkeyp
     if it ran first, would find nothing to change and the stale build would then write them.
     stall_in: build A stalls after reading its inputs, or inside its write transaction."""
     # The builds are run by hand here, not through a worker.
-    monkeypatch.setattr(schedule_writes, "rebuild_for_schedule_on_commit", lambda schedule_id: None)
+    monkeypatch.setattr(schedule_writes, "rebuild_for_schedule_on_commit", lambda schedule_id, **_: None)
     station = StationFactory()
     user = UserFactory(username="giamsat-race", roles=["supervisor"])
     day = local_today() + dt.timedelta(days=1)
