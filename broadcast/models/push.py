@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from stations.models import Station
 
+from ..push.messages import ACK_STATES
 from .schedules import Schedule
 
 
@@ -28,8 +29,10 @@ class EmergencyDelivery(models.Model):
         INTERRUPTED = "interrupted", "Bị ngắt"
 
     # Acknowledged states in the order a play goes through them; the three last ones all end it.
-    ACK_STATES = ("received", "downloaded", "started", "completed", "failed", "interrupted")
+    ACK_STATES = ACK_STATES
     ENDED = ("completed", "failed", "interrupted")
+    # Rung (or about to be) and nothing heard yet: what the re-send and the unreachable list look at.
+    AWAITING_RECEIPT = ("pending", "sent")
     RANK = {"pending": 0, "sent": 1, "received": 2, "downloaded": 3, "started": 4,
             "completed": 5, "failed": 5, "interrupted": 5}
 
@@ -68,22 +71,6 @@ class EmergencyDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule_id}→{self.station_id}: {self.state}"
-
-    @property
-    def awaiting_receipt(self) -> bool:
-        return self.RANK[self.state] < self.RANK["received"]
-
-    def is_expired(self, now: dt.datetime) -> bool:
-        return self.expires_at <= now
-
-    def resend_due(self, now: dt.datetime, after: dt.timedelta) -> bool:
-        """Sent, nothing received since, the last send `after` ago, and still worth ringing."""
-        return (self.awaiting_receipt and self.last_sent_at is not None and not self.is_expired(now)
-                and self.last_sent_at <= now - after)
-
-    def unreachable_due(self, now: dt.datetime, after: dt.timedelta) -> bool:
-        return (self.awaiting_receipt and self.unreachable_at is None and self.first_sent_at is not None
-                and self.first_sent_at <= now - after)
 
     def apply_ack(self, state: str, at: dt.datetime, reason: str = "") -> list[str]:
         """Records one acknowledgement; states only move forward, a late lower one only fills its time.

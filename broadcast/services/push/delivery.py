@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from ...models import EmergencyDelivery, PushAttempt, Schedule
 from ...push import messages
+from ...push.messages import EmergencyTarget
 from ...push.publisher import Publication, publish_configured
+from ...selectors.emergency import emergency_day
 from ...selectors.playlists import LOCAL_TZ
 from ...selectors.push import emergency_targets, playlist_versions_on
 from ..schedules import rebuild_for_schedule
@@ -37,18 +39,18 @@ class PushStats:
     error: str = ""
 
 
-def _day(schedule: Schedule) -> dt.date:
-    return timezone.localdate(schedule.created_at, LOCAL_TZ)
-
-
 def _expiry(schedule: Schedule, now: dt.datetime) -> dt.datetime:
     # The play leaves the stations' playlists at the end of its day: ringing after that would be noise.
-    end_of_day = dt.datetime.combine(_day(schedule) + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
+    end_of_day = dt.datetime.combine(emergency_day(schedule) + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
     return min(now + dt.timedelta(seconds=settings.PUSH_COMMAND_TTL_S), end_of_day)
 
 
 def _prefix() -> str:
     return settings.MQTT_TOPIC_PREFIX
+
+
+def _ttl(expires_at: dt.datetime, now: dt.datetime) -> int:
+    return max(1, int((expires_at - now).total_seconds()))
 
 
 def _record(rows: Sequence[EmergencyDelivery], done: Sequence[bool], kind: str, now: dt.datetime,
@@ -64,11 +66,14 @@ def _record(rows: Sequence[EmergencyDelivery], done: Sequence[bool], kind: str, 
     return PushStats(deliveries=len(rows), published=published, failed=len(rows) - published, error=error)
 
 
-def _emergency_publications(schedule: Schedule, rows: Sequence[EmergencyDelivery],
-                            now: dt.datetime) -> tuple[list[EmergencyDelivery], list[Publication]]:
+def _emergency_publications(schedule: Schedule, rows: Sequence[EmergencyDelivery], now: dt.datetime,
+                            targets: dict[int, EmergencyTarget] | None = None,
+                            ) -> tuple[list[EmergencyDelivery], list[Publication]]:
     """The command of each delivery whose station still holds the play: to its command topic and, retained,
-    to its current-emergency topic. Returns the rows it built for, in order (two publications each)."""
-    targets = emergency_targets(schedule, _day(schedule), [row.station_id for row in rows])
+    to its current-emergency topic. Returns the rows it built for, in order (two publications each).
+    `targets`: the stations' plays when the caller has just read them."""
+    if targets is None:
+        targets = emergency_targets(schedule, emergency_day(schedule), [row.station_id for row in rows])
     built, publications = [], []
     for row in rows:
         target = targets.get(row.station_id)
@@ -77,7 +82,7 @@ def _emergency_publications(schedule: Schedule, rows: Sequence[EmergencyDelivery
         expires_at = max(row.expires_at, now)
         payload = messages.encode(messages.emergency_command(
             schedule.pk, target, issued_at=now, expires_at=expires_at, tz=LOCAL_TZ))
-        ttl = max(1, int((expires_at - now).total_seconds()))
+        ttl = _ttl(expires_at, now)
         built.append(row)
         publications += [
             Publication(messages.station_topic(_prefix(), target.code, "cmd"), payload, expiry_s=ttl),
@@ -88,8 +93,8 @@ def _emergency_publications(schedule: Schedule, rows: Sequence[EmergencyDelivery
 
 
 def _publish_pairs(schedule: Schedule, rows: Sequence[EmergencyDelivery], kind: str, now: dt.datetime,
-                   by: str = "") -> PushStats:
-    built, publications = _emergency_publications(schedule, rows, now)
+                   by: str = "", targets: dict[int, EmergencyTarget] | None = None) -> PushStats:
+    built, publications = _emergency_publications(schedule, rows, now, targets)
     done, error = publish_configured(publications)
     # A delivery counts as rung when its command (the first of its pair) reached the broker.
     return _record(built, done[0::2], kind, now, error, by)
@@ -105,7 +110,7 @@ def push_emergency(schedule_id: int, *, now: dt.datetime | None = None) -> PushS
     now = now or timezone.now()
     if schedule.cancelled_at is not None:
         return cancel_at_stations(schedule, now=now)
-    day = _day(schedule)
+    day = emergency_day(schedule)
     targets = emergency_targets(schedule, day)
     expires_at = _expiry(schedule, now)
     EmergencyDelivery.objects.bulk_create(
@@ -121,7 +126,7 @@ def push_emergency(schedule_id: int, *, now: dt.datetime | None = None) -> PushS
                     .filter(schedule=schedule, state=EmergencyDelivery.State.PENDING))
         EmergencyDelivery.objects.filter(pk__in=[r.pk for r in rows], state=EmergencyDelivery.State.PENDING).update(
             state=EmergencyDelivery.State.SENT, first_sent_at=now, last_sent_at=now, attempts=F("attempts") + 1)
-    return _publish_pairs(schedule, rows, PushAttempt.Kind.SEND, now)
+    return _publish_pairs(schedule, rows, PushAttempt.Kind.SEND, now, targets=targets)
 
 
 def cancel_at_stations(schedule: Schedule, *, now: dt.datetime | None = None) -> PushStats:
@@ -131,10 +136,10 @@ def cancel_at_stations(schedule: Schedule, *, now: dt.datetime | None = None) ->
     rows = list(EmergencyDelivery.objects.filter(schedule=schedule).select_related("station"))
     if not rows or not settings.MQTT_URL:
         return PushStats()
-    day = _day(schedule)
+    day = emergency_day(schedule)
     versions = playlist_versions_on(day, [row.station_id for row in rows])
     expires_at = _expiry(schedule, now)
-    ttl = max(1, int((expires_at - now).total_seconds()))
+    ttl = _ttl(expires_at, now)
     publications = []
     for row in rows:
         code = row.station.code
@@ -160,8 +165,7 @@ def resend(schedule_id: int, station_ids: Sequence[int] | None = None, *, by: st
         return PushStats()
     with transaction.atomic():
         rows = EmergencyDelivery.objects.select_for_update(skip_locked=True).filter(
-            schedule=schedule, state__in=[EmergencyDelivery.State.PENDING, EmergencyDelivery.State.SENT],
-            expires_at__gt=now)
+            schedule=schedule, state__in=EmergencyDelivery.AWAITING_RECEIPT, expires_at__gt=now)
         if station_ids is not None:
             rows = rows.filter(station_id__in=list(station_ids))
         rows = list(rows)
@@ -184,8 +188,7 @@ def escalate(*, now: dt.datetime | None = None) -> PushStats:
     if not settings.MQTT_URL:
         return PushStats()  # nothing was rung: nobody is overdue
     waiting = EmergencyDelivery.objects.filter(
-        state__in=[EmergencyDelivery.State.PENDING, EmergencyDelivery.State.SENT], expires_at__gt=now,
-        schedule__cancelled_at__isnull=True)
+        state__in=EmergencyDelivery.AWAITING_RECEIPT, expires_at__gt=now, schedule__cancelled_at__isnull=True)
     unreachable = waiting.filter(
         unreachable_at__isnull=True,
         first_sent_at__lte=now - dt.timedelta(seconds=settings.PUSH_UNREACHABLE_AFTER_S),
