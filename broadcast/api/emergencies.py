@@ -15,10 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from broadcast.models import Schedule
 from broadcast.selectors import emergency as selectors
 from stations.auth import HasPerm
 from stations.models import Station
-from stations.selectors import user_scope
+from stations.selectors import Scope, user_scope
 
 # Whoever may read coverage (supervisors, district and commune operators) may follow an emergency.
 EmergencyReader = HasPerm.of("broadcast.view_playbackreport")
@@ -61,6 +62,16 @@ def answer_schema() -> serializers.Serializer:
     })
 
 
+def visible_or_404(request: Request, pk: int) -> tuple[Schedule, Scope]:
+    """The emergency and the viewer's scope; 404 for an emergency the viewer may not see (see
+    selectors.visible_emergency), so nothing tells an operator another area's emergency exists."""
+    scope = user_scope(request.user)
+    schedule = selectors.visible_emergency(pk, scope)
+    if schedule is None:
+        raise exceptions.NotFound("Không tìm thấy lần phát khẩn cấp này.")
+    return schedule, scope
+
+
 class EmergencyView(APIView):
     permission_classes = [EmergencyReader]
 
@@ -72,10 +83,7 @@ class EmergencyView(APIView):
         responses={200: answer_schema()},
     )
     def get(self, request: Request, pk: int) -> Response:
-        scope = user_scope(request.user)
-        schedule = selectors.visible_emergency(pk, scope)
-        if schedule is None:
-            raise exceptions.NotFound("Không tìm thấy lần phát khẩn cấp này.")
+        schedule, scope = visible_or_404(request, pk)
         state = request.query_params.get("state") or ""
         if state and state not in selectors.STATE_LABELS:
             raise exceptions.ValidationError({"state": [f"Trạng thái không hợp lệ (một trong: {', '.join(STATES)})."]})

@@ -18,14 +18,12 @@ from rest_framework.views import APIView
 from broadcast.http import ItemwiseJSONParser
 from broadcast.models import EmergencyDelivery
 from broadcast.push.messages import ACK_STATES, AckError
-from broadcast.selectors import emergency as emergency_selectors
 from broadcast.selectors import push as selectors
 from broadcast.services import push as services
 from stations.api import StationAPIView
 from stations.auth import HasPerm
-from stations.selectors import user_scope
 
-from .emergencies import EmergencyReader
+from .emergencies import EmergencyReader, visible_or_404
 from .reports import PayloadTooLarge
 
 Resender = HasPerm.of("broadcast.add_schedule")  # whoever may send an emergency may ring it again
@@ -81,14 +79,6 @@ def _delivery_row(row: EmergencyDelivery) -> dict:
     }
 
 
-def _visible(request: Request, pk: int):
-    scope = user_scope(request.user)
-    schedule = emergency_selectors.visible_emergency(pk, scope)
-    if schedule is None:
-        raise exceptions.NotFound("Không tìm thấy lần phát khẩn cấp này.")
-    return schedule, (None if scope.everything else scope.q("station__"))
-
-
 class EmergencyDeliveries(APIView):
     """Per station, how far the emergency got: rung (and how often), received, downloaded, started, ended;
     the counts per state on every page. An operator sees their stations only."""
@@ -102,16 +92,16 @@ class EmergencyDeliveries(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, pk: int) -> Response:
-        schedule, station_filter = _visible(request, pk)
+        schedule, scope = visible_or_404(request, pk)
         state = request.query_params.get("state") or ""
         if state and state not in selectors.DELIVERY_FILTERS:
             raise exceptions.ValidationError({"state": [f"Trạng thái không hợp lệ (một trong: {', '.join(STATES)})."]})
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.deliveries(schedule.pk, state, station_filter), request,
+        page = paginator.paginate_queryset(selectors.deliveries(schedule.pk, scope, state), request,
                                            view=self)
         return Response({
             "id": schedule.pk, "cancelled_at": schedule.cancelled_at,
-            "counts": selectors.delivery_counts(schedule.pk, station_filter),
+            "counts": selectors.delivery_counts(schedule.pk, scope),
             "state": state, "count": paginator.page.paginator.count,
             "next": paginator.get_next_link(), "previous": paginator.get_previous_link(),
             "results": [_delivery_row(row) for row in page],
@@ -128,7 +118,7 @@ class ResendEmergency(APIView):
                                           help_text="Mã các đài; bỏ trống: mọi đài chưa nhận")}),
         responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: int) -> Response:
-        schedule, _ = _visible(request, pk)
+        schedule, _ = visible_or_404(request, pk)
         if schedule.cancelled_at is not None:
             raise exceptions.ValidationError({"schedule": ["Lần phát khẩn cấp này đã hủy."]})
         codes = request.data.get("stations") if isinstance(request.data, dict) else None

@@ -184,12 +184,11 @@ def emergency_live(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = _visible(request, pk)
     scope = user_scope(request.user)
     live = selectors.confirmations(schedule, scope, limit=selectors.TO_CALL_LIMIT)
-    station_filter = None if scope.everything else scope.q("station__")
-    push_counts = push_selectors.delivery_counts(schedule.pk, station_filter)
+    push_counts = push_selectors.delivery_counts(schedule.pk, scope)
     context = {
         "live": live, "states": _state_links(schedule, live.counts),
         "push": push_counts, "push_steps": _push_steps(push_counts),
-        "unreachable": list(push_selectors.deliveries(schedule.pk, push_selectors.UNREACHABLE, station_filter)
+        "unreachable": list(push_selectors.deliveries(schedule.pk, scope, push_selectors.UNREACHABLE)
                             [:UNREACHABLE_SHOWN]),
         "schedule": schedule, "bulletin": schedule.bulletin, "poll_seconds": POLL_SECONDS,
         "can_send": roles.has_role(request.user, *SENDERS), "now": timezone.now(),

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from stations.models import EMERGENCY_SLOT
+from stations.selectors import Scope
 
 from ..models import EmergencyDelivery, Playlist, PlaylistItem, Schedule
 from ..push.messages import EmergencyTarget
@@ -78,12 +79,11 @@ FUNNEL_FILTERS = {
 }
 
 
-def delivery_counts(schedule_id: int, station_filter: Q | None = None) -> dict[str, Any]:
-    """`total`, how many deliveries are in each state now (`states`), and how many got at least that far
-    (`reached`: rung, received, downloaded, started, ended well or not, unreachable). One query."""
-    rows = EmergencyDelivery.objects.filter(schedule_id=schedule_id)
-    if station_filter is not None:
-        rows = rows.filter(station_filter)
+def delivery_counts(schedule_id: int, scope: Scope) -> dict[str, Any]:
+    """Of the deliveries to stations in `scope`: `total`, how many are in each state now (`states`), and
+    how many got at least that far (`reached`: rung, received, downloaded, started, ended well or not,
+    unreachable). One query."""
+    rows = EmergencyDelivery.objects.filter(scope.q("station__"), schedule_id=schedule_id)
     tally = rows.aggregate(
         total=Count("id"),
         **{f"s_{state}": Count("id", filter=condition) for state, condition in DELIVERY_FILTERS.items()},
@@ -94,11 +94,10 @@ def delivery_counts(schedule_id: int, station_filter: Q | None = None) -> dict[s
             "reached": {step: tally[f"r_{step}"] or 0 for step in FUNNEL_FILTERS}}
 
 
-def deliveries(schedule_id: int, state: str = "", station_filter: Q | None = None):
-    """The schedule's deliveries (optionally in one state of DELIVERY_FILTERS), by station code."""
-    rows = EmergencyDelivery.objects.filter(schedule_id=schedule_id).select_related("station")
-    if station_filter is not None:
-        rows = rows.filter(station_filter)
+def deliveries(schedule_id: int, scope: Scope, state: str = "") -> QuerySet[EmergencyDelivery]:
+    """The schedule's deliveries to stations in `scope` (optionally in one state of DELIVERY_FILTERS), by
+    station code."""
+    rows = EmergencyDelivery.objects.filter(scope.q("station__"), schedule_id=schedule_id).select_related("station")
     if state:
         rows = rows.filter(DELIVERY_FILTERS[state])
     return rows.order_by("station__code")
