@@ -17,6 +17,7 @@ from stations.models import Station
 from ...models import EmergencyDelivery, Schedule
 from ...push.messages import Ack, AckError, parse_ack
 from ...selectors.push import stations_holding_emergencies
+from .delivery import delivery_expiry
 
 MAX_BATCH = 500
 UNKNOWN = "Đài không có tin khẩn cấp này trong danh sách phát."
@@ -50,11 +51,6 @@ def parse_batch(raw: Any) -> tuple[list[tuple[int, Ack]], list[dict[str, Any]]]:
         except AckError as exc:
             rejected.append({"index": index, "errors": exc.errors})
     return valid, rejected
-
-
-def _expiry_for(schedules: dict[int, Schedule], schedule_id: int, now: dt.datetime) -> dt.datetime:
-    created = schedules[schedule_id].created_at
-    return max(now, created + dt.timedelta(seconds=settings.PUSH_COMMAND_TTL_S))
 
 
 _ACK_FIELDS = ["state", "received_at", "downloaded_at", "started_at", "ended_at", "reason", "unreachable_at"]
@@ -94,7 +90,7 @@ def record_acks_of_stations(acks: dict[int, Sequence[tuple[int, Ack]]], *,
             held = stations_holding_emergencies({s for s, _ in missing}, {e for _, e in missing}) & missing
             schedules = Schedule.objects.in_bulk({e for _, e in held})
             EmergencyDelivery.objects.bulk_create(
-                [EmergencyDelivery(schedule_id=e, station_id=s, expires_at=_expiry_for(schedules, e, now))
+                [EmergencyDelivery(schedule_id=e, station_id=s, expires_at=delivery_expiry(schedules[e], now))
                  for s, e in held], ignore_conflicts=True)
             rows.update(locked(held))
         changed: dict[int, EmergencyDelivery] = {}

@@ -39,7 +39,8 @@ class PushStats:
     error: str = ""
 
 
-def _expiry(schedule: Schedule, now: dt.datetime) -> dt.datetime:
+def delivery_expiry(schedule: Schedule, now: dt.datetime) -> dt.datetime:
+    """When a delivery made now stops being worth ringing (and its command is ignored)."""
     # The play leaves the stations' playlists at the end of its day: ringing after that would be noise.
     end_of_day = dt.datetime.combine(emergency_day(schedule) + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
     return min(now + dt.timedelta(seconds=settings.PUSH_COMMAND_TTL_S), end_of_day)
@@ -112,7 +113,7 @@ def push_emergency(schedule_id: int, *, now: dt.datetime | None = None) -> PushS
         return cancel_at_stations(schedule, now=now)
     day = emergency_day(schedule)
     targets = emergency_targets(schedule, day)
-    expires_at = _expiry(schedule, now)
+    expires_at = delivery_expiry(schedule, now)
     EmergencyDelivery.objects.bulk_create(
         [EmergencyDelivery(schedule=schedule, station_id=station_id, item_id=target.item_id,
                            expires_at=expires_at) for station_id, target in targets.items()],
@@ -138,7 +139,7 @@ def cancel_at_stations(schedule: Schedule, *, now: dt.datetime | None = None) ->
         return PushStats()
     day = emergency_day(schedule)
     versions = playlist_versions_on(day, [row.station_id for row in rows])
-    expires_at = _expiry(schedule, now)
+    expires_at = delivery_expiry(schedule, now)
     ttl = _ttl(expires_at, now)
     publications = []
     for row in rows:
