@@ -80,6 +80,7 @@ from bench_fleet import (
     pct,
     prepare,
     render_audio,
+    run_checked,
     sample_memory,
     seed_stations,
     spawn,
@@ -675,20 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--work must name a throwaway folder containing 'bench' (it is wiped)")
     if "push" in args.modes and not (shutil.which("mosquitto") or os.access("/usr/sbin/mosquitto", os.X_OK)):
         sys.exit("mosquitto is not installed (Debian package 'mosquitto'); try --modes poll")
-    if not args.sqlite:
-        if not _reachable("127.0.0.1", int(re.search(r":(\d+)", args.pg.split("@")[-1]).group(1))):
-            sys.exit("PostgreSQL is not reachable (--pg); try --sqlite")
-        if not _reachable("127.0.0.1", int(args.redis.rsplit(":", 1)[1].split("/")[0])):
-            sys.exit("Redis is not reachable (--redis); try --sqlite")
-    import faulthandler
-
-    faulthandler.register(signal.SIGUSR1)
-    cleanup: list = []
-    try:
-        return run(args, cleanup)
-    finally:
-        for undo in reversed(cleanup):
-            undo()
+    return run_checked(run, args)
 
 
 if __name__ == "__main__":

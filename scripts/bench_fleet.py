@@ -756,6 +756,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if "bench" not in Path(args.work).name and "bench" not in args.work:
         parser.error("--work must name a throwaway folder containing 'bench' (it is wiped)")
+    return run_checked(run, args)
+
+
+def run_checked(run_fn, args: argparse.Namespace) -> int:
+    """Runs `run_fn(args, cleanup)` once PostgreSQL and Redis answer (unless --sqlite), then undoes what it
+    set up in reverse order, whatever happened. Shared with bench_emergency."""
     if args.sqlite is False:
         if not _reachable("127.0.0.1", int(re.search(r":(\d+)", args.pg.split("@")[-1]).group(1))):
             sys.exit("PostgreSQL is not reachable (--pg); try --sqlite")
@@ -766,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints where a stuck run is
     cleanup: list = []
     try:
-        return run(args, cleanup)
+        return run_fn(args, cleanup)
     finally:
         for undo in reversed(cleanup):
             undo()
